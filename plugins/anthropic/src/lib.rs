@@ -1,0 +1,57 @@
+//! The Anthropic Claude adapter of `bedrock-host`: a WebAssembly component
+//! exporting the `bedrock:adapter/adapter` interface for the model ids
+//! `anthropic.claude-*`. This file owns the generated bindings, the export
+//! and `describe`; each other module owns one step (routing, `-o` options,
+//! request, response, stream, stop reasons) and is reached only through
+//! [`Component`]. The adapter is a pure function of its inputs: it keeps no
+//! state outside a [`stream::Decoder`] and knows nothing of AWS (signing,
+//! URLs, event-stream frames, invocation metrics stay in the host).
+
+wit_bindgen::generate!({
+    world: "provider",
+    path: "../../wit",
+    additional_derives: [PartialEq],
+});
+
+mod models;
+mod options;
+mod request;
+mod response;
+mod stop;
+mod stream;
+mod wire;
+
+use bedrock::adapter::types::{AdapterError, Body, PluginInfo, Request, Response};
+use exports::bedrock::adapter::adapter::Guest;
+
+/// The component: `bedrock-host` calls it through the exported interface.
+pub struct Component;
+
+impl Guest for Component {
+    type StreamDecoder = stream::Decoder;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "anthropic".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: format!(
+                "Anthropic Claude: Messages API for every model, text completions \
+                 for --raw on Claude 2.x/Instant; --max-tokens defaults to {}",
+                request::DEFAULT_MAX_TOKENS
+            ),
+            models: vec!["anthropic.claude-*".to_owned()],
+            streaming: true,
+            options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
+        }
+    }
+
+    fn build_request(req: Request) -> Result<Body, AdapterError> {
+        request::build(req)
+    }
+
+    fn parse_response(_model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
+        response::parse(&body)
+    }
+}
+
+export!(Component);

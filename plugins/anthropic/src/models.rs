@@ -1,0 +1,82 @@
+//! Which of Anthropic's two Bedrock APIs a request goes to, by model id.
+//!
+//! Every Claude model on Bedrock, including Claude 2.x and Claude Instant,
+//! takes the Messages API, so that is what a request uses. The legacy text
+//! completions API (`prompt` + `max_tokens_to_sample`) exists only for
+//! Claude 2.x and Instant, and is used only for `--raw`, the one case where
+//! the user hands over a ready-made `\n\nHuman: ...\n\nAssistant:` prompt.
+//! Invariant: a request for a Claude 3 or later model never gets the text
+//! completions body, and `--raw` never silently becomes a chat request.
+
+use crate::bedrock::adapter::types::AdapterError;
+
+/// The body family a request is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `{"anthropic_version", "max_tokens", "messages", ...}`.
+    Messages,
+    /// `{"prompt", "max_tokens_to_sample", ...}`: Claude 2.x and Instant.
+    TextCompletion,
+}
+
+/// Base-id prefixes of the models that also take text completions: Claude
+/// 1.x/2.x (`anthropic.claude-v2`, `anthropic.claude-v2:1`) and Claude
+/// Instant (`anthropic.claude-instant-v1`), with any `:context` suffix.
+const LEGACY_PREFIXES: &[&str] = &["anthropic.claude-v", "anthropic.claude-instant-"];
+
+/// Whether `model_id` is a Claude 2.x / Instant model.
+pub fn is_legacy(model_id: &str) -> bool {
+    LEGACY_PREFIXES
+        .iter()
+        .any(|prefix| model_id.starts_with(prefix))
+}
+
+/// Picks the API for `model_id`; `raw` asks for the prompt to go as is.
+pub fn api_for(model_id: &str, raw: bool) -> Result<Api, AdapterError> {
+    match (raw, is_legacy(model_id)) {
+        (false, _) => Ok(Api::Messages),
+        (true, true) => Ok(Api::TextCompletion),
+        (true, false) => Err(AdapterError::Unsupported(format!(
+            "--raw: {model_id} takes only the Messages API, which has no raw prompt \
+             (only Claude 2.x and Claude Instant take a raw text-completion prompt)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_ids() {
+        for id in [
+            "anthropic.claude-v2",
+            "anthropic.claude-v2:1",
+            "anthropic.claude-v2:1:200k",
+            "anthropic.claude-instant-v1",
+        ] {
+            assert!(is_legacy(id), "{id}");
+        }
+        for id in [
+            "anthropic.claude-3-sonnet-20240229-v1:0",
+            "anthropic.claude-3-5-haiku-20241022-v1:0",
+            "anthropic.claude-sonnet-4-20250514-v1:0",
+            "anthropic.claude-opus-4-5-20251101-v1:0",
+        ] {
+            assert!(!is_legacy(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn routing() {
+        assert_eq!(api_for("anthropic.claude-v2", false), Ok(Api::Messages));
+        assert_eq!(
+            api_for("anthropic.claude-instant-v1", true),
+            Ok(Api::TextCompletion)
+        );
+        assert!(matches!(
+            api_for("anthropic.claude-3-haiku-20240307-v1:0", true),
+            Err(AdapterError::Unsupported(msg)) if msg.starts_with("--raw")
+        ));
+    }
+}

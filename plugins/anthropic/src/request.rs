@@ -1,0 +1,496 @@
+//! `build-request`: turns a provider-neutral request into the JSON body of
+//! Anthropic's Messages API, or of its text completions API for `--raw` on
+//! Claude 2.x / Instant (see [`crate::models`]).
+//!
+//! Invariants: every common setting the user gave is in the body or is an
+//! error (`--seed` is `unsupported`: Claude takes no seed); a setting the user
+//! did not give is left out, except `max_tokens`, which Bedrock requires and
+//! which defaults to [`DEFAULT_MAX_TOKENS`]; a message of one text part is
+//! sent as a plain string, anything else as content blocks.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bedrock::adapter::types::{
+    AdapterError, Body, Content, Image, Message, Params, Request, Role,
+};
+use crate::models::{self, Api};
+use crate::options;
+
+/// `max_tokens` (or `max_tokens_to_sample`) when `--max-tokens` is not given.
+/// Bedrock requires the field; 1024 is within every Claude model's output
+/// limit (4096 for the oldest) and long enough for an ordinary answer.
+pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+
+/// The only `anthropic_version` Bedrock accepts for the Messages API.
+const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
+
+/// The image types Claude reads.
+const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/// Builds the request body for `req.model_id`.
+pub fn build(req: Request) -> Result<Body, AdapterError> {
+    let Request {
+        model_id,
+        system,
+        messages,
+        params,
+    } = req;
+    if params.seed.is_some() {
+        return Err(AdapterError::Unsupported(
+            "--seed: Claude models take no random seed".to_owned(),
+        ));
+    }
+    check_finite("--temperature", params.temperature)?;
+    check_finite("--top-p", params.top_p)?;
+    let extra = options::parse(&params.extra)?;
+    let bytes = match models::api_for(&model_id, params.raw)? {
+        Api::Messages => {
+            let body = messages_body(&model_id, system, messages, params, extra)?;
+            serde_json::to_vec(&body)
+        }
+        Api::TextCompletion => {
+            serde_json::to_vec(&completion_body(system, messages, params, extra)?)
+        }
+    }
+    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
+    Ok(Body {
+        bytes,
+        content_type: "application/json".to_owned(),
+        accept: "application/json".to_owned(),
+    })
+}
+
+/// A Messages API body, fields in the order of AWS's documentation.
+#[derive(Serialize)]
+struct MessagesBody {
+    anthropic_version: Value,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<String>,
+    messages: Vec<MessageOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct MessageOut {
+    role: &'static str,
+    content: ContentOut,
+}
+
+/// A message's content: a plain string for one text part, else blocks.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ContentOut {
+    Text(String),
+    Blocks(Vec<Block>),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Block {
+    Text { text: String },
+    Image { source: ImageSource },
+}
+
+#[derive(Serialize)]
+struct ImageSource {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    media_type: String,
+    data: String,
+}
+
+fn messages_body(
+    model_id: &str,
+    system: Option<String>,
+    messages: Vec<Message>,
+    params: Params,
+    mut extra: Map<String, Value>,
+) -> Result<MessagesBody, AdapterError> {
+    if messages.is_empty() {
+        return Err(AdapterError::InvalidRequest(
+            "there is no message to send".to_owned(),
+        ));
+    }
+    let takes_images = !models::is_legacy(model_id);
+    let messages = messages
+        .into_iter()
+        .enumerate()
+        .map(|(index, message)| message_out(index, message, model_id, takes_images))
+        .collect::<Result<_, _>>()?;
+    Ok(MessagesBody {
+        anthropic_version: extra
+            .remove("anthropic_version")
+            .unwrap_or_else(|| Value::String(ANTHROPIC_VERSION.to_owned())),
+        max_tokens: params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        system,
+        messages,
+        temperature: params.temperature,
+        top_p: params.top_p,
+        top_k: params.top_k,
+        stop_sequences: params.stop_sequences,
+        extra,
+    })
+}
+
+fn message_out(
+    index: usize,
+    message: Message,
+    model_id: &str,
+    takes_images: bool,
+) -> Result<MessageOut, AdapterError> {
+    let role = match message.role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    };
+    if message.content.is_empty() {
+        return Err(AdapterError::InvalidRequest(format!(
+            "message {} ({role}) has no content",
+            index + 1
+        )));
+    }
+    let content = match <[Content; 1]>::try_from(message.content) {
+        Ok([Content::Text(text)]) => ContentOut::Text(text),
+        Ok(parts) => ContentOut::Blocks(blocks(parts.into(), model_id, takes_images)?),
+        Err(parts) => ContentOut::Blocks(blocks(parts, model_id, takes_images)?),
+    };
+    Ok(MessageOut { role, content })
+}
+
+fn blocks(
+    parts: Vec<Content>,
+    model_id: &str,
+    takes_images: bool,
+) -> Result<Vec<Block>, AdapterError> {
+    parts
+        .into_iter()
+        .map(|part| block(part, model_id, takes_images))
+        .collect()
+}
+
+fn block(part: Content, model_id: &str, takes_images: bool) -> Result<Block, AdapterError> {
+    match part {
+        Content::Text(text) => Ok(Block::Text { text }),
+        Content::Image(_) if !takes_images => Err(AdapterError::Unsupported(format!(
+            "images: {model_id} reads text only (Claude 3 and later read images)"
+        ))),
+        Content::Image(Image { media_type, .. }) if !IMAGE_TYPES.contains(&media_type.as_str()) => {
+            Err(AdapterError::Unsupported(format!(
+                "images of type {media_type}: Claude reads {}",
+                IMAGE_TYPES.join(", ")
+            )))
+        }
+        Content::Image(Image { media_type, data }) => Ok(Block::Image {
+            source: ImageSource {
+                kind: "base64",
+                media_type,
+                data: BASE64.encode(data),
+            },
+        }),
+    }
+}
+
+/// A text completions body (Claude 2.x / Instant with `--raw`).
+#[derive(Serialize)]
+struct CompletionBody {
+    prompt: String,
+    max_tokens_to_sample: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// The raw prompt is the text of the one user message, sent as is: the user
+/// writes the `\n\nHuman: ...\n\nAssistant:` turns themselves.
+fn completion_body(
+    system: Option<String>,
+    messages: Vec<Message>,
+    params: Params,
+    extra: Map<String, Value>,
+) -> Result<CompletionBody, AdapterError> {
+    if system.is_some() {
+        return Err(AdapterError::InvalidRequest(
+            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
+                .to_owned(),
+        ));
+    }
+    let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
+        AdapterError::InvalidRequest(format!(
+            "--raw sends one prompt as is, not a conversation of {} messages",
+            messages.len()
+        ))
+    })?;
+    if message.role != Role::User {
+        return Err(AdapterError::InvalidRequest(
+            "--raw sends the user's prompt; the message is not the user's".to_owned(),
+        ));
+    }
+    let prompt = message
+        .content
+        .into_iter()
+        .map(|part| match part {
+            Content::Text(text) => Ok(text),
+            Content::Image(_) => Err(AdapterError::Unsupported(
+                "images with --raw: the text completions API reads text only".to_owned(),
+            )),
+        })
+        .collect::<Result<String, _>>()?;
+    Ok(CompletionBody {
+        prompt,
+        max_tokens_to_sample: params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        temperature: params.temperature,
+        top_p: params.top_p,
+        top_k: params.top_k,
+        stop_sequences: params.stop_sequences,
+        extra,
+    })
+}
+
+fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
+    match value {
+        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
+            "{flag}: {v} is not a number"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Params {
+        Params {
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            stop_sequences: Vec::new(),
+            seed: None,
+            extra: Vec::new(),
+            raw: false,
+        }
+    }
+
+    fn user(parts: Vec<Content>) -> Message {
+        Message {
+            role: Role::User,
+            content: parts,
+        }
+    }
+
+    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
+        Request {
+            model_id: model_id.to_owned(),
+            system: None,
+            messages,
+            params,
+        }
+    }
+
+    fn body_json(req: Request) -> Value {
+        let body = build(req).expect("build");
+        assert_eq!(body.content_type, "application/json");
+        serde_json::from_slice(&body.bytes).expect("body is JSON")
+    }
+
+    #[test]
+    fn notebook_body() {
+        // The body of AWS's Bedrock notebook for Claude, field for field.
+        let prompt = "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
+        let req = request(
+            "anthropic.claude-v2",
+            vec![user(vec![Content::Text(prompt.to_owned())])],
+            Params {
+                max_tokens: Some(250),
+                ..params()
+            },
+        );
+        let expected = serde_json::json!({
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 250,
+            "messages": [{"role": "user", "content": prompt}],
+        });
+        assert_eq!(body_json(req), expected);
+    }
+
+    #[test]
+    fn every_setting() {
+        let req = Request {
+            system: Some("Be brief.".to_owned()),
+            ..request(
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                vec![
+                    user(vec![Content::Text("Hi".to_owned())]),
+                    Message {
+                        role: Role::Assistant,
+                        content: vec![Content::Text("Hello".to_owned())],
+                    },
+                    user(vec![
+                        Content::Text("What is this?".to_owned()),
+                        Content::Image(Image {
+                            media_type: "image/png".to_owned(),
+                            data: vec![1, 2, 3],
+                        }),
+                    ]),
+                ],
+                Params {
+                    max_tokens: Some(10),
+                    temperature: Some(0.8),
+                    top_p: Some(1.0),
+                    top_k: Some(250),
+                    stop_sequences: vec!["|".to_owned()],
+                    extra: vec![("anthropic_beta".to_owned(), "[\"x\"]".to_owned())],
+                    ..params()
+                },
+            )
+        };
+        let body = build(req).expect("build");
+        let text = String::from_utf8(body.bytes).expect("UTF-8");
+        // f32 settings are written as the user typed them, not widened.
+        assert!(text.contains("\"temperature\":0.8,"), "{text}");
+        let json: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "anthropic_version": "bedrock-2023-05-31",
+                "anthropic_beta": ["x"],
+                "max_tokens": 10,
+                "system": "Be brief.",
+                "messages": [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello"},
+                    {"role": "user", "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AQID"}},
+                    ]},
+                ],
+                "temperature": 0.8,
+                "top_p": 1.0,
+                "top_k": 250,
+                "stop_sequences": ["|"],
+            })
+        );
+    }
+
+    #[test]
+    fn default_max_tokens_and_version_override() {
+        let req = request(
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            vec![user(vec![Content::Text("Hi".to_owned())])],
+            Params {
+                extra: vec![("anthropic_version".to_owned(), "\"v\"".to_owned())],
+                ..params()
+            },
+        );
+        let json = body_json(req);
+        assert_eq!(json["max_tokens"], DEFAULT_MAX_TOKENS);
+        assert_eq!(json["anthropic_version"], "v");
+    }
+
+    #[test]
+    fn raw_text_completion() {
+        let prompt = "\n\nHuman: What makes you better than Chat-GPT or LLAMA?\n\nAssistant:";
+        let req = request(
+            "anthropic.claude-instant-v1",
+            vec![user(vec![Content::Text(prompt.to_owned())])],
+            Params {
+                max_tokens: Some(50),
+                temperature: Some(0.9),
+                top_p: Some(1.0),
+                top_k: Some(250),
+                stop_sequences: vec!["\n\nHuman:".to_owned()],
+                raw: true,
+                ..params()
+            },
+        );
+        // dd-trace-py anthropic_invoke.yaml sends this body.
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "prompt": prompt, "temperature": 0.9, "top_p": 1.0, "top_k": 250,
+                "max_tokens_to_sample": 50, "stop_sequences": ["\n\nHuman:"],
+            })
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let hi = || vec![user(vec![Content::Text("Hi".to_owned())])];
+        let claude3 = "anthropic.claude-3-haiku-20240307-v1:0";
+        let seed = build(request(
+            claude3,
+            hi(),
+            Params {
+                seed: Some(1),
+                ..params()
+            },
+        ));
+        assert!(matches!(seed, Err(AdapterError::Unsupported(m)) if m.starts_with("--seed")));
+        let raw = build(request(
+            claude3,
+            hi(),
+            Params {
+                raw: true,
+                ..params()
+            },
+        ));
+        assert!(matches!(raw, Err(AdapterError::Unsupported(m)) if m.starts_with("--raw")));
+        let none = build(request(claude3, Vec::new(), params()));
+        assert!(matches!(none, Err(AdapterError::InvalidRequest(_))));
+        let empty = build(request(claude3, vec![user(Vec::new())], params()));
+        assert!(matches!(empty, Err(AdapterError::InvalidRequest(_))));
+        let nan = build(request(
+            claude3,
+            hi(),
+            Params {
+                temperature: Some(f32::NAN),
+                ..params()
+            },
+        ));
+        assert!(
+            matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--temperature"))
+        );
+        let image = |media_type: &str| {
+            vec![user(vec![Content::Image(Image {
+                media_type: media_type.to_owned(),
+                data: vec![0],
+            })])]
+        };
+        let bmp = build(request(claude3, image("image/bmp"), params()));
+        assert!(matches!(bmp, Err(AdapterError::Unsupported(_))));
+        let v2 = build(request("anthropic.claude-v2", image("image/png"), params()));
+        assert!(matches!(v2, Err(AdapterError::Unsupported(_))));
+        let raw_system = build(Request {
+            system: Some("s".to_owned()),
+            ..request(
+                "anthropic.claude-v2",
+                hi(),
+                Params {
+                    raw: true,
+                    ..params()
+                },
+            )
+        });
+        assert!(matches!(raw_system, Err(AdapterError::InvalidRequest(_))));
+    }
+}

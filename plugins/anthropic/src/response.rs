@@ -1,0 +1,136 @@
+//! `parse-response`: reads a non-streamed Claude body, in either shape
+//! (Messages API or text completions, told apart by its keys, whatever the
+//! model id: Claude 2.x and Instant answer in both).
+//!
+//! Invariants: the answer is one text output, the message's text blocks
+//! joined in order (tool calls and thinking are not answer text, and a
+//! message with no text block has no output); the stop reason keeps the raw
+//! value; usage is given only when the body has both counts (text
+//! completions bodies have none, and the host then reads Bedrock's headers).
+
+use serde_json::Value;
+
+use crate::bedrock::adapter::types::{AdapterError, Output, Response};
+use crate::stop;
+use crate::wire::{self, Completion, ContentBlock, Message};
+
+/// Parses the body of a successful `InvokeModel` response.
+pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    if wire::is_completion(&value) {
+        let Completion {
+            completion,
+            stop_reason,
+            stop,
+        } = wire::read(value, "text completion")?;
+        Ok(Response {
+            outputs: vec![Output::Text(completion)],
+            stop: stop_reason.map(|raw| stop::from_completion(&raw, stop.as_deref())),
+            usage: None,
+        })
+    } else {
+        let message: Message = wire::read(value, "message")?;
+        let texts: Vec<String> = message
+            .content
+            .into_iter()
+            .filter_map(|block| match block {
+                ContentBlock::Text { text } => Some(text),
+                ContentBlock::Other => None,
+            })
+            .collect();
+        Ok(Response {
+            outputs: if texts.is_empty() {
+                Vec::new()
+            } else {
+                vec![Output::Text(texts.concat())]
+            },
+            stop: message.stop_reason.as_deref().map(stop::from_messages),
+            usage: message.usage.as_ref().and_then(|counts| counts.usage()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::{Stop, StopReason, Usage};
+
+    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
+        Some(Stop {
+            reason,
+            raw: Some(raw.to_owned()),
+        })
+    }
+
+    #[test]
+    fn message_with_cache_counts() {
+        // Shape of openllmetry test_prompt_cache.yaml (Claude 3.5 Haiku).
+        let body = br#"{"id":"msg_bdrk_01","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"I'll provide"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":4,"cache_creation_input_tokens":18131,"cache_read_input_tokens":0,"output_tokens":50}}"#;
+        assert_eq!(
+            parse(body),
+            Ok(Response {
+                outputs: vec![Output::Text("I'll provide".to_owned())],
+                stop: stop(StopReason::MaxTokens, "max_tokens"),
+                usage: Some(Usage {
+                    input_tokens: 4,
+                    output_tokens: 50
+                }),
+            })
+        );
+    }
+
+    #[test]
+    fn message_with_tool_calls() {
+        // Shape of otel-python-contrib test_invoke_model_with_content_tool_call.
+        let body = br#"{"type":"message","content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_current_weather","input":{"location":"Seattle"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":392,"output_tokens":135}}"#;
+        let response = parse(body).expect("parse");
+        assert_eq!(response.outputs, vec![Output::Text("Checking.".to_owned())]);
+        assert_eq!(response.stop, stop(StopReason::ToolUse, "tool_use"));
+    }
+
+    #[test]
+    fn message_without_text() {
+        let body = br#"{"type":"message","content":[],"stop_reason":null}"#;
+        assert_eq!(
+            parse(body),
+            Ok(Response {
+                outputs: Vec::new(),
+                stop: None,
+                usage: None
+            })
+        );
+    }
+
+    #[test]
+    fn text_completion() {
+        // openllmetry test_anthropic_2_completion.yaml (Claude 2.1).
+        let body = br#"{"type":"completion","completion":" Here's a joke","stop_reason":"stop_sequence","stop":"\n\nHuman:"}"#;
+        assert_eq!(
+            parse(body),
+            Ok(Response {
+                outputs: vec![Output::Text(" Here's a joke".to_owned())],
+                stop: stop(StopReason::EndTurn, "stop_sequence"),
+                usage: None,
+            })
+        );
+    }
+
+    #[test]
+    fn malformed() {
+        for body in [
+            &b"not json"[..],
+            b"[]",
+            br#"{"content":"text"}"#,
+            br#"{"content":[{"type":"text"}]}"#,
+            br#"{"completion":3}"#,
+            br#"{"content":[],"usage":{"input_tokens":-1,"output_tokens":1}}"#,
+        ] {
+            assert!(
+                matches!(parse(body), Err(AdapterError::MalformedResponse(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The repository's build steps, as `cargo xtask <task>`.
+//!
+//! - `plugins`: adds the `wasm32-wasip2` target when it is missing, builds
+//!   every crate under `plugins/` for it, and copies each component to
+//!   `target/plugins/<family>.wasm`, where the host looks for them.
+//! - `demo`: `plugins`, then a real streamed `invoke` against the local
+//!   Bedrock, with the notebook's Claude prompt.
+//! - `test`: `plugins`, the test-only plugins of `tests/` (into
+//!   `target/test-plugins/`), then every test: the host workspace's, and the
+//!   plugins' own unit tests, run natively.
+//!
+//! Invariant: each step runs the same `cargo` that runs this task, and stops
+//! at the first failure with its exit code.
+
+use std::env;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+const PLUGIN_PREFIX: &str = "bedrock-plugin-";
+/// Plugins under `tests/` that only the tests load.
+const TEST_PLUGINS: &[&str] = &["hostile"];
+const DEMO_MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+const DEMO_PROMPT: &str = "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("plugins") => build_plugins(),
+        Some("demo") => build_plugins().and_then(|()| demo(&args[1..])),
+        Some("test") => build_plugins()
+            .and_then(|()| build_test_plugins())
+            .and_then(|()| test(&args[1..])),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn run(mut command: Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot run {shown}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|error| format!("cannot run rustup (needed for the {WASM_TARGET} target): {error}"))?;
+    let listed = String::from_utf8_lossy(&installed.stdout);
+    if listed.lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    eprintln!("xtask: adding the {WASM_TARGET} target with rustup");
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", WASM_TARGET]);
+    run(add)
+}
+
+/// The plugin crates: every folder under `plugins/` with a Cargo.toml.
+fn plugin_families() -> Result<Vec<String>, String> {
+    let dir = root().join("plugins");
+    let entries = fs::read_dir(&dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
+    let mut families: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+        .collect();
+    families.sort();
+    Ok(families)
+}
+
+fn build_plugins() -> Result<(), String> {
+    ensure_wasm_target()?;
+    build_components(&root().join("plugins"), &plugin_families()?, &root().join("target/plugins"))
+}
+
+/// The plugins that exist only for the tests: each is its own workspace.
+fn build_test_plugins() -> Result<(), String> {
+    for family in TEST_PLUGINS {
+        build_components(&root().join("tests").join(family), &[(*family).to_owned()], &root().join("target/test-plugins"))?;
+    }
+    Ok(())
+}
+
+/// Builds the workspace in `dir` for the wasm target and copies the
+/// component of each family to `out/<family>.wasm`.
+fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--release", "--target", WASM_TARGET, "--manifest-path"]);
+    build.arg(dir.join("Cargo.toml"));
+    run(build)?;
+    let built = root().join("target").join(WASM_TARGET).join("release");
+    fs::create_dir_all(out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
+    for family in families {
+        let artifact = built.join(format!("{}{family}.wasm", PLUGIN_PREFIX.replace('-', "_")));
+        let installed = out.join(format!("{family}.wasm"));
+        fs::copy(&artifact, &installed).map_err(|error| {
+            format!("cannot copy {} to {}: {error}", artifact.display(), installed.display())
+        })?;
+        eprintln!("xtask: plugin {family} -> {}", installed.display());
+    }
+    Ok(())
+}
+
+fn demo(extra: &[String]) -> Result<(), String> {
+    let mut invoke = cargo();
+    invoke.args(["run", "--quiet", "--package", "bedrock-host", "--", "--local", "invoke", "--model", DEMO_MODEL, "--max-tokens", "250"]);
+    invoke.args(extra.iter().map(OsStr::new));
+    invoke.arg(DEMO_PROMPT);
+    run(invoke)
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let mut plugins = cargo();
+    plugins.args(["test", "--manifest-path"]).arg(root().join("plugins/Cargo.toml"));
+    run(plugins)?;
+    let mut host = cargo();
+    host.args(["test", "--workspace"]);
+    host.args(extra.iter().map(OsStr::new));
+    run(host)
+}
