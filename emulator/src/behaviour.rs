@@ -1,0 +1,258 @@
+//! Fault injection and latency: what the emulator should do wrong, and how slowly. Owns the
+//! [`Behaviour`] settings (serialisable, so the control endpoint can read and replace them) and
+//! the shared cell that hands out counted faults. Invariant: a stored behaviour has passed
+//! [`Behaviour::validate`], and a counted fault is removed once its count reaches zero, so
+//! `count: N` affects exactly the next N eligible requests.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the emulator can be told to do besides answering normally.
+///
+/// JSON form (all fields optional; see [`crate::control`]):
+/// ```json
+/// {
+///   "fail_requests": {"count": 2, "status": 429, "error_type": "ThrottlingException",
+///                     "message": "Too many requests, please wait before trying again."},
+///   "stream_fault": {"count": 1, "after_chunks": 3,
+///                    "action": {"kind": "exception", "exception_type": "modelStreamErrorException",
+///                               "message": "The system encountered an unexpected error during processing. Try your request again."}},
+///   "first_byte_delay_ms": 0,
+///   "chunk_delay_ms": 0
+/// }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Behaviour {
+    /// Answer the next `count` model invocations (after authentication) with this error.
+    pub fail_requests: Option<InjectedError>,
+    /// Break the next `count` response streams after some chunks.
+    pub stream_fault: Option<StreamFault>,
+    /// Wait this long before sending the response head of every model invocation.
+    pub first_byte_delay_ms: u64,
+    /// Wait this long between consecutive frames of every response stream.
+    pub chunk_delay_ms: u64,
+}
+
+/// An HTTP error response to send instead of invoking the model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InjectedError {
+    /// How many upcoming requests get this error (at least 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// HTTP status, 400 to 599 (e.g. 429 for `ThrottlingException`).
+    pub status: u16,
+    /// The error name sent in `x-amzn-ErrorType`, e.g. `ThrottlingException`.
+    pub error_type: String,
+    /// The `message` of the JSON body.
+    pub message: String,
+}
+
+/// A stream that goes wrong after `after_chunks` chunk frames (or after all of them, if the
+/// reply has fewer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamFault {
+    /// How many upcoming streams break this way (at least 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Chunk frames sent intact before the fault.
+    pub after_chunks: u32,
+    /// What happens at the fault.
+    pub action: StreamFaultAction,
+}
+
+/// What a [`StreamFault`] does once its chunks are out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StreamFaultAction {
+    /// Send an exception frame (`:message-type` = `exception`) and end the stream.
+    Exception {
+        /// The `:exception-type` header, a lower-camel member name such as
+        /// `modelStreamErrorException`, `throttlingException` or `internalServerException`.
+        exception_type: String,
+        /// The `message` of the frame's JSON payload.
+        message: String,
+    },
+    /// Drop the connection without finishing the chunked body.
+    Disconnect,
+}
+
+/// Why a [`Behaviour`] was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid emulator behaviour: {0}")]
+pub struct InvalidBehaviour(String);
+
+fn one() -> u32 {
+    1
+}
+
+impl Behaviour {
+    /// Checks that every fault can actually be produced: counts are positive, statuses are
+    /// error statuses, and names are non-empty and usable as header values.
+    pub fn validate(&self) -> Result<(), InvalidBehaviour> {
+        if let Some(error) = &self.fail_requests {
+            if error.count == 0 {
+                return Err(InvalidBehaviour(
+                    "fail_requests.count must be at least 1".into(),
+                ));
+            }
+            if !(400..=599).contains(&error.status) {
+                return Err(InvalidBehaviour(format!(
+                    "fail_requests.status must be 400 to 599, not {}",
+                    error.status
+                )));
+            }
+            check_name("fail_requests.error_type", &error.error_type)?;
+        }
+        if let Some(fault) = &self.stream_fault {
+            if fault.count == 0 {
+                return Err(InvalidBehaviour(
+                    "stream_fault.count must be at least 1".into(),
+                ));
+            }
+            if let StreamFaultAction::Exception { exception_type, .. } = &fault.action {
+                check_name("stream_fault.action.exception_type", exception_type)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_name(field: &str, name: &str) -> Result<(), InvalidBehaviour> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(InvalidBehaviour(format!(
+            "{field} must be a non-empty ASCII alphanumeric name, not {name:?}"
+        )))
+    }
+}
+
+/// The latencies to simulate, read once per request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Delays {
+    pub first_byte: Duration,
+    pub between_chunks: Duration,
+}
+
+/// The live behaviour shared by all requests.
+#[derive(Debug)]
+pub(crate) struct BehaviourCell(Mutex<Behaviour>);
+
+impl BehaviourCell {
+    /// Wraps an already validated behaviour.
+    pub fn new(behaviour: Behaviour) -> Self {
+        Self(Mutex::new(behaviour))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Behaviour> {
+        // A panic while holding this lock cannot leave a Behaviour half-written in a way that
+        // matters, so a poisoned lock is still used.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the current behaviour.
+    pub fn current(&self) -> Behaviour {
+        self.lock().clone()
+    }
+
+    /// Validates and installs a new behaviour, discarding the old one and its counts.
+    pub fn replace(&self, behaviour: Behaviour) -> Result<(), InvalidBehaviour> {
+        behaviour.validate()?;
+        *self.lock() = behaviour;
+        Ok(())
+    }
+
+    /// Uses up one count of the injected error, if any.
+    pub fn take_injected_error(&self) -> Option<InjectedError> {
+        take_counted(&mut self.lock().fail_requests, |error| &mut error.count)
+    }
+
+    /// Uses up one count of the stream fault, if any.
+    pub fn take_stream_fault(&self) -> Option<StreamFault> {
+        take_counted(&mut self.lock().stream_fault, |fault| &mut fault.count)
+    }
+
+    /// The latencies currently in force.
+    pub fn delays(&self) -> Delays {
+        let behaviour = self.lock();
+        Delays {
+            first_byte: Duration::from_millis(behaviour.first_byte_delay_ms),
+            between_chunks: Duration::from_millis(behaviour.chunk_delay_ms),
+        }
+    }
+}
+
+fn take_counted<T: Clone>(slot: &mut Option<T>, count: impl Fn(&mut T) -> &mut u32) -> Option<T> {
+    let fault = slot.as_mut()?;
+    let taken = fault.clone();
+    let remaining = count(fault);
+    *remaining = remaining.saturating_sub(1);
+    if *remaining == 0 {
+        *slot = None;
+    }
+    Some(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttling(count: u32) -> InjectedError {
+        InjectedError {
+            count,
+            status: 429,
+            error_type: "ThrottlingException".into(),
+            message: "Too many requests, please wait before trying again.".into(),
+        }
+    }
+
+    #[test]
+    fn a_counted_error_is_handed_out_exactly_count_times() {
+        let cell = BehaviourCell::new(Behaviour {
+            fail_requests: Some(throttling(2)),
+            ..Behaviour::default()
+        });
+        assert!(cell.take_injected_error().is_some());
+        assert!(cell.take_injected_error().is_some());
+        assert_eq!(cell.take_injected_error(), None);
+        assert_eq!(cell.current(), Behaviour::default());
+    }
+
+    #[test]
+    fn the_documented_json_form_parses() {
+        let json = r#"{
+            "fail_requests": {"status": 503, "error_type": "ServiceUnavailableException",
+                              "message": "Bedrock is unable to process your request."},
+            "stream_fault": {"after_chunks": 3, "action": {"kind": "disconnect"}},
+            "chunk_delay_ms": 5
+        }"#;
+        let behaviour: Behaviour = serde_json::from_str(json).expect("documented JSON parses");
+        assert_eq!(behaviour.fail_requests.map(|error| error.count), Some(1));
+        assert_eq!(
+            behaviour.stream_fault.map(|fault| fault.action),
+            Some(StreamFaultAction::Disconnect)
+        );
+        assert_eq!(behaviour.chunk_delay_ms, 5);
+    }
+
+    #[test]
+    fn unusable_faults_are_refused() {
+        let mut behaviour = Behaviour {
+            fail_requests: Some(throttling(1)),
+            ..Behaviour::default()
+        };
+        assert!(behaviour.validate().is_ok());
+        if let Some(error) = behaviour.fail_requests.as_mut() {
+            error.status = 200;
+        }
+        assert!(behaviour.validate().is_err());
+        let cell = BehaviourCell::new(Behaviour::default());
+        assert!(cell.replace(behaviour).is_err());
+        assert_eq!(cell.current(), Behaviour::default());
+    }
+}

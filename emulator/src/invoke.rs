@@ -1,0 +1,306 @@
+//! The two Bedrock operations over HTTP: `InvokeModel` and `InvokeModelWithResponseStream`. Owns
+//! the order of checks (injected error, model id, accept type, body), the response headers
+//! (token counts and latency on `InvokeModel`; `X-Amzn-Bedrock-Content-Type` and no token
+//! headers on streams, as recorded) and the streaming body, which sends each event-stream frame
+//! as soon as it is encoded and applies the configured stream fault.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+
+use crate::api_error::ApiError;
+use crate::behaviour::{InjectedError, StreamFault, StreamFaultAction};
+use crate::eventstream;
+use crate::model_id::base_model_id;
+use crate::providers::{InvocationMetrics, KnownModel, Reply};
+use crate::server::AppState;
+
+const INPUT_TOKEN_COUNT: HeaderName = HeaderName::from_static("x-amzn-bedrock-input-token-count");
+const OUTPUT_TOKEN_COUNT: HeaderName = HeaderName::from_static("x-amzn-bedrock-output-token-count");
+const INVOCATION_LATENCY: HeaderName = HeaderName::from_static("x-amzn-bedrock-invocation-latency");
+const BEDROCK_CONTENT_TYPE: HeaderName = HeaderName::from_static("x-amzn-bedrock-content-type");
+/// Where `InvokeModelWithResponseStream` carries the request's accept type.
+const BEDROCK_ACCEPT: HeaderName = HeaderName::from_static("x-amzn-bedrock-accept");
+
+const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
+/// How long a stream pauses before an injected disconnect, so the frames before it leave hyper's
+/// write buffer and reach the client first (without the pause they could be dropped unsent).
+const DISCONNECT_FLUSH_PAUSE: Duration = Duration::from_millis(20);
+/// Accept values under which a JSON reply may be sent.
+const JSON_COMPATIBLE: &[&str] = &["application/json", "application/*", "*/*"];
+
+/// `POST /model/{modelId}/invoke`.
+pub(crate) async fn invoke_model(
+    State(state): State<Arc<AppState>>,
+    model_identifier: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let reply = match prepare(&state, model_identifier, headers.get(header::ACCEPT), &body).await {
+        Ok(reply) => reply,
+        Err(error) => return error.into_response(),
+    };
+    let body = match reply.response_body() {
+        Ok(body) => body,
+        Err(error) => return render_failure(&error).into_response(),
+    };
+    let usage = reply.usage();
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    headers.insert(INPUT_TOKEN_COUNT, HeaderValue::from(usage.input_tokens));
+    headers.insert(OUTPUT_TOKEN_COUNT, HeaderValue::from(usage.output_tokens));
+    headers.insert(
+        INVOCATION_LATENCY,
+        HeaderValue::from(elapsed_millis(started)),
+    );
+    response
+}
+
+/// `POST /model/{modelId}/invoke-with-response-stream`.
+pub(crate) async fn invoke_model_with_response_stream(
+    State(state): State<Arc<AppState>>,
+    model_identifier: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let reply = match prepare(&state, model_identifier, headers.get(BEDROCK_ACCEPT), &body).await {
+        Ok(reply) => reply,
+        Err(error) => return error.into_response(),
+    };
+    let between_chunks = state.behaviour.delays().between_chunks;
+    let usage = reply.usage();
+    let first_byte_latency = elapsed_millis(started);
+    // Simulated: the time to first byte plus one pause per generated word.
+    let invocation_latency = first_byte_latency.saturating_add(
+        u64::try_from(between_chunks.as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(u64::from(usage.output_tokens)),
+    );
+    let chunks = match reply.stream_chunks(&InvocationMetrics {
+        input_token_count: usage.input_tokens,
+        output_token_count: usage.output_tokens,
+        invocation_latency,
+        first_byte_latency,
+    }) {
+        Ok(chunks) => chunks,
+        Err(error) => return render_failure(&error).into_response(),
+    };
+    let frames = planned_frames(chunks, state.behaviour.take_stream_fault());
+
+    let mut response = Response::new(frame_stream(frames, between_chunks));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(EVENT_STREAM));
+    headers.insert(BEDROCK_CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+}
+
+/// The checks and work both operations share, in Bedrock's order; returns after the simulated
+/// time to first byte.
+async fn prepare(
+    state: &AppState,
+    model_identifier: Result<Path<String>, PathRejection>,
+    accept: Option<&HeaderValue>,
+    body: &[u8],
+) -> Result<Box<dyn Reply>, ApiError> {
+    if let Some(injected) = state.behaviour.take_injected_error() {
+        return Err(injected_error(injected));
+    }
+    let Ok(Path(model_identifier)) = model_identifier else {
+        return Err(ApiError::invalid_model_identifier());
+    };
+    let model = base_model_id(&model_identifier)
+        .and_then(KnownModel::lookup)
+        .ok_or_else(ApiError::invalid_model_identifier)?;
+    check_accept(accept)?;
+    let reply = model.invoke(body)?;
+    let first_byte_delay = state.behaviour.delays().first_byte;
+    if !first_byte_delay.is_zero() {
+        tokio::time::sleep(first_byte_delay).await;
+    }
+    Ok(reply)
+}
+
+/// The injected error as Bedrock would send it.
+fn injected_error(injected: InjectedError) -> ApiError {
+    let status = StatusCode::from_u16(injected.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    ApiError::new(status, injected.error_type, injected.message)
+}
+
+fn render_failure(error: &serde_json::Error) -> ApiError {
+    ApiError::internal(format!("The emulator could not render its reply: {error}"))
+}
+
+/// Refuses an accept type that rules out a JSON reply, the only kind the emulator produces.
+/// (No recording shows Bedrock's own message for this case.)
+fn check_accept(accept: Option<&HeaderValue>) -> Result<(), ApiError> {
+    let Some(accept) = accept else {
+        return Ok(());
+    };
+    let allows_json = accept.to_str().is_ok_and(|accept| {
+        accept.split(',').any(|media_range| {
+            let media_type = media_range.split(';').next().unwrap_or_default().trim();
+            JSON_COMPATIBLE
+                .iter()
+                .any(|compatible| media_type.eq_ignore_ascii_case(compatible))
+        })
+    });
+    if allows_json {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "The requested accept type is not supported by this model; use application/json.",
+        ))
+    }
+}
+
+fn elapsed_millis(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One frame of a response stream, not yet encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PlannedFrame {
+    /// A chunk carrying this model JSON.
+    Chunk(Vec<u8>),
+    /// An exception frame, after which the stream ends.
+    Exception {
+        exception_type: String,
+        message: String,
+    },
+    /// Abort the connection mid-body.
+    Disconnect,
+}
+
+/// The frames of a stream: every chunk, or, under a fault, the first `after_chunks` chunks and
+/// then the fault.
+fn planned_frames(chunks: Vec<Vec<u8>>, fault: Option<StreamFault>) -> VecDeque<PlannedFrame> {
+    let mut frames: VecDeque<PlannedFrame> = chunks.into_iter().map(PlannedFrame::Chunk).collect();
+    if let Some(fault) = fault {
+        frames.truncate(usize::try_from(fault.after_chunks).unwrap_or(usize::MAX));
+        frames.push_back(match fault.action {
+            StreamFaultAction::Exception {
+                exception_type,
+                message,
+            } => PlannedFrame::Exception {
+                exception_type,
+                message,
+            },
+            StreamFaultAction::Disconnect => PlannedFrame::Disconnect,
+        });
+    }
+    frames
+}
+
+/// Why a response stream stopped early; hyper aborts the connection when it sees one.
+#[derive(Debug, thiserror::Error)]
+enum StreamAbort {
+    #[error("the stream was cut by fault injection")]
+    Injected,
+    #[error("cannot encode an event-stream frame: {0}")]
+    Encoding(#[from] aws_smithy_eventstream::error::Error),
+}
+
+/// A streaming body that encodes and sends one frame at a time, pausing `between_frames`
+/// between consecutive frames.
+fn frame_stream(frames: VecDeque<PlannedFrame>, between_frames: Duration) -> Body {
+    let frames = stream::unfold((frames, false), move |(mut frames, started)| async move {
+        let frame = frames.pop_front()?;
+        if started && !between_frames.is_zero() {
+            tokio::time::sleep(between_frames).await;
+        }
+        let encoded = match frame {
+            PlannedFrame::Chunk(model_json) => {
+                eventstream::chunk_frame(&model_json).map_err(StreamAbort::from)
+            }
+            PlannedFrame::Exception {
+                exception_type,
+                message,
+            } => eventstream::exception_frame(&exception_type, &message).map_err(StreamAbort::from),
+            PlannedFrame::Disconnect => {
+                tokio::time::sleep(DISCONNECT_FLUSH_PAUSE).await;
+                frames.clear();
+                Err(StreamAbort::Injected)
+            }
+        };
+        Some((encoded, (frames, true)))
+    });
+    Body::from_stream(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(count: u8) -> Vec<Vec<u8>> {
+        (0..count).map(|index| vec![index]).collect()
+    }
+
+    #[test]
+    fn without_a_fault_every_chunk_is_planned() {
+        assert_eq!(
+            planned_frames(chunks(3), None),
+            [
+                PlannedFrame::Chunk(vec![0]),
+                PlannedFrame::Chunk(vec![1]),
+                PlannedFrame::Chunk(vec![2])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fault_follows_its_chunks_or_all_of_them() {
+        let exception = StreamFault {
+            count: 1,
+            after_chunks: 1,
+            action: StreamFaultAction::Exception {
+                exception_type: "throttlingException".into(),
+                message: "slow down".into(),
+            },
+        };
+        assert_eq!(
+            planned_frames(chunks(3), Some(exception)),
+            [
+                PlannedFrame::Chunk(vec![0]),
+                PlannedFrame::Exception {
+                    exception_type: "throttlingException".into(),
+                    message: "slow down".into()
+                }
+            ]
+        );
+        let late_disconnect = StreamFault {
+            count: 1,
+            after_chunks: 10,
+            action: StreamFaultAction::Disconnect,
+        };
+        let frames = planned_frames(chunks(2), Some(late_disconnect));
+        assert_eq!(frames.len(), 3);
+        assert_eq!(frames.back(), Some(&PlannedFrame::Disconnect));
+    }
+
+    #[test]
+    fn json_compatible_accept_types_pass_and_others_do_not() {
+        for accepted in [
+            "application/json",
+            "*/*",
+            "text/plain, application/json;q=0.5",
+        ] {
+            assert!(
+                check_accept(Some(&HeaderValue::from_static(accepted))).is_ok(),
+                "{accepted}"
+            );
+        }
+        assert!(check_accept(None).is_ok());
+        assert!(check_accept(Some(&HeaderValue::from_static("image/png"))).is_err());
+    }
+}

@@ -1,0 +1,48 @@
+//! A local, Bedrock-compatible HTTP server ("local Bedrock") that the official AWS SDKs work
+//! against unmodified: `InvokeModel` (`POST /model/{modelId}/invoke`) and
+//! `InvokeModelWithResponseStream` (`POST /model/{modelId}/invoke-with-response-stream`), with
+//! real SigV4 (or bearer-token) authentication, Bedrock's error wire format and the
+//! `application/vnd.amazon.eventstream` framing.
+//!
+//! This crate is the one place in the project that knows provider JSON shapes; it knows them from
+//! AWS documentation and recorded traffic (see `shared/fixtures/bedrock/PROTOCOL_NOTES.md`), never
+//! from the plugins. Replies are generated deterministically from the prompt, so the same request
+//! always gets the same text.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bedrock_emulator::EmulatorError> {
+//! use bedrock_emulator::{Emulator, EmulatorConfig};
+//! let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+//! let running = Emulator::start(EmulatorConfig::default(), loopback).await?;
+//! println!("local Bedrock at {}", running.endpoint());
+//! running.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Clients sign with the configured credentials: by default the documented test pair
+//! [`TEST_ACCESS_KEY_ID`] / [`TEST_SECRET_ACCESS_KEY`] in [`DEFAULT_REGION`]
+//! ([`EmulatorConfig::from_env`] takes them from the environment instead, when set). A configured
+//! bearer token (Bedrock API key) is accepted too.
+//!
+//! Failure paths can be exercised through [`Behaviour`], set in the config, with
+//! [`RunningEmulator::set_behaviour`], or over HTTP at [`CONTROL_PATH`] (see [`control`]).
+
+mod api_error;
+mod auth;
+mod behaviour;
+mod config;
+pub mod control;
+mod error;
+mod eventstream;
+mod generator;
+mod invoke;
+mod model_id;
+mod providers;
+mod server;
+
+pub use behaviour::{Behaviour, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction};
+pub use config::{DEFAULT_REGION, EmulatorConfig, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
+pub use control::CONTROL_PATH;
+pub use error::EmulatorError;
+pub use server::{Emulator, RunningEmulator};

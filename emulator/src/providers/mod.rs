@@ -1,0 +1,70 @@
+//! Provider families: the only code that knows model request and response JSON. Each family is
+//! one module that owns its model catalogue, validates request bodies the way Bedrock does for
+//! that family, and renders replies in the family's recorded shapes. This module is the seam the
+//! HTTP layer uses: look a base model id up, hand it a body, get back a [`Reply`].
+//!
+//! To add a family: write `providers/<family>/`, add a [`KnownModel`] variant, and extend
+//! [`KnownModel::lookup`] and [`KnownModel::invoke`].
+
+mod anthropic;
+mod schema;
+
+use serde::Serialize;
+
+use crate::api_error::ApiError;
+
+/// Token counts of one invocation, for the `X-Amzn-Bedrock-*-Token-Count` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenUsage {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+}
+
+/// The `amazon-bedrock-invocationMetrics` object Bedrock adds to the last chunk of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct InvocationMetrics {
+    pub input_token_count: u32,
+    pub output_token_count: u32,
+    pub invocation_latency: u64,
+    pub first_byte_latency: u64,
+}
+
+/// A model's reply to a valid request, ready to be rendered either way.
+pub(crate) trait Reply: Send {
+    /// Tokens read and written.
+    fn usage(&self) -> TokenUsage;
+
+    /// The `InvokeModel` response body.
+    fn response_body(&self) -> Result<Vec<u8>, serde_json::Error>;
+
+    /// The model JSON of every `InvokeModelWithResponseStream` chunk, in order; the last one
+    /// carries `metrics`.
+    fn stream_chunks(&self, metrics: &InvocationMetrics)
+    -> Result<Vec<Vec<u8>>, serde_json::Error>;
+}
+
+/// A base model id the emulator serves, with the family that speaks for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KnownModel {
+    Anthropic(&'static anthropic::AnthropicModel),
+}
+
+impl KnownModel {
+    /// The model with this base id, if any family knows it.
+    pub fn lookup(base_model_id: &str) -> Option<Self> {
+        anthropic::lookup(base_model_id).map(Self::Anthropic)
+    }
+
+    /// Validates `body` as this model's request and generates the reply.
+    pub fn invoke(self, body: &[u8]) -> Result<Box<dyn Reply>, ApiError> {
+        match self {
+            Self::Anthropic(model) => anthropic::invoke(model, body),
+        }
+    }
+}
+
+/// Counts tokens the way the emulator defines them: whitespace-separated words.
+fn count_words(text: &str) -> u32 {
+    u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,195 @@
+//! Bedrock's request-body validation messages, shared by all provider families. Bedrock checks
+//! model bodies against a JSON schema and reports every violation in one message,
+//! `Malformed input request: <violation><violation>..., please reformat your input and try
+//! again.`, each violation in the everit-json-schema style (`#: required key [max_tokens] not
+//! found`, `#: extraneous key [stream] is not permitted`, as quoted in the fixtures'
+//! error-observations). A body that is not JSON at all gets `Malformed input request, please
+//! reformat your input and try again.` (recorded by New Relic).
+
+use serde_json::{Map, Value};
+
+use crate::api_error::ApiError;
+
+/// The message for a body that is not JSON.
+const NOT_JSON: &str = "Malformed input request, please reformat your input and try again.";
+
+/// Parses a request body that must be a JSON object.
+pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(other) => {
+            let mut violations = Violations::default();
+            violations.wrong_type("#", "JSONObject", &other);
+            Err(violations.into_error())
+        }
+        Err(_) => Err(ApiError::validation(NOT_JSON)),
+    }
+}
+
+/// The everit name of a JSON value's type.
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "Null",
+        Value::Bool(_) => "Boolean",
+        Value::Number(number) if number.is_i64() || number.is_u64() => "Integer",
+        Value::Number(_) => "Number",
+        Value::String(_) => "String",
+        Value::Array(_) => "JSONArray",
+        Value::Object(_) => "JSONObject",
+    }
+}
+
+/// Schema violations found so far in one request body.
+#[derive(Debug, Default)]
+pub(crate) struct Violations(Vec<String>);
+
+impl Violations {
+    /// `path: required key [key] not found`.
+    pub fn required_key(&mut self, path: &str, key: &str) {
+        self.0
+            .push(format!("{path}: required key [{key}] not found"));
+    }
+
+    /// `path: extraneous key [key] is not permitted`.
+    pub fn extraneous_key(&mut self, path: &str, key: &str) {
+        self.0
+            .push(format!("{path}: extraneous key [{key}] is not permitted"));
+    }
+
+    /// `path: expected type: Expected, found: Actual`.
+    pub fn wrong_type(&mut self, path: &str, expected: &str, found: &Value) {
+        self.0.push(format!(
+            "{path}: expected type: {expected}, found: {}",
+            type_name(found)
+        ));
+    }
+
+    /// `path: expected minimum item count: minimum, found: count`.
+    pub fn too_few_items(&mut self, path: &str, minimum: usize, count: usize) {
+        self.0.push(format!(
+            "{path}: expected minimum item count: {minimum}, found: {count}"
+        ));
+    }
+
+    /// `path: value is not greater or equal to minimum`.
+    pub fn below_minimum(&mut self, path: &str, value: &Value, minimum: i64) {
+        self.0.push(format!(
+            "{path}: {value} is not greater or equal to {minimum}"
+        ));
+    }
+
+    /// `path: value is not a valid enum value`.
+    pub fn not_in_enum(&mut self, path: &str, value: &str) {
+        self.0
+            .push(format!("{path}: {value} is not a valid enum value"));
+    }
+
+    /// `Ok` when nothing was found, else the ValidationException Bedrock sends.
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    fn into_error(self) -> ApiError {
+        ApiError::validation(format!(
+            "Malformed input request: {}, please reformat your input and try again.",
+            self.0.concat()
+        ))
+    }
+}
+
+/// Reads an optional `stop_sequences` array of strings from `object`.
+pub(crate) fn stop_sequences(
+    object: &Map<String, Value>,
+    violations: &mut Violations,
+) -> Vec<String> {
+    match object.get("stop_sequences") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| match item {
+                Value::String(text) => Some(text.clone()),
+                other => {
+                    violations.wrong_type(&format!("#/stop_sequences/{index}"), "String", other);
+                    None
+                }
+            })
+            .collect(),
+        Some(other) => {
+            violations.wrong_type("#/stop_sequences", "JSONArray", other);
+            Vec::new()
+        }
+    }
+}
+
+/// Reads a required positive integer such as `max_tokens` from `object`.
+pub(crate) fn positive_integer(
+    object: &Map<String, Value>,
+    key: &str,
+    violations: &mut Violations,
+) -> Option<u32> {
+    let Some(value) = object.get(key) else {
+        violations.required_key("#", key);
+        return None;
+    };
+    let path = format!("#/{key}");
+    match value.as_i64() {
+        Some(number) if number >= 1 => Some(u32::try_from(number).unwrap_or(u32::MAX)),
+        Some(_) => {
+            violations.below_minimum(&path, value, 1);
+            None
+        }
+        None if value.is_u64() => Some(u32::MAX),
+        None => {
+            violations.wrong_type(&path, "Integer", value);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_is_not_json_gets_the_recorded_message() {
+        let error = parse_object(b"{ Malformed Request Body").expect_err("not JSON");
+        assert_eq!(error.error_type(), "ValidationException");
+        assert_eq!(error.message(), NOT_JSON);
+    }
+
+    #[test]
+    fn violations_are_concatenated_like_bedrock_does() {
+        let mut violations = Violations::default();
+        violations.required_key("#", "prompt");
+        violations.required_key("#", "max_tokens_to_sample");
+        violations.extraneous_key("#", "texts");
+        let error = violations.into_result().expect_err("three violations");
+        // Quoted from spring-projects/spring-ai#2276 (fixtures' error-observations).
+        assert_eq!(
+            error.message(),
+            "Malformed input request: #: required key [prompt] not found#: required key \
+             [max_tokens_to_sample] not found#: extraneous key [texts] is not permitted, please \
+             reformat your input and try again."
+        );
+    }
+
+    #[test]
+    fn max_tokens_must_be_a_positive_integer() {
+        let object = parse_object(br#"{"a": 0, "b": "ten", "c": 12}"#).expect("object");
+        let mut violations = Violations::default();
+        assert_eq!(positive_integer(&object, "a", &mut violations), None);
+        assert_eq!(positive_integer(&object, "b", &mut violations), None);
+        assert_eq!(positive_integer(&object, "c", &mut violations), Some(12));
+        let error = violations.into_result().expect_err("two violations");
+        assert_eq!(
+            error.message(),
+            "Malformed input request: #/a: 0 is not greater or equal to 1#/b: expected type: \
+             Integer, found: String, please reformat your input and try again."
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! Starting and stopping the emulator: binds the listener, assembles the routes (the two Bedrock
+//! operations behind authentication, the unauthenticated control endpoint, a request id on every
+//! response) and runs them on the caller's tokio runtime. Invariant: a [`RunningEmulator`] owns
+//! its server task, which stops when the handle is shut down or dropped.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api_error::ApiError;
+use crate::auth::{AcceptedCredentials, require_authentication};
+use crate::behaviour::{Behaviour, BehaviourCell, InvalidBehaviour};
+use crate::config::EmulatorConfig;
+use crate::control::{CONTROL_PATH, read_behaviour, replace_behaviour};
+use crate::error::EmulatorError;
+use crate::invoke::{invoke_model, invoke_model_with_response_stream};
+
+/// The response header carrying a fresh request id.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
+/// How long [`RunningEmulator::shutdown`] lets open responses finish before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What every request handler can see.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    /// Live fault-injection settings.
+    pub behaviour: BehaviourCell,
+}
+
+/// Starts emulators. See [`Emulator::start`].
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds `addr` (port 0 picks a free port) and serves Bedrock there on the current tokio
+    /// runtime until the returned handle is shut down or dropped.
+    pub async fn start(
+        config: EmulatorConfig,
+        addr: SocketAddr,
+    ) -> Result<RunningEmulator, EmulatorError> {
+        config.behaviour.validate()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let local_addr = listener.local_addr().map_err(EmulatorError::LocalAddr)?;
+
+        let credentials = Arc::new(AcceptedCredentials {
+            access_key_id: config.access_key_id,
+            secret_access_key: config.secret_access_key,
+            bearer_token: config.bearer_token,
+            region: config.region,
+        });
+        let state = Arc::new(AppState {
+            behaviour: BehaviourCell::new(config.behaviour),
+        });
+        let app = routes(Arc::clone(&state), Arc::clone(&credentials));
+
+        let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let stopped = async {
+                // A dropped sender also means "stop".
+                let _ = shutdown_receiver.await;
+            };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!(%error, "the local Bedrock server failed");
+            }
+        });
+        tracing::info!(%local_addr, "local Bedrock listening");
+        Ok(RunningEmulator {
+            local_addr,
+            credentials,
+            state,
+            shutdown_sender: Some(shutdown_sender),
+            server: Some(server),
+        })
+    }
+}
+
+fn routes(state: Arc<AppState>, credentials: Arc<AcceptedCredentials>) -> Router {
+    let bedrock = Router::new()
+        .route("/model/{model_id}/invoke", post(invoke_model))
+        .route(
+            "/model/{model_id}/invoke-with-response-stream",
+            post(invoke_model_with_response_stream),
+        )
+        .fallback(unknown_operation)
+        .method_not_allowed_fallback(unknown_operation)
+        // The authentication layer has already read the body, within Bedrock's limit.
+        .layer(DefaultBodyLimit::disable())
+        .layer(from_fn_with_state(credentials, require_authentication));
+    Router::new()
+        .route(CONTROL_PATH, get(read_behaviour).post(replace_behaviour))
+        .merge(bedrock)
+        .layer(map_response(add_request_id))
+        .with_state(state)
+}
+
+/// Any path or method bedrock-runtime does not serve (message as Bedrock sends it for an
+/// operation it does not recognise).
+async fn unknown_operation() -> Response {
+    ApiError::validation("The requested operation is not recognized by the service.")
+        .into_response()
+}
+
+async fn add_request_id(mut response: Response) -> Response {
+    if let Ok(request_id) = HeaderValue::try_from(uuid::Uuid::new_v4().to_string()) {
+        response.headers_mut().insert(REQUEST_ID, request_id);
+    }
+    response
+}
+
+/// A running emulator. Dropping it stops the server (in the background); [`Self::shutdown`]
+/// stops it and waits.
+pub struct RunningEmulator {
+    local_addr: SocketAddr,
+    credentials: Arc<AcceptedCredentials>,
+    state: Arc<AppState>,
+    shutdown_sender: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("endpoint", &self.endpoint())
+            .field("access_key_id", &self.access_key_id())
+            .field("region", &self.region())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningEmulator {
+    /// The base URL to give an SDK as its endpoint, e.g. `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The address the server is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The access key id requests must be signed with.
+    pub fn access_key_id(&self) -> &str {
+        &self.credentials.access_key_id
+    }
+
+    /// The secret access key requests must be signed with.
+    pub fn secret_access_key(&self) -> &str {
+        &self.credentials.secret_access_key
+    }
+
+    /// The region requests must be signed for.
+    pub fn region(&self) -> &str {
+        &self.credentials.region
+    }
+
+    /// The fault-injection behaviour in force now.
+    pub fn behaviour(&self) -> Behaviour {
+        self.state.behaviour.current()
+    }
+
+    /// Replaces the fault-injection behaviour, like `POST /_emulator/behaviour`.
+    pub fn set_behaviour(&self, behaviour: Behaviour) -> Result<(), InvalidBehaviour> {
+        self.state.behaviour.replace(behaviour)
+    }
+
+    /// Stops accepting requests and waits for open responses to finish, cutting any still
+    /// running after a few seconds.
+    pub async fn shutdown(mut self) {
+        if let Some(sender) = self.shutdown_sender.take() {
+            let _ = sender.send(());
+        }
+        if let Some(mut server) = self.server.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+                .await
+                .is_err()
+        {
+            server.abort();
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(sender) = self.shutdown_sender.take() {
+            let _ = sender.send(());
+        }
+    }
+}
