@@ -1,0 +1,90 @@
+//! Building the Bedrock runtime client from the user's settings.
+//!
+//! Invariant: the whole `aws-config` default chain applies (environment,
+//! shared config and credentials files, profiles, SSO, container and
+//! instance metadata) unless the caller passes static credentials, as
+//! `--local` does; the retry mode is standard with the given number of
+//! attempts, and the read timeout is long enough for long generations.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::Client;
+
+use super::error::{AwsError, AwsErrorClass};
+
+/// A fixed access key pair, used instead of the default chain.
+#[derive(Debug, Clone)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// How to build a client: every field left at `None` falls back to the
+/// `aws-config` default chain.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub max_attempts: u32,
+    pub read_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub credentials: Option<StaticCredentials>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            max_attempts: 10,
+            read_timeout: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(10),
+            credentials: None,
+        }
+    }
+}
+
+/// Builds the Bedrock runtime client, or says which setting is missing.
+pub async fn runtime_client(settings: &ClientSettings) -> Result<Client, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .read_timeout(settings.read_timeout)
+                .connect_timeout(settings.connect_timeout)
+                .build(),
+        );
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(keys) = &settings.credentials {
+        loader = loader.credentials_provider(Credentials::new(
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            None,
+            None,
+            "bedrock-host",
+        ));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(AwsError::local(
+            AwsErrorClass::Configuration,
+            "no AWS region is set",
+            "pass --region, set AWS_REGION, or set `region` for your profile in ~/.aws/config",
+        ));
+    }
+    Ok(Client::new(&config))
+}

@@ -1,0 +1,205 @@
+//! The command line: global options, the subcommands, and the mapping from
+//! their errors to exit codes.
+//!
+//! Invariant: this is the edge where errors become text and exit codes;
+//! below it, library code returns typed errors. Nothing here names a
+//! provider: everything a model family needs comes from its plugin.
+
+mod exit;
+mod invoke;
+mod plugins;
+mod serve_local;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::aws::{ClientSettings, StaticCredentials};
+use crate::paths;
+use crate::plugin::{CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits};
+
+pub use exit::{EXIT_CODES_HELP, UsageError};
+
+/// Invoke Amazon Bedrock models through sandboxed WebAssembly adapters.
+#[derive(Debug, Parser)]
+#[command(name = "bedrock-host", version, after_help = EXIT_CODES_HELP, after_long_help = LONG_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+const LONG_HELP: &str = "\
+Examples:
+  bedrock-host --local invoke -m anthropic.claude-3-5-sonnet-20240620-v1:0 'Write a haiku about rivers'
+  echo 'Summarise this' | bedrock-host --region us-east-1 invoke -m us.anthropic.claude-3-5-haiku-20241022-v1:0
+  bedrock-host plugins list
+  bedrock-host serve-local --port 8080
+
+Plugins are searched in --plugins-dir (only there, when given), else in
+$BEDROCK_HOST_PLUGINS (a path list), the per-user data folder
+(~/.local/share/bedrock-host/plugins on Linux) and this repository's
+target/plugins.
+
+Exit codes:
+  0 success; 1 internal error; 2 usage error; 3 plugin error; 4 AWS rejected
+  the request; 5 AWS throttled or unavailable after retries; 6 credentials or
+  configuration; 7 network failure, timeout or a broken stream.";
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Search only this folder for plugins (repeatable).
+    #[arg(long, global = true, value_name = "DIR")]
+    plugins_dir: Vec<PathBuf>,
+    /// AWS region (else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// Named profile from ~/.aws/config (else AWS_PROFILE, else `default`).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// Send requests to this endpoint instead of AWS's (any Bedrock-compatible server).
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Attempts per request in the standard retry mode, the first included.
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_attempts: u32,
+    /// Seconds to wait for response bytes before giving up.
+    #[arg(long, global = true, default_value_t = 300, value_name = "SECONDS")]
+    read_timeout: u64,
+    /// Seconds to wait for a connection.
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECONDS")]
+    connect_timeout: u64,
+    /// Run against a local Bedrock started in this process, with its own credentials.
+    #[arg(long, global = true, conflicts_with_all = ["endpoint_url", "profile"])]
+    local: bool,
+    /// Log what the host does to stderr (repeat for more: -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Invoke a model with a prompt; streams the answer by default.
+    Invoke(invoke::InvokeArgs),
+    /// Inspect the installed plugins.
+    #[command(subcommand)]
+    Plugins(plugins::PluginsCommand),
+    /// Run the local Bedrock on loopback until interrupted.
+    ServeLocal(serve_local::ServeLocalArgs),
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    Text,
+    /// One JSON object, for scripts.
+    Json,
+}
+
+/// Parses the command line, runs the command, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit::exit_code_for(&error)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Invoke(args) => invoke::run(&cli.global, args).await,
+        Command::Plugins(command) => plugins::run(&cli.global, command).await,
+        Command::ServeLocal(args) => serve_local::run(args).await,
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "bedrock_host=info",
+        _ => "bedrock_host=debug,bedrock_emulator=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BEDROCK_HOST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+impl GlobalArgs {
+    fn plugin_sources(&self) -> PluginSources {
+        if self.plugins_dir.is_empty() {
+            PluginSources::default_search_path()
+        } else {
+            PluginSources::only(self.plugins_dir.clone())
+        }
+    }
+
+    /// Loads every plugin from the configured folders.
+    async fn load_plugins(&self) -> anyhow::Result<(PluginRuntime, PluginRegistry)> {
+        let cache =
+            paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
+        let runtime = PluginRuntime::new(SandboxLimits::default(), cache)
+            .map_err(|error| anyhow::anyhow!("{error:#}"))
+            .context("cannot start the WebAssembly engine")?;
+        let registry = PluginRegistry::load(&self.plugin_sources(), &runtime).await;
+        Ok((runtime, registry))
+    }
+
+    /// The client settings these options describe, before `--local`.
+    fn client_settings(&self) -> ClientSettings {
+        ClientSettings {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: self.max_attempts,
+            read_timeout: Duration::from_secs(self.read_timeout),
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            credentials: None,
+        }
+    }
+
+    /// Starts the local Bedrock when `--local` is given and points the client
+    /// settings at it. The returned handle keeps it running.
+    async fn connect(
+        &self,
+    ) -> anyhow::Result<(ClientSettings, Option<bedrock_emulator::RunningEmulator>)> {
+        let mut settings = self.client_settings();
+        if !self.local {
+            return Ok((settings, None));
+        }
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let emulator =
+            bedrock_emulator::Emulator::start(bedrock_emulator::EmulatorConfig::default(), address)
+                .await
+                .context("cannot start the local Bedrock")?;
+        settings.endpoint_url = Some(emulator.endpoint());
+        settings.region = Some(emulator.region().to_owned());
+        settings.credentials = Some(StaticCredentials {
+            access_key_id: emulator.access_key_id().to_owned(),
+            secret_access_key: emulator.secret_access_key().to_owned(),
+        });
+        Ok((settings, Some(emulator)))
+    }
+}

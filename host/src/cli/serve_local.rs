@@ -1,0 +1,41 @@
+//! `bedrock-host serve-local`: the local Bedrock as a server for other tools.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+/// Arguments of `serve-local`.
+#[derive(Debug, Args)]
+pub struct ServeLocalArgs {
+    /// Port on 127.0.0.1 to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+}
+
+pub async fn run(args: ServeLocalArgs) -> anyhow::Result<ExitCode> {
+    let address = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let emulator =
+        bedrock_emulator::Emulator::start(bedrock_emulator::EmulatorConfig::from_env(), address)
+            .await
+            .with_context(|| format!("cannot start the local Bedrock on {address}"))?;
+    println!("Local Bedrock listening on {}", emulator.endpoint());
+    println!("Use it with:");
+    println!(
+        "  export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={}",
+        emulator.endpoint()
+    );
+    println!("  export AWS_ACCESS_KEY_ID={}", emulator.access_key_id());
+    println!(
+        "  export AWS_SECRET_ACCESS_KEY={}",
+        emulator.secret_access_key()
+    );
+    println!("  export AWS_REGION={}", emulator.region());
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    emulator.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}

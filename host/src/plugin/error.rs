@@ -1,0 +1,98 @@
+//! Everything that can go wrong with a plugin, as one error type.
+//!
+//! Invariant: every variant names the plugin (or the file) and says what
+//! failed, so that a user reading one line knows whom to blame and what to
+//! change: an adapter's own refusal, a broken sandbox limit, a trap, or a
+//! file that is not a usable plugin.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::bindings::AdapterError;
+
+/// A sandbox limit that a plugin broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Limit {
+    /// Linear memory would have grown past this many bytes.
+    Memory(usize),
+    /// The call ran past this wall-clock deadline.
+    Time(Duration),
+    /// The wasm stack overflowed this many bytes.
+    Stack(usize),
+    /// The call returned `size` bytes, more than `max`.
+    Output { size: usize, max: usize },
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Memory(max) => write!(f, "memory limit of {} MiB exceeded", max >> 20),
+            Limit::Time(max) => write!(f, "time limit of {} ms exceeded", max.as_millis()),
+            Limit::Stack(max) => write!(f, "stack limit of {} KiB exceeded", max >> 10),
+            Limit::Output { size, max } => {
+                write!(f, "returned {size} bytes, more than the limit of {max}")
+            }
+        }
+    }
+}
+
+/// What an adapter said when it refused, as a plain Rust error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdapterRefusal {
+    /// The request cannot be expressed for this model.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The family has no such feature.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The model's answer is not what the family sends.
+    #[error("malformed response: {0}")]
+    MalformedResponse(String),
+}
+
+impl From<AdapterError> for AdapterRefusal {
+    fn from(error: AdapterError) -> Self {
+        match error {
+            AdapterError::InvalidRequest(m) => Self::InvalidRequest(m),
+            AdapterError::Unsupported(m) => Self::Unsupported(m),
+            AdapterError::MalformedResponse(m) => Self::MalformedResponse(m),
+        }
+    }
+}
+
+/// A failure while loading or calling a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// The adapter returned an error of its own.
+    #[error("plugin `{plugin}` {call}: {error}")]
+    Adapter {
+        plugin: String,
+        call: &'static str,
+        error: AdapterRefusal,
+    },
+    /// A sandbox limit stopped the call.
+    #[error("plugin `{plugin}` stopped in {call}: {limit}")]
+    Limit {
+        plugin: String,
+        call: &'static str,
+        limit: Limit,
+    },
+    /// The plugin trapped (a panic, an `unreachable`, a bad memory access).
+    #[error("plugin `{plugin}` trapped in {call}: {detail}")]
+    Trap {
+        plugin: String,
+        call: &'static str,
+        detail: String,
+    },
+    /// The host used the plugin out of order; a bug in the host.
+    #[error("plugin `{plugin}` {call}: {detail}")]
+    Protocol {
+        plugin: String,
+        call: &'static str,
+        detail: String,
+    },
+    /// A file could not be loaded as a plugin.
+    #[error("{}: {reason}", path.display())]
+    Load { path: PathBuf, reason: String },
+}

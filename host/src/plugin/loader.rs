@@ -1,0 +1,229 @@
+//! Turning a `.wasm` file into a `LoadedPlugin`: read, hash, check the
+//! contract version, compile (through the cache), link WASI, describe.
+//!
+//! Invariant: a plugin is only ever instantiated after its exported contract
+//! version was checked against the one this host serves, and a file that
+//! fails any step is reported with the reason and never half-loaded.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker, types::ComponentItem};
+
+use super::bindings::{ADAPTER_EXPORT, CONTRACT_VERSION, PluginInfo, ProviderPre};
+use super::cache::CompileCache;
+use super::engine::PluginEngine;
+use super::error::PluginError;
+use super::limits::SandboxLimits;
+use super::sandbox::{Sandbox, SandboxState};
+
+/// The package whose `adapter` interface plugins export.
+const ADAPTER_INTERFACE: &str = "bedrock:adapter/adapter";
+
+/// The engine, the WASI linker and the compile cache: everything needed to
+/// load plugins and run them.
+pub struct PluginRuntime {
+    engine: PluginEngine,
+    linker: Linker<SandboxState>,
+    cache: CompileCache,
+    limits: SandboxLimits,
+}
+
+impl PluginRuntime {
+    /// Creates a runtime whose sandboxes run under `limits`.
+    pub fn new(limits: SandboxLimits, cache: CompileCache) -> wasmtime::Result<Self> {
+        let engine = PluginEngine::new(&limits)?;
+        let mut linker = Linker::new(engine.engine());
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            limits,
+        })
+    }
+
+    /// The limits sandboxes run under.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.limits
+    }
+
+    /// Loads the plugin in `path`.
+    pub async fn load(&self, path: &Path) -> Result<LoadedPlugin, PluginError> {
+        let fail = |reason: String| PluginError::Load {
+            path: path.to_owned(),
+            reason,
+        };
+        let wasm = std::fs::read(path).map_err(|error| fail(format!("cannot read: {error}")))?;
+        if wasm.is_empty() {
+            return Err(fail("the file is empty".into()));
+        }
+        let sha256 = hex::encode(Sha256::digest(&wasm));
+        let component = self
+            .cache
+            .component(self.engine.engine(), &wasm, &sha256)
+            .map_err(|error| fail(format!("not a valid WebAssembly component: {error:#}")))?;
+        let contract_version = self.contract_version(&component).map_err(fail)?;
+        let instance = self.linker.instantiate_pre(&component).map_err(|error| {
+            fail(format!(
+                "imports something the sandbox does not offer: {error:#}"
+            ))
+        })?;
+        let pre = ProviderPre::new(instance)
+            .map_err(|error| fail(format!("does not export the adapter interface: {error:#}")))?;
+        let mut sandbox = Sandbox::new(&file_label(path), &pre, &self.limits).await?;
+        let info = sandbox.describe().await?;
+        validate_info(&info).map_err(fail)?;
+        Ok(LoadedPlugin {
+            info,
+            path: path.to_owned(),
+            sha256,
+            contract_version,
+            pre,
+            limits: self.limits.clone(),
+        })
+    }
+
+    /// Finds the version of the adapter interface `component` exports, and
+    /// refuses one this host cannot serve.
+    fn contract_version(&self, component: &Component) -> Result<String, String> {
+        let engine = self.engine.engine();
+        let exported: Vec<String> = component
+            .component_type()
+            .exports(engine)
+            .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let Some(version) = exported.iter().find_map(|name| {
+            name.strip_prefix(ADAPTER_INTERFACE)
+                .and_then(|rest| rest.strip_prefix('@'))
+        }) else {
+            return Err(format!(
+                "exports no `{ADAPTER_INTERFACE}` interface (it exports: {}); it is not a bedrock-host plugin",
+                if exported.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    exported.join(", ")
+                }
+            ));
+        };
+        if !serves(version) {
+            return Err(format!(
+                "was built against contract {ADAPTER_INTERFACE}@{version}; this host serves {ADAPTER_EXPORT} (0.1.x)"
+            ));
+        }
+        Ok(version.to_owned())
+    }
+}
+
+/// Whether this host serves contract `version`: the same major version, and
+/// for 0.x the same minor version, no newer than ours.
+fn serves(version: &str) -> bool {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    match (parse(version), parse(CONTRACT_VERSION)) {
+        (Some((0, minor, patch)), Some((0, our_minor, our_patch))) => {
+            minor == our_minor && patch <= our_patch
+        }
+        (Some((major, minor, _)), Some((our_major, our_minor, _))) => {
+            major == our_major && minor <= our_minor
+        }
+        _ => false,
+    }
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+fn validate_info(info: &PluginInfo) -> Result<(), String> {
+    let name_ok = !info.name.is_empty()
+        && info
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !name_ok {
+        return Err(format!(
+            "describe() gave the name {:?}; a plugin name is lower-case letters, digits, `-` and `_`",
+            info.name
+        ));
+    }
+    if info.models.is_empty() {
+        return Err(format!("plugin `{}` declares no model patterns", info.name));
+    }
+    if let Some(bad) = info
+        .models
+        .iter()
+        .find(|p| p.is_empty() || p.chars().any(char::is_whitespace))
+    {
+        return Err(format!(
+            "plugin `{}` declares an invalid model pattern {bad:?}",
+            info.name
+        ));
+    }
+    Ok(())
+}
+
+/// A plugin ready to serve requests.
+pub struct LoadedPlugin {
+    info: PluginInfo,
+    path: PathBuf,
+    sha256: String,
+    contract_version: String,
+    pre: ProviderPre<SandboxState>,
+    limits: SandboxLimits,
+}
+
+impl LoadedPlugin {
+    /// What the plugin said about itself.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// The file it was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The sha256 of the file's bytes, in hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The contract version the plugin was built against.
+    pub fn contract_version(&self) -> &str {
+        &self.contract_version
+    }
+
+    /// A fresh sandbox for one request.
+    pub async fn sandbox(&self) -> Result<Sandbox, PluginError> {
+        Sandbox::new(&self.info.name, &self.pre, &self.limits).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serves;
+
+    #[test]
+    fn serves_only_compatible_contract_versions() {
+        assert!(serves("0.1.0"));
+        assert!(
+            !serves("0.1.1"),
+            "a newer minor may use what this host lacks"
+        );
+        assert!(!serves("0.2.0"));
+        assert!(!serves("1.0.0"));
+        assert!(!serves("garbage"));
+    }
+}
