@@ -10,10 +10,8 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
+use bedrock::adapter::types::{AdapterError, Body, Event, Output, PluginInfo, Request, Response};
 use exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder};
-use bedrock::adapter::types::{
-    AdapterError, Body, Event, Output, PluginInfo, Request, Response,
-};
 
 struct Hostile;
 
@@ -68,7 +66,7 @@ impl Guest for Hostile {
                 accept: "application/json".into(),
             }),
             "hostile.print" => {
-                for line in 0..100_000 {
+                for line in 0..20_000 {
                     eprintln!("hostile stderr line {line}");
                     println!("hostile stdout line {line}");
                 }

@@ -1,0 +1,10 @@
+//! End-to-end tests: the `bedrock-host` binary, the real plugin `.wasm`
+//! components from `target/plugins`, the real AWS SDK over HTTP, and the
+//! local Bedrock. Nothing of our own is mocked.
+//!
+//! Run through `cargo xtask test`, which builds the plugins first.
+
+mod cli;
+mod fixtures;
+mod sandbox;
+mod support;
