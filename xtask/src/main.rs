@@ -23,7 +23,8 @@ const PLUGIN_PREFIX: &str = "bedrock-plugin-";
 /// Plugins under `tests/` that only the tests load.
 const TEST_PLUGINS: &[&str] = &["hostile"];
 const DEMO_MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
-const DEMO_PROMPT: &str = "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
+const DEMO_PROMPT: &str =
+    "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -77,7 +78,9 @@ fn ensure_wasm_target() -> Result<(), String> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .map_err(|error| format!("cannot run rustup (needed for the {WASM_TARGET} target): {error}"))?;
+        .map_err(|error| {
+            format!("cannot run rustup (needed for the {WASM_TARGET} target): {error}")
+        })?;
     let listed = String::from_utf8_lossy(&installed.stdout);
     if listed.lines().any(|line| line.trim() == WASM_TARGET) {
         return Ok(());
@@ -91,7 +94,8 @@ fn ensure_wasm_target() -> Result<(), String> {
 /// The plugin crates: every folder under `plugins/` with a Cargo.toml.
 fn plugin_families() -> Result<Vec<String>, String> {
     let dir = root().join("plugins");
-    let entries = fs::read_dir(&dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
+    let entries =
+        fs::read_dir(&dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
     let mut families: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.path().join("Cargo.toml").is_file())
@@ -103,13 +107,21 @@ fn plugin_families() -> Result<Vec<String>, String> {
 
 fn build_plugins() -> Result<(), String> {
     ensure_wasm_target()?;
-    build_components(&root().join("plugins"), &plugin_families()?, &root().join("target/plugins"))
+    build_components(
+        &root().join("plugins"),
+        &plugin_families()?,
+        &root().join("target/plugins"),
+    )
 }
 
 /// The plugins that exist only for the tests: each is its own workspace.
 fn build_test_plugins() -> Result<(), String> {
     for family in TEST_PLUGINS {
-        build_components(&root().join("tests").join(family), &[(*family).to_owned()], &root().join("target/test-plugins"))?;
+        build_components(
+            &root().join("tests").join(family),
+            &[(*family).to_owned()],
+            &root().join("target/test-plugins"),
+        )?;
     }
     Ok(())
 }
@@ -118,7 +130,13 @@ fn build_test_plugins() -> Result<(), String> {
 /// component of each family to `out/<family>.wasm`.
 fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), String> {
     let mut build = cargo();
-    build.args(["build", "--release", "--target", WASM_TARGET, "--manifest-path"]);
+    build.args([
+        "build",
+        "--release",
+        "--target",
+        WASM_TARGET,
+        "--manifest-path",
+    ]);
     build.arg(dir.join("Cargo.toml"));
     run(build)?;
     let built = root().join("target").join(WASM_TARGET).join("release");
@@ -127,7 +145,11 @@ fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), S
         let artifact = built.join(format!("{}{family}.wasm", PLUGIN_PREFIX.replace('-', "_")));
         let installed = out.join(format!("{family}.wasm"));
         fs::copy(&artifact, &installed).map_err(|error| {
-            format!("cannot copy {} to {}: {error}", artifact.display(), installed.display())
+            format!(
+                "cannot copy {} to {}: {error}",
+                artifact.display(),
+                installed.display()
+            )
         })?;
         eprintln!("xtask: plugin {family} -> {}", installed.display());
     }
@@ -136,7 +158,19 @@ fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), S
 
 fn demo(extra: &[String]) -> Result<(), String> {
     let mut invoke = cargo();
-    invoke.args(["run", "--quiet", "--package", "bedrock-host", "--", "--local", "invoke", "--model", DEMO_MODEL, "--max-tokens", "250"]);
+    invoke.args([
+        "run",
+        "--quiet",
+        "--package",
+        "bedrock-host",
+        "--",
+        "--local",
+        "invoke",
+        "--model",
+        DEMO_MODEL,
+        "--max-tokens",
+        "250",
+    ]);
     invoke.args(extra.iter().map(OsStr::new));
     invoke.arg(DEMO_PROMPT);
     run(invoke)
@@ -144,7 +178,9 @@ fn demo(extra: &[String]) -> Result<(), String> {
 
 fn test(extra: &[String]) -> Result<(), String> {
     let mut plugins = cargo();
-    plugins.args(["test", "--manifest-path"]).arg(root().join("plugins/Cargo.toml"));
+    plugins
+        .args(["test", "--manifest-path"])
+        .arg(root().join("plugins/Cargo.toml"));
     run(plugins)?;
     let mut host = cargo();
     host.args(["test", "--workspace"]);
