@@ -240,3 +240,33 @@ async fn a_compile_cache_entry_is_reused_and_a_corrupt_one_is_replaced() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_decoder_that_traps_mid_stream_keeps_what_it_returned_before() {
+    let runtime = PluginRuntime::new(limits(), CompileCache::disabled()).expect("engine");
+    let registry = registry(&runtime).await;
+    let hostile = registry.route("hostile.stream").expect("hostile");
+    let mut sandbox = hostile.sandbox().await.expect("sandbox");
+    sandbox
+        .start_stream("hostile.stream")
+        .await
+        .expect("decoder");
+    let first = sandbox.feed(b"{}").await.expect("the first chunk decodes");
+    assert!(matches!(first.as_slice(), [bedrock_host::plugin::Event::Text(t)] if t == "first "));
+    let error = sandbox
+        .feed(b"{}")
+        .await
+        .expect_err("the second chunk traps");
+    assert!(
+        matches!(
+            error,
+            PluginError::Trap {
+                call: "stream-decoder.feed",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let (next, _) = build(hostile, "hostile.polite").await;
+    assert_eq!(next.expect("a fresh sandbox serves"), b"{}");
+}
