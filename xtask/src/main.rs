@@ -137,9 +137,15 @@ fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), S
         WASM_TARGET,
         "--manifest-path",
     ]);
-    build.arg(dir.join("Cargo.toml"));
+    // The target folder is named explicitly: with --manifest-path, cargo
+    // reads .cargo/config.toml from the working folder, not the manifest's.
+    let target_dir = root().join("target");
+    build
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
     run(build)?;
-    let built = root().join("target").join(WASM_TARGET).join("release");
+    let built = target_dir.join(WASM_TARGET).join("release");
     fs::create_dir_all(out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
     for family in families {
         let artifact = built.join(format!("{}{family}.wasm", PLUGIN_PREFIX.replace('-', "_")));
