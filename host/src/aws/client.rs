@@ -1,4 +1,5 @@
-//! Building the Bedrock runtime client from the user's settings.
+//! Building the Bedrock clients (runtime and control plane) from the user's
+//! settings.
 //!
 //! Invariant: the whole `aws-config` default chain applies (environment,
 //! shared config and credentials files, profiles, SSO, container and
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::Client;
 
@@ -52,6 +53,17 @@ impl Default for ClientSettings {
 
 /// Builds the Bedrock runtime client, or says which setting is missing.
 pub async fn runtime_client(settings: &ClientSettings) -> Result<Client, AwsError> {
+    Ok(Client::new(&load_config(settings).await?))
+}
+
+/// Builds the Bedrock control-plane client, or says which setting is missing.
+pub async fn control_client(
+    settings: &ClientSettings,
+) -> Result<aws_sdk_bedrock::Client, AwsError> {
+    Ok(aws_sdk_bedrock::Client::new(&load_config(settings).await?))
+}
+
+async fn load_config(settings: &ClientSettings) -> Result<SdkConfig, AwsError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
         .timeout_config(
@@ -86,5 +98,5 @@ pub async fn runtime_client(settings: &ClientSettings) -> Result<Client, AwsErro
             "pass --region, set AWS_REGION, or set `region` for your profile in ~/.aws/config",
         ));
     }
-    Ok(Client::new(&config))
+    Ok(config)
 }

@@ -1,12 +1,14 @@
-//! Everything that talks to AWS: building the Bedrock runtime client from
-//! the user's settings, invoking models (streamed or not), and turning SDK
-//! errors into one clear line each.
+//! Everything that talks to AWS: building the Bedrock clients from the
+//! user's settings, invoking models (streamed or not), listing foundation
+//! models, and turning SDK errors into one clear line each.
 
 mod client;
+mod control;
 mod error;
 mod invoke;
 
-pub use client::{ClientSettings, StaticCredentials, runtime_client};
+pub use client::{ClientSettings, StaticCredentials, control_client, runtime_client};
+pub use control::{FoundationModel, ModelFilters, list_foundation_models};
 pub use error::{AwsError, AwsErrorClass};
 pub use invoke::{
     BedrockHeaders, InvokeReply, StreamChunk, StreamReply, invoke_model, invoke_model_stream,

@@ -18,7 +18,8 @@ Exit codes:
   1  internal error (a bug: please report it)
   2  usage error: bad arguments or input
   3  plugin error: no plugin serves the model, or the plugin refused, trapped or broke a limit
-  4  AWS rejected the request (validation, access denied, model not found, ...)
+  4  AWS rejected the request (validation, access denied, model not found, ...),
+     or the model's content filter stopped the answer
   5  AWS throttled or was unavailable after every retry
   6  credentials or configuration missing or invalid (region, keys, profile)
   7  network failure, timeout, or a stream that broke off part-way";
@@ -33,6 +34,9 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
     for cause in error.chain() {
         if cause.is::<UsageError>() || cause.is::<ModelIdError>() {
             return ExitCode::from(2);
+        }
+        if cause.is::<super::invoke::ContentFiltered>() {
+            return ExitCode::from(4);
         }
         if cause.is::<PluginError>() || cause.is::<RouteError>() {
             return ExitCode::from(3);

@@ -6,12 +6,14 @@
 //! exactly one JSON object, on success and on failure alike.
 
 use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
 
+use super::images::{self, WrittenImage};
 use super::{GlobalArgs, OutputFormat, UsageError};
 use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
@@ -60,6 +62,10 @@ pub struct InvokeArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
+    /// Where to write the image an image model returns (more images are
+    /// numbered FILE-2, FILE-3, ...); without it, new files in the current folder.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// `KEY=VALUE` → (key, JSON text of the value).
@@ -123,12 +129,23 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
     } else {
         invocation::invoke(&client, &mut sandbox, &model, &request).await
     };
-    let (report, failure) = match outcome {
+    let (report, mut failure) = match outcome {
         Ok(report) => (report, None),
-        Err(InvocationFailure { partial, error }) => (partial, Some(error)),
+        Err(InvocationFailure { partial, error }) => (partial, Some(anyhow::Error::new(error))),
+    };
+    if failure.is_none() {
+        failure = filtered(&report);
+    }
+    let stem = model.base().replace([':', '/'], "-");
+    let written = match images::write_images(&report.images, args.out.as_deref(), &stem) {
+        Ok(written) => written,
+        Err(error) => {
+            failure.get_or_insert(error);
+            Vec::new()
+        }
     };
     if json {
-        let mut object = report_json(&report, &model, plugin.name(), streaming);
+        let mut object = report_json(&report, &model, plugin.name(), streaming, &written);
         if let Some(error) = &failure {
             object["error"] = json!(format!("{error:#}"));
         }
@@ -140,13 +157,21 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
         if printed_any && !report.text.ends_with('\n') {
             println!();
         }
+        for image in &written {
+            eprintln!(
+                "wrote {} ({}, {} bytes)",
+                image.path.display(),
+                image.media_type,
+                image.bytes
+            );
+        }
         if failure.is_none() && std::io::stderr().is_terminal() {
             eprintln!("{}", summary_line(&report));
         }
     }
     match failure {
         None => Ok(ExitCode::SUCCESS),
-        Some(error) => Err(anyhow::Error::new(error).context(format!("invoking {model}"))),
+        Some(error) => Err(error.context(format!("invoking {model}"))),
     }
 }
 
@@ -187,13 +212,36 @@ fn stop_reason_name(reason: StopReason) -> &'static str {
     }
 }
 
+/// An answer with nothing in it because content filtering stopped it is a
+/// failure, with the model's own reason.
+fn filtered(report: &InvocationReport) -> Option<anyhow::Error> {
+    let stop = report.stop.as_ref()?;
+    let empty = report.text.is_empty() && report.images.is_empty();
+    (empty && stop.reason == StopReason::ContentFiltered).then(|| {
+        anyhow::Error::new(ContentFiltered(
+            stop.raw.clone().unwrap_or_else(|| "no reason given".into()),
+        ))
+    })
+}
+
+/// The model returned nothing because its content filter stopped it.
+#[derive(Debug, thiserror::Error)]
+#[error("the model's content filter stopped the answer ({0}); rephrase the prompt")]
+pub struct ContentFiltered(pub String);
+
 fn report_json(
     report: &InvocationReport,
     model: &ModelId,
     plugin: &str,
     streamed: bool,
+    written: &[WrittenImage],
 ) -> serde_json::Value {
+    let images: Vec<_> = written
+        .iter()
+        .map(|image| json!({"path": image.path, "media_type": image.media_type, "bytes": image.bytes}))
+        .collect();
     json!({
+        "images": images,
         "model_id": model.as_given(),
         "plugin": plugin,
         "text": report.text,

@@ -6,7 +6,9 @@
 //! provider: everything a model family needs comes from its plugin.
 
 mod exit;
+mod images;
 mod invoke;
+mod models;
 mod plugins;
 mod serve_local;
 
@@ -86,6 +88,8 @@ struct GlobalArgs {
 enum Command {
     /// Invoke a model with a prompt; streams the answer by default.
     Invoke(invoke::InvokeArgs),
+    /// List the foundation models of the region (ListFoundationModels).
+    Models(models::ModelsArgs),
     /// Inspect the installed plugins.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
@@ -128,6 +132,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Invoke(args) => invoke::run(&cli.global, args).await,
+        Command::Models(args) => models::run(&cli.global, args).await,
         Command::Plugins(command) => plugins::run(&cli.global, command).await,
         Command::ServeLocal(args) => serve_local::run(args).await,
     }

@@ -1,0 +1,87 @@
+//! The control plane: which foundation models exist in a region.
+//!
+//! Invariant: values outside the SDK's enums (AWS adds modalities and
+//! inference types before SDKs know them) are kept as the text AWS sent,
+//! never dropped.
+
+use aws_sdk_bedrock::Client;
+use aws_sdk_bedrock::types::{InferenceType, ModelCustomization, ModelModality};
+
+use super::error::AwsError;
+
+/// `ListFoundationModels` filters, as AWS names them.
+#[derive(Debug, Clone, Default)]
+pub struct ModelFilters {
+    pub by_provider: Option<String>,
+    pub by_output_modality: Option<String>,
+    pub by_inference_type: Option<String>,
+    pub by_customization_type: Option<String>,
+}
+
+/// One foundation model, as `ListFoundationModels` describes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FoundationModel {
+    pub model_id: String,
+    pub model_arn: String,
+    pub name: Option<String>,
+    pub provider: Option<String>,
+    pub input_modalities: Vec<String>,
+    pub output_modalities: Vec<String>,
+    pub streaming: Option<bool>,
+    pub inference_types: Vec<String>,
+    pub customizations: Vec<String>,
+    pub lifecycle: Option<String>,
+}
+
+/// Lists the foundation models of the client's region.
+pub async fn list_foundation_models(
+    client: &Client,
+    filters: &ModelFilters,
+) -> Result<Vec<FoundationModel>, AwsError> {
+    let mut request = client.list_foundation_models();
+    if let Some(provider) = &filters.by_provider {
+        request = request.by_provider(provider);
+    }
+    if let Some(modality) = &filters.by_output_modality {
+        request = request.by_output_modality(ModelModality::from(modality.as_str()));
+    }
+    if let Some(inference) = &filters.by_inference_type {
+        request = request.by_inference_type(InferenceType::from(inference.as_str()));
+    }
+    if let Some(customization) = &filters.by_customization_type {
+        request = request.by_customization_type(ModelCustomization::from(customization.as_str()));
+    }
+    let output = request.send().await.map_err(AwsError::from_sdk)?;
+    let texts = |items: &[_]| -> Vec<String> {
+        items
+            .iter()
+            .map(|item: &ModelModality| item.as_str().to_owned())
+            .collect()
+    };
+    Ok(output
+        .model_summaries()
+        .iter()
+        .map(|summary| FoundationModel {
+            model_id: summary.model_id().to_owned(),
+            model_arn: summary.model_arn().to_owned(),
+            name: summary.model_name().map(str::to_owned),
+            provider: summary.provider_name().map(str::to_owned),
+            input_modalities: texts(summary.input_modalities()),
+            output_modalities: texts(summary.output_modalities()),
+            streaming: summary.response_streaming_supported(),
+            inference_types: summary
+                .inference_types_supported()
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            customizations: summary
+                .customizations_supported()
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+            lifecycle: summary
+                .model_lifecycle()
+                .map(|lifecycle| lifecycle.status().as_str().to_owned()),
+        })
+        .collect())
+}
