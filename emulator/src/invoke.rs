@@ -1,8 +1,9 @@
 //! The two Bedrock operations over HTTP: `InvokeModel` and `InvokeModelWithResponseStream`. Owns
-//! the order of checks (injected error, model id, accept type, body), the response headers
-//! (token counts and latency on `InvokeModel`; `X-Amzn-Bedrock-Content-Type` and no token
-//! headers on streams, as recorded) and the streaming body, which sends each event-stream frame
-//! as soon as it is encoded and applies the configured stream fault.
+//! the order of checks (injected error, model id, streaming support, accept type, body), the
+//! response headers (token counts and latency on `InvokeModel`, none for image models;
+//! `X-Amzn-Bedrock-Content-Type` and no token headers on streams, as recorded) and the streaming
+//! body, which sends each event-stream frame as soon as it is encoded and applies the configured
+//! stream fault.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
 /// How long a stream pauses before an injected disconnect, so the frames before it leave hyper's
 /// write buffer and reach the client first (without the pause they could be dropped unsent).
 const DISCONNECT_FLUSH_PAUSE: Duration = Duration::from_millis(20);
+/// Bedrock's answer to a stream request for a model that cannot stream, as quoted in
+/// aws-samples/amazon-bedrock-client-for-mac#112 (400, Content-Length 53).
+const UNSUPPORTED_FOR_STREAMING: &str = "The model is unsupported for streaming.";
 /// Accept values under which a JSON reply may be sent.
 const JSON_COMPATIBLE: &[&str] = &["application/json", "application/*", "*/*"];
 
@@ -45,7 +49,8 @@ pub(crate) async fn invoke_model(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let reply = match prepare(&state, model_identifier, headers.get(header::ACCEPT), &body).await {
+    let accept = headers.get(header::ACCEPT);
+    let reply = match prepare(&state, model_identifier, accept, Operation::Invoke, &body).await {
         Ok(reply) => reply,
         Err(error) => return error.into_response(),
     };
@@ -53,12 +58,13 @@ pub(crate) async fn invoke_model(
         Ok(body) => body,
         Err(error) => return render_failure(&error).into_response(),
     };
-    let usage = reply.usage();
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-    headers.insert(INPUT_TOKEN_COUNT, HeaderValue::from(usage.input_tokens));
-    headers.insert(OUTPUT_TOKEN_COUNT, HeaderValue::from(usage.output_tokens));
+    if let Some(usage) = reply.usage() {
+        headers.insert(INPUT_TOKEN_COUNT, HeaderValue::from(usage.input_tokens));
+        headers.insert(OUTPUT_TOKEN_COUNT, HeaderValue::from(usage.output_tokens));
+    }
     headers.insert(
         INVOCATION_LATENCY,
         HeaderValue::from(elapsed_millis(started)),
@@ -74,12 +80,13 @@ pub(crate) async fn invoke_model_with_response_stream(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let reply = match prepare(&state, model_identifier, headers.get(BEDROCK_ACCEPT), &body).await {
+    let accept = headers.get(BEDROCK_ACCEPT);
+    let reply = match prepare(&state, model_identifier, accept, Operation::Stream, &body).await {
         Ok(reply) => reply,
         Err(error) => return error.into_response(),
     };
     let between_chunks = state.behaviour.delays().between_chunks;
-    let usage = reply.usage();
+    let usage = reply.usage().unwrap_or_default();
     let first_byte_latency = elapsed_millis(started);
     // Simulated: the time to first byte plus one pause per generated word.
     let invocation_latency = first_byte_latency.saturating_add(
@@ -105,12 +112,20 @@ pub(crate) async fn invoke_model_with_response_stream(
     response
 }
 
+/// Which of the two operations a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Invoke,
+    Stream,
+}
+
 /// The checks and work both operations share, in Bedrock's order; returns after the simulated
 /// time to first byte.
 async fn prepare(
     state: &AppState,
     model_identifier: Result<Path<String>, PathRejection>,
     accept: Option<&HeaderValue>,
+    operation: Operation,
     body: &[u8],
 ) -> Result<Box<dyn Reply>, ApiError> {
     if let Some(injected) = state.behaviour.take_injected_error() {
@@ -122,6 +137,9 @@ async fn prepare(
     let model = base_model_id(&model_identifier)
         .and_then(KnownModel::lookup)
         .ok_or_else(ApiError::invalid_model_identifier)?;
+    if operation == Operation::Stream && !model.streams() {
+        return Err(ApiError::validation(UNSUPPORTED_FOR_STREAMING));
+    }
     check_accept(accept)?;
     let reply = model.invoke(body)?;
     let first_byte_delay = state.behaviour.delays().first_byte;

@@ -4,6 +4,10 @@
 //! real SigV4 (or bearer-token) authentication, Bedrock's error wire format and the
 //! `application/vnd.amazon.eventstream` framing.
 //!
+//! It serves the model families of AWS's Bedrock getting-started notebook: AI21 Jamba, Amazon
+//! Nova and Titan Text, Anthropic Claude, Cohere Command and Command R, Meta Llama, Mistral, and
+//! the Stability AI image models (which answer with real PNGs and, as on Bedrock, do not stream).
+//!
 //! This crate is the one place in the project that knows provider JSON shapes; it knows them from
 //! AWS documentation and recorded traffic (see `shared/fixtures/bedrock/PROTOCOL_NOTES.md`), never
 //! from the plugins. Replies are generated deterministically from the prompt, so the same request

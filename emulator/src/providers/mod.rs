@@ -4,17 +4,25 @@
 //! HTTP layer uses: look a base model id up, hand it a body, get back a [`Reply`].
 //!
 //! To add a family: write `providers/<family>/`, add a [`KnownModel`] variant, and extend
-//! [`KnownModel::lookup`] and [`KnownModel::invoke`].
+//! [`KnownModel::lookup`], [`KnownModel::invoke`] and, for a model that cannot stream,
+//! [`KnownModel::streams`].
 
+mod ai21;
+mod amazon;
 mod anthropic;
+mod cohere;
+mod meta;
+mod mistral;
+mod prompt;
 mod schema;
+mod stability;
 
 use serde::Serialize;
 
 use crate::api_error::ApiError;
 
 /// Token counts of one invocation, for the `X-Amzn-Bedrock-*-Token-Count` headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct TokenUsage {
     pub input_tokens: u32,
     pub output_tokens: u32,
@@ -32,8 +40,9 @@ pub(crate) struct InvocationMetrics {
 
 /// A model's reply to a valid request, ready to be rendered either way.
 pub(crate) trait Reply: Send {
-    /// Tokens read and written.
-    fn usage(&self) -> TokenUsage;
+    /// Tokens read and written; `None` for a model that does not count tokens (image models),
+    /// whose responses carry no token-count headers.
+    fn usage(&self) -> Option<TokenUsage>;
 
     /// The `InvokeModel` response body.
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error>;
@@ -47,19 +56,51 @@ pub(crate) trait Reply: Send {
 /// A base model id the emulator serves, with the family that speaks for it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum KnownModel {
+    Ai21(&'static ai21::Ai21Model),
+    Amazon(&'static amazon::AmazonModel),
     Anthropic(&'static anthropic::AnthropicModel),
+    Cohere(&'static cohere::CohereModel),
+    Meta(&'static meta::MetaModel),
+    Mistral(&'static mistral::MistralModel),
+    Stability(&'static stability::StabilityModel),
 }
 
 impl KnownModel {
     /// The model with this base id, if any family knows it.
     pub fn lookup(base_model_id: &str) -> Option<Self> {
-        anthropic::lookup(base_model_id).map(Self::Anthropic)
+        ai21::lookup(base_model_id)
+            .map(Self::Ai21)
+            .or_else(|| amazon::lookup(base_model_id).map(Self::Amazon))
+            .or_else(|| anthropic::lookup(base_model_id).map(Self::Anthropic))
+            .or_else(|| cohere::lookup(base_model_id).map(Self::Cohere))
+            .or_else(|| meta::lookup(base_model_id).map(Self::Meta))
+            .or_else(|| mistral::lookup(base_model_id).map(Self::Mistral))
+            .or_else(|| stability::lookup(base_model_id).map(Self::Stability))
+    }
+
+    /// Whether the model answers `InvokeModelWithResponseStream` (image models do not).
+    pub fn streams(self) -> bool {
+        match self {
+            Self::Ai21(_)
+            | Self::Amazon(_)
+            | Self::Anthropic(_)
+            | Self::Cohere(_)
+            | Self::Meta(_)
+            | Self::Mistral(_) => true,
+            Self::Stability(_) => false,
+        }
     }
 
     /// Validates `body` as this model's request and generates the reply.
     pub fn invoke(self, body: &[u8]) -> Result<Box<dyn Reply>, ApiError> {
         match self {
+            Self::Ai21(model) => ai21::invoke(model, body),
+            Self::Amazon(model) => amazon::invoke(model, body),
             Self::Anthropic(model) => anthropic::invoke(model, body),
+            Self::Cohere(model) => cohere::invoke(model, body),
+            Self::Meta(model) => meta::invoke(model, body),
+            Self::Mistral(model) => mistral::invoke(model, body),
+            Self::Stability(model) => stability::invoke(model, body),
         }
     }
 }

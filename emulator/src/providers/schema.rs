@@ -6,6 +6,9 @@
 //! error-observations). A body that is not JSON at all gets `Malformed input request, please
 //! reformat your input and try again.` (recorded by New Relic).
 
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+
 use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
@@ -72,9 +75,29 @@ impl Violations {
     }
 
     /// `path: value is not greater or equal to minimum`.
-    pub fn below_minimum(&mut self, path: &str, value: &Value, minimum: i64) {
+    pub fn below_minimum(&mut self, path: &str, value: &Value, minimum: impl Display) {
         self.0.push(format!(
             "{path}: {value} is not greater or equal to {minimum}"
+        ));
+    }
+
+    /// `path: value is not less or equal to maximum`.
+    pub fn above_maximum(&mut self, path: &str, value: &Value, maximum: impl Display) {
+        self.0
+            .push(format!("{path}: {value} is not less or equal to {maximum}"));
+    }
+
+    /// `path: expected maximum item count: maximum, found: count`.
+    pub fn too_many_items(&mut self, path: &str, maximum: usize, count: usize) {
+        self.0.push(format!(
+            "{path}: expected maximum item count: {maximum}, found: {count}"
+        ));
+    }
+
+    /// `path: expected maxLength: maximum, actual: length`.
+    pub fn too_long(&mut self, path: &str, maximum: usize, length: usize) {
+        self.0.push(format!(
+            "{path}: expected maxLength: {maximum}, actual: {length}"
         ));
     }
 
@@ -106,24 +129,7 @@ pub(crate) fn stop_sequences(
     object: &Map<String, Value>,
     violations: &mut Violations,
 ) -> Vec<String> {
-    match object.get("stop_sequences") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(index, item)| match item {
-                Value::String(text) => Some(text.clone()),
-                other => {
-                    violations.wrong_type(&format!("#/stop_sequences/{index}"), "String", other);
-                    None
-                }
-            })
-            .collect(),
-        Some(other) => {
-            violations.wrong_type("#/stop_sequences", "JSONArray", other);
-            Vec::new()
-        }
-    }
+    optional_string_list(object, "#", "stop_sequences", usize::MAX, violations)
 }
 
 /// Reads a required positive integer such as `max_tokens` from `object`.
@@ -146,6 +152,246 @@ pub(crate) fn positive_integer(
         None if value.is_u64() => Some(u32::MAX),
         None => {
             violations.wrong_type(&path, "Integer", value);
+            None
+        }
+    }
+}
+
+/// The path of `key` inside the object at `parent` (`#` is the top level).
+pub(crate) fn child_path(parent: &str, key: &str) -> String {
+    format!("{parent}/{key}")
+}
+
+/// Reports every key of `object` (at `parent`) that is not in `allowed`.
+pub(crate) fn reject_unknown_keys(
+    object: &Map<String, Value>,
+    parent: &str,
+    allowed: &[&str],
+    violations: &mut Violations,
+) {
+    for key in object.keys() {
+        if !allowed.contains(&key.as_str()) {
+            violations.extraneous_key(parent, key);
+        }
+    }
+}
+
+/// Reads a required string.
+pub(crate) fn required_string<'a>(
+    object: &'a Map<String, Value>,
+    parent: &str,
+    key: &str,
+    violations: &mut Violations,
+) -> Option<&'a str> {
+    if !object.contains_key(key) {
+        violations.required_key(parent, key);
+        return None;
+    }
+    optional_string(object, parent, key, violations)
+}
+
+/// Reads an optional string.
+pub(crate) fn optional_string<'a>(
+    object: &'a Map<String, Value>,
+    parent: &str,
+    key: &str,
+    violations: &mut Violations,
+) -> Option<&'a str> {
+    match object.get(key)? {
+        Value::String(text) => Some(text),
+        other => {
+            violations.wrong_type(&child_path(parent, key), "String", other);
+            None
+        }
+    }
+}
+
+/// Reads an optional string that must be one of `allowed`.
+pub(crate) fn optional_enum<'a>(
+    object: &'a Map<String, Value>,
+    parent: &str,
+    key: &str,
+    allowed: &[&str],
+    violations: &mut Violations,
+) -> Option<&'a str> {
+    let text = optional_string(object, parent, key, violations)?;
+    if allowed.contains(&text) {
+        Some(text)
+    } else {
+        violations.not_in_enum(&child_path(parent, key), text);
+        None
+    }
+}
+
+/// Reads an optional boolean.
+pub(crate) fn optional_bool(
+    object: &Map<String, Value>,
+    parent: &str,
+    key: &str,
+    violations: &mut Violations,
+) -> Option<bool> {
+    match object.get(key)? {
+        Value::Bool(flag) => Some(*flag),
+        other => {
+            violations.wrong_type(&child_path(parent, key), "Boolean", other);
+            None
+        }
+    }
+}
+
+/// Reads an optional integer within `range`.
+pub(crate) fn optional_integer(
+    object: &Map<String, Value>,
+    parent: &str,
+    key: &str,
+    range: RangeInclusive<i64>,
+    violations: &mut Violations,
+) -> Option<i64> {
+    let value = object.get(key)?;
+    let path = child_path(parent, key);
+    let Some(number) = value.as_i64() else {
+        if value.is_u64() {
+            violations.above_maximum(&path, value, range.end());
+        } else {
+            violations.wrong_type(&path, "Integer", value);
+        }
+        return None;
+    };
+    if number < *range.start() {
+        violations.below_minimum(&path, value, range.start());
+        None
+    } else if number > *range.end() {
+        violations.above_maximum(&path, value, range.end());
+        None
+    } else {
+        Some(number)
+    }
+}
+
+/// Reads an optional integer within `range` as a token count.
+pub(crate) fn optional_count(
+    object: &Map<String, Value>,
+    parent: &str,
+    key: &str,
+    range: RangeInclusive<u32>,
+    violations: &mut Violations,
+) -> Option<u32> {
+    let range = i64::from(*range.start())..=i64::from(*range.end());
+    optional_integer(object, parent, key, range, violations)
+        .and_then(|count| u32::try_from(count).ok())
+}
+
+/// Reads an optional number (integer or not) within `range`.
+pub(crate) fn optional_number(
+    object: &Map<String, Value>,
+    parent: &str,
+    key: &str,
+    range: RangeInclusive<f64>,
+    violations: &mut Violations,
+) -> Option<f64> {
+    let value = object.get(key)?;
+    let path = child_path(parent, key);
+    let Some(number) = value.as_f64() else {
+        violations.wrong_type(&path, "Number", value);
+        return None;
+    };
+    if number < *range.start() {
+        violations.below_minimum(&path, value, range.start());
+        None
+    } else if number > *range.end() {
+        violations.above_maximum(&path, value, range.end());
+        None
+    } else {
+        Some(number)
+    }
+}
+
+/// Reads an optional JSON object.
+pub(crate) fn optional_object<'a>(
+    object: &'a Map<String, Value>,
+    parent: &str,
+    key: &str,
+    violations: &mut Violations,
+) -> Option<&'a Map<String, Value>> {
+    match object.get(key)? {
+        Value::Object(inner) => Some(inner),
+        other => {
+            violations.wrong_type(&child_path(parent, key), "JSONObject", other);
+            None
+        }
+    }
+}
+
+/// Reads a required array with at least `minimum` items.
+pub(crate) fn required_array<'a>(
+    object: &'a Map<String, Value>,
+    parent: &str,
+    key: &str,
+    minimum: usize,
+    violations: &mut Violations,
+) -> Option<&'a [Value]> {
+    let Some(value) = object.get(key) else {
+        violations.required_key(parent, key);
+        return None;
+    };
+    let path = child_path(parent, key);
+    match value {
+        Value::Array(items) if items.len() < minimum => {
+            violations.too_few_items(&path, minimum, items.len());
+            None
+        }
+        Value::Array(items) => Some(items),
+        other => {
+            violations.wrong_type(&path, "JSONArray", other);
+            None
+        }
+    }
+}
+
+/// Reads an optional array of strings with at most `maximum` items.
+pub(crate) fn optional_string_list(
+    object: &Map<String, Value>,
+    parent: &str,
+    key: &str,
+    maximum: usize,
+    violations: &mut Violations,
+) -> Vec<String> {
+    let path = child_path(parent, key);
+    match object.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            if items.len() > maximum {
+                violations.too_many_items(&path, maximum, items.len());
+            }
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(index, item)| match item {
+                    Value::String(text) => Some(text.clone()),
+                    other => {
+                        violations.wrong_type(&format!("{path}/{index}"), "String", other);
+                        None
+                    }
+                })
+                .collect()
+        }
+        Some(other) => {
+            violations.wrong_type(&path, "JSONArray", other);
+            Vec::new()
+        }
+    }
+}
+
+/// The object at `path`, or a type violation.
+pub(crate) fn as_object<'a>(
+    value: &'a Value,
+    path: &str,
+    violations: &mut Violations,
+) -> Option<&'a Map<String, Value>> {
+    match value {
+        Value::Object(object) => Some(object),
+        other => {
+            violations.wrong_type(path, "JSONObject", other);
             None
         }
     }

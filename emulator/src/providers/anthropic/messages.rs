@@ -319,11 +319,11 @@ impl MessagesReply {
 }
 
 impl Reply for MessagesReply {
-    fn usage(&self) -> TokenUsage {
-        TokenUsage {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage {
             input_tokens: self.input_tokens,
             output_tokens: self.generation.output_tokens,
-        }
+        })
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -522,7 +522,13 @@ mod tests {
                 .is_some_and(|text| text.starts_with("Explain AI briefly."))
         );
         assert_eq!(body["usage"]["input_tokens"], 8);
-        assert_eq!(body["usage"]["output_tokens"], reply.usage().output_tokens);
+        assert_eq!(
+            body["usage"]["output_tokens"],
+            reply
+                .usage()
+                .map(|usage| usage.output_tokens)
+                .unwrap_or_default()
+        );
     }
 
     #[test]

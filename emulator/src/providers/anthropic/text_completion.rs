@@ -109,11 +109,11 @@ impl TextCompletionReply {
 }
 
 impl Reply for TextCompletionReply {
-    fn usage(&self) -> TokenUsage {
-        TokenUsage {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage {
             input_tokens: self.input_tokens,
             output_tokens: self.generation.output_tokens,
-        }
+        })
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -190,7 +190,7 @@ mod tests {
         );
         assert_eq!(body["stop_reason"], "stop_sequence");
         assert_eq!(body["stop"], "\n\nHuman:");
-        assert_eq!(reply.usage().input_tokens, 6);
+        assert_eq!(reply.usage().map(|usage| usage.input_tokens), Some(6));
     }
 
     #[test]

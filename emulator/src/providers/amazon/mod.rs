@@ -1,0 +1,98 @@
+//! The Amazon family: its text model catalogue and the choice between its two body shapes,
+//! Nova's `messages-v1` (`nova.rs`) and Titan Text's `inputText` / `textGenerationConfig`
+//! (`titan.rs`). Model ids come from the fixtures' ListFoundationModels data and recordings
+//! (`amazon.titan-tg1-large` in dd-trace, `amazon.nova-2-lite-v1:0` in langchaingo); each Titan
+//! model's `maxTokenCount` ceiling is the one in AWS's Titan Text parameter page.
+
+mod nova;
+mod titan;
+
+use crate::api_error::ApiError;
+use crate::providers::{Reply, schema};
+
+/// One Amazon text model.
+#[derive(Debug)]
+pub(crate) struct AmazonModel {
+    /// The Bedrock base model id.
+    id: &'static str,
+    /// Which body shape the model speaks.
+    api: Api,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Api {
+    /// Nova understanding models (`messages-v1`).
+    Nova,
+    /// Titan Text, with the model's largest accepted `maxTokenCount`.
+    Titan { max_token_count: u32 },
+}
+
+const fn nova(id: &'static str) -> AmazonModel {
+    AmazonModel { id, api: Api::Nova }
+}
+
+const fn titan(id: &'static str, max_token_count: u32) -> AmazonModel {
+    AmazonModel {
+        id,
+        api: Api::Titan { max_token_count },
+    }
+}
+
+const MODELS: &[AmazonModel] = &[
+    nova("amazon.nova-micro-v1:0"),
+    nova("amazon.nova-lite-v1:0"),
+    nova("amazon.nova-pro-v1:0"),
+    nova("amazon.nova-premier-v1:0"),
+    nova("amazon.nova-2-lite-v1:0"),
+    titan("amazon.titan-text-lite-v1", 4096),
+    titan("amazon.titan-text-express-v1", 8192),
+    titan("amazon.titan-text-premier-v1:0", 3072),
+    // Titan Text Large, the id the first Bedrock recordings (dd-trace) use; Express's limits.
+    titan("amazon.titan-tg1-large", 8192),
+];
+
+/// The Amazon text model with this base id.
+pub(crate) fn lookup(base_model_id: &str) -> Option<&'static AmazonModel> {
+    MODELS.iter().find(|model| model.id == base_model_id)
+}
+
+/// Validates `body` for `model` and generates the reply in the model's shape.
+pub(crate) fn invoke(model: &'static AmazonModel, body: &[u8]) -> Result<Box<dyn Reply>, ApiError> {
+    let object = schema::parse_object(body)?;
+    match model.api {
+        Api::Nova => nova::invoke(&object),
+        Api::Titan { max_token_count } => titan::invoke(&object, max_token_count),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_ids_are_unique_and_amazon() {
+        for (index, model) in MODELS.iter().enumerate() {
+            assert!(model.id.starts_with("amazon."), "{}", model.id);
+            assert!(
+                MODELS[index + 1..].iter().all(|other| other.id != model.id),
+                "duplicate {}",
+                model.id
+            );
+        }
+    }
+
+    #[test]
+    fn nova_does_not_take_titan_bodies() {
+        let model = lookup("amazon.nova-lite-v1:0").expect("catalogued");
+        let error = invoke(model, br#"{"inputText": "hi"}"#)
+            .err()
+            .expect("a Nova body is required");
+        assert!(
+            error
+                .message()
+                .contains("#: required key [messages] not found"),
+            "{}",
+            error.message()
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! Cohere Command R and R+ on Bedrock: request validation and reply shapes. The request follows
+//! AWS's Command R parameter page (`message` required; `chat_history` of `{"role","message"}`
+//! with roles `USER`, `CHATBOT`, `SYSTEM`, `TOOL`; `preamble`, `documents`, `max_tokens`,
+//! `temperature` 0..=1, `p` 0.01..=0.99, `k` 0..=500, up to four `stop_sequences`, and the other
+//! documented keys). The reply follows the OTel Command R cassettes: `{"response_id","text",
+//! "generation_id","chat_history","finish_reason"}` with the new turns appended to the history
+//! and finish reasons `COMPLETE`, `MAX_TOKENS` and `STOP_SEQUENCE`. No Command R stream was
+//! recorded; streams follow Cohere's chat streaming events (`stream-start`, one
+//! `text-generation` per piece, `stream-end` carrying the whole `response`, the `finish_reason`
+//! and the invocation metrics).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::api_error::ApiError;
+use crate::generator::{Finish, Generation, GenerationRequest, generate};
+use crate::providers::cohere::fresh_id;
+use crate::providers::schema::{self, Violations};
+use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
+
+const KEYS: &[&str] = &[
+    "message",
+    "chat_history",
+    "documents",
+    "search_queries_only",
+    "preamble",
+    "max_tokens",
+    "temperature",
+    "p",
+    "k",
+    "prompt_truncation",
+    "frequency_penalty",
+    "presence_penalty",
+    "seed",
+    "return_prompt",
+    "tools",
+    "tool_results",
+    "stop_sequences",
+    "raw_prompting",
+];
+const ROLES: &[&str] = &["USER", "CHATBOT", "SYSTEM", "TOOL"];
+const TRUNCATIONS: &[&str] = &["OFF", "AUTO_PRESERVE_ORDER"];
+/// Output tokens when the request sets no limit.
+const DEFAULT_MAX_TOKENS: u32 = 4000;
+const MAX_STOP_SEQUENCES: usize = 4;
+
+/// Validates a Command R body and generates the reply.
+pub(super) fn invoke(object: &Map<String, Value>) -> Result<Box<dyn Reply>, ApiError> {
+    let mut violations = Violations::default();
+    schema::reject_unknown_keys(object, "#", KEYS, &mut violations);
+    let message = schema::required_string(object, "#", "message", &mut violations);
+    let history = parse_history(object.get("chat_history"), &mut violations);
+    let preamble = schema::optional_string(object, "#", "preamble", &mut violations);
+    let max_tokens =
+        schema::optional_count(object, "#", "max_tokens", 1..=u32::MAX, &mut violations);
+    schema::optional_number(object, "#", "temperature", 0.0..=1.0, &mut violations);
+    schema::optional_number(object, "#", "p", 0.01..=0.99, &mut violations);
+    schema::optional_integer(object, "#", "k", 0..=500, &mut violations);
+    schema::optional_enum(
+        object,
+        "#",
+        "prompt_truncation",
+        TRUNCATIONS,
+        &mut violations,
+    );
+    for key in ["search_queries_only", "return_prompt", "raw_prompting"] {
+        schema::optional_bool(object, "#", key, &mut violations);
+    }
+    let stop_sequences = schema::optional_string_list(
+        object,
+        "#",
+        "stop_sequences",
+        MAX_STOP_SEQUENCES,
+        &mut violations,
+    );
+    violations.into_result()?;
+    let Some(message) = message else {
+        return Err(ApiError::internal(
+            "validated Command R body has no message",
+        ));
+    };
+
+    let mut seed = preamble.unwrap_or_default().to_owned();
+    for turn in &history {
+        seed.push('\n');
+        seed.push_str(&turn.role);
+        seed.push_str(": ");
+        seed.push_str(&turn.message);
+    }
+    seed.push_str("\nUSER: ");
+    seed.push_str(message);
+    let generation = generate(&GenerationRequest {
+        seed_text: &seed,
+        echo_text: message,
+        max_tokens: max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        stop_sequences: &stop_sequences,
+    });
+    Ok(Box::new(ChatReply {
+        response_id: fresh_id(),
+        generation_id: fresh_id(),
+        input_tokens: count_words(&seed),
+        message: message.to_owned(),
+        history,
+        generation,
+    }))
+}
+
+#[derive(Serialize)]
+struct Turn {
+    role: String,
+    message: String,
+}
+
+fn parse_history(history: Option<&Value>, violations: &mut Violations) -> Vec<Turn> {
+    let items = match history {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            violations.wrong_type("#/chat_history", "JSONArray", other);
+            return Vec::new();
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| {
+            let path = format!("#/chat_history/{index}");
+            let turn = schema::as_object(item, &path, violations)?;
+            if !turn.contains_key("role") {
+                violations.required_key(&path, "role");
+            }
+            let role = schema::optional_enum(turn, &path, "role", ROLES, violations);
+            let message = schema::optional_string(turn, &path, "message", violations);
+            Some(Turn {
+                role: role?.to_owned(),
+                message: message.unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
+}
+
+struct ChatReply {
+    response_id: String,
+    generation_id: String,
+    input_tokens: u32,
+    message: String,
+    history: Vec<Turn>,
+    generation: Generation,
+}
+
+#[derive(Serialize)]
+struct ChatResponse<'a> {
+    response_id: &'a str,
+    text: String,
+    generation_id: &'a str,
+    chat_history: Vec<&'a Turn>,
+    finish_reason: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "event_type", rename_all = "kebab-case")]
+enum StreamEvent<'a> {
+    StreamStart {
+        is_finished: bool,
+        generation_id: &'a str,
+    },
+    TextGeneration {
+        is_finished: bool,
+        text: &'a str,
+    },
+    StreamEnd {
+        is_finished: bool,
+        response: ChatResponse<'a>,
+        finish_reason: &'static str,
+        #[serde(rename = "amazon-bedrock-invocationMetrics")]
+        invocation_metrics: &'a InvocationMetrics,
+    },
+}
+
+impl ChatReply {
+    fn finish_reason(&self) -> &'static str {
+        match self.generation.finish {
+            Finish::Natural => "COMPLETE",
+            Finish::MaxTokens => "MAX_TOKENS",
+            Finish::StopSequence(_) => "STOP_SEQUENCE",
+        }
+    }
+
+    fn response<'a>(&'a self, turns: &'a [Turn; 2]) -> ChatResponse<'a> {
+        ChatResponse {
+            response_id: &self.response_id,
+            text: self.generation.text(),
+            generation_id: &self.generation_id,
+            chat_history: self.history.iter().chain(turns).collect(),
+            finish_reason: self.finish_reason(),
+        }
+    }
+
+    /// The user's message and the reply, as the history reports them.
+    fn new_turns(&self) -> [Turn; 2] {
+        [
+            Turn {
+                role: "USER".to_owned(),
+                message: self.message.clone(),
+            },
+            Turn {
+                role: "CHATBOT".to_owned(),
+                message: self.generation.text(),
+            },
+        ]
+    }
+}
+
+impl Reply for ChatReply {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.generation.output_tokens,
+        })
+    }
+
+    fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&self.response(&self.new_turns()))
+    }
+
+    fn stream_chunks(
+        &self,
+        metrics: &InvocationMetrics,
+    ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+        let turns = self.new_turns();
+        let mut events = vec![StreamEvent::StreamStart {
+            is_finished: false,
+            generation_id: &self.generation_id,
+        }];
+        events.extend(
+            self.generation
+                .pieces
+                .iter()
+                .map(|piece| StreamEvent::TextGeneration {
+                    is_finished: false,
+                    text: piece,
+                }),
+        );
+        events.push(StreamEvent::StreamEnd {
+            is_finished: true,
+            response: self.response(&turns),
+            finish_reason: self.finish_reason(),
+            invocation_metrics: metrics,
+        });
+        events.iter().map(serde_json::to_vec).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
+        match value {
+            Value::Object(object) => invoke(&object),
+            _ => Err(ApiError::internal("test body is not an object")),
+        }
+    }
+
+    #[test]
+    fn every_violation_is_reported() {
+        let error = reply(json!({
+            "prompt": "hi", "chat_history": [{"role": "HUMAN", "message": "x"}], "p": 1
+        }))
+        .err()
+        .expect("invalid");
+        assert_eq!(
+            error.message(),
+            "Malformed input request: #: extraneous key [prompt] is not permitted#: required \
+             key [message] not found#/chat_history/0/role: HUMAN is not a valid enum value#/p: 1 \
+             is not less or equal to 0.99, please reformat your input and try again."
+        );
+    }
+
+    #[test]
+    fn the_history_grows_by_the_new_turns_and_stop_sequences_are_reported() {
+        let reply = reply(json!({
+            "message": "one two three",
+            "chat_history": [{"role": "USER", "message": "hello"}, {"role": "CHATBOT", "message": "hi"}],
+            "stop_sequences": ["three"]
+        }))
+        .expect("valid");
+        let body: Value =
+            serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+        assert_eq!(body["text"], "one two ");
+        assert_eq!(body["finish_reason"], "STOP_SEQUENCE");
+        assert_eq!(
+            body["chat_history"],
+            json!([
+                {"role": "USER", "message": "hello"}, {"role": "CHATBOT", "message": "hi"},
+                {"role": "USER", "message": "one two three"}, {"role": "CHATBOT", "message": "one two "}
+            ])
+        );
+    }
+
+    #[test]
+    fn the_stream_starts_generates_and_ends() {
+        let reply = reply(json!({"message": "a b c", "max_tokens": 2})).expect("valid");
+        let metrics = InvocationMetrics {
+            input_token_count: 3,
+            output_token_count: 2,
+            invocation_latency: 5,
+            first_byte_latency: 1,
+        };
+        let chunks: Vec<Value> = reply
+            .stream_chunks(&metrics)
+            .expect("renders")
+            .iter()
+            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
+            .collect();
+        assert_eq!(chunks.len(), 4);
+        assert_eq!(chunks[0]["event_type"], "stream-start");
+        assert_eq!(
+            chunks[1],
+            json!({"event_type": "text-generation", "is_finished": false, "text": "a"})
+        );
+        assert_eq!(chunks[3]["event_type"], "stream-end");
+        assert_eq!(chunks[3]["finish_reason"], "MAX_TOKENS");
+        assert_eq!(chunks[3]["response"]["text"], "a b");
+        assert_eq!(
+            chunks[3]["amazon-bedrock-invocationMetrics"]["outputTokenCount"],
+            2
+        );
+    }
+}

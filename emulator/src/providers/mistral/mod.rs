@@ -1,0 +1,392 @@
+//! The Mistral AI family on Bedrock: its model catalogue, request validation and reply shapes.
+//! Two body shapes exist (AWS's Mistral parameter pages): text completion, `{"prompt",
+//! "max_tokens", "stop", "temperature", "top_p", "top_k"}` answered with `{"outputs":[{"text",
+//! "stop_reason"}]}` (Mistral 7B, Mixtral, Large and Small 24.02; recorded by OTel and New
+//! Relic), and chat completion, `{"messages", "max_tokens", "stop", "temperature", "top_p",
+//! "tools", "tool_choice"}` answered with `{"choices":[{"index","message":{"role","content"},
+//! "stop_reason"}]}` (Large 24.02 and later; documented only). Both stream one chunk per piece in
+//! their own shape, the last carrying the stop reason and the invocation metrics. Stop reasons are
+//! `stop` (natural end or stop sequence) and `length`.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::api_error::ApiError;
+use crate::generator::{Finish, Generation, GenerationRequest, generate};
+use crate::providers::prompt::last_user_text;
+use crate::providers::schema::{self, Violations};
+use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
+
+/// One Mistral model Bedrock serves.
+#[derive(Debug)]
+pub(crate) struct MistralModel {
+    /// The Bedrock base model id.
+    id: &'static str,
+    /// Which body shapes the model takes.
+    api: Api,
+    /// `max_tokens` when the request sets none.
+    default_max_tokens: u32,
+    /// The largest accepted `max_tokens`.
+    max_tokens: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    TextCompletion,
+    Both,
+    Chat,
+}
+
+const MODELS: &[MistralModel] = &[
+    MistralModel {
+        id: "mistral.mistral-7b-instruct-v0:2",
+        api: Api::TextCompletion,
+        default_max_tokens: 512,
+        max_tokens: 8192,
+    },
+    MistralModel {
+        id: "mistral.mixtral-8x7b-instruct-v0:1",
+        api: Api::TextCompletion,
+        default_max_tokens: 512,
+        max_tokens: 4096,
+    },
+    MistralModel {
+        id: "mistral.mistral-large-2402-v1:0",
+        api: Api::Both,
+        default_max_tokens: 8192,
+        max_tokens: 8192,
+    },
+    MistralModel {
+        id: "mistral.mistral-small-2402-v1:0",
+        api: Api::Both,
+        default_max_tokens: 8192,
+        max_tokens: 8192,
+    },
+    MistralModel {
+        id: "mistral.mistral-large-2407-v1:0",
+        api: Api::Chat,
+        default_max_tokens: 8192,
+        max_tokens: 8192,
+    },
+    MistralModel {
+        id: "mistral.pixtral-large-2502-v1:0",
+        api: Api::Chat,
+        default_max_tokens: 8192,
+        max_tokens: 8192,
+    },
+];
+
+const TEXT_KEYS: &[&str] = &[
+    "prompt",
+    "max_tokens",
+    "stop",
+    "temperature",
+    "top_p",
+    "top_k",
+];
+const CHAT_KEYS: &[&str] = &[
+    "messages",
+    "max_tokens",
+    "stop",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "response_format",
+];
+const ROLES: &[&str] = &["system", "user", "assistant", "tool"];
+/// At most this many stop sequences.
+const MAX_STOP_SEQUENCES: usize = 10;
+
+/// The Mistral model with this base id.
+pub(crate) fn lookup(base_model_id: &str) -> Option<&'static MistralModel> {
+    MODELS.iter().find(|model| model.id == base_model_id)
+}
+
+/// Validates `body` for `model` and generates the reply in the matching shape.
+pub(crate) fn invoke(
+    model: &'static MistralModel,
+    body: &[u8],
+) -> Result<Box<dyn Reply>, ApiError> {
+    let object = schema::parse_object(body)?;
+    let chat = match model.api {
+        Api::TextCompletion => false,
+        Api::Chat => true,
+        Api::Both => object.contains_key("messages") || !object.contains_key("prompt"),
+    };
+    let mut violations = Violations::default();
+    let keys = if chat { CHAT_KEYS } else { TEXT_KEYS };
+    schema::reject_unknown_keys(&object, "#", keys, &mut violations);
+    let prompt = if chat {
+        chat_prompt(&object, &mut violations)
+    } else {
+        schema::required_string(&object, "#", "prompt", &mut violations).map(|prompt| Prompt {
+            seed: prompt.to_owned(),
+            user: last_user_text(prompt).to_owned(),
+        })
+    };
+    let max_tokens = schema::optional_count(
+        &object,
+        "#",
+        "max_tokens",
+        1..=model.max_tokens,
+        &mut violations,
+    );
+    let stop_sequences =
+        schema::optional_string_list(&object, "#", "stop", MAX_STOP_SEQUENCES, &mut violations);
+    schema::optional_number(&object, "#", "temperature", 0.0..=1.0, &mut violations);
+    schema::optional_number(&object, "#", "top_p", 0.0..=1.0, &mut violations);
+    if !chat {
+        schema::optional_integer(&object, "#", "top_k", 1..=200, &mut violations);
+    }
+    violations.into_result()?;
+    let Some(prompt) = prompt else {
+        return Err(ApiError::internal("validated Mistral body has no prompt"));
+    };
+
+    let generation = generate(&GenerationRequest {
+        seed_text: &prompt.seed,
+        echo_text: &prompt.user,
+        max_tokens: max_tokens.unwrap_or(model.default_max_tokens),
+        stop_sequences: &stop_sequences,
+    });
+    Ok(Box::new(MistralReply {
+        chat,
+        input_tokens: count_words(&prompt.seed),
+        generation,
+    }))
+}
+
+/// What a reply is generated from: the whole prompt and the user's last words.
+struct Prompt {
+    seed: String,
+    user: String,
+}
+
+/// Reads a chat body's `messages` into a prompt.
+fn chat_prompt(object: &Map<String, Value>, violations: &mut Violations) -> Option<Prompt> {
+    let messages = schema::required_array(object, "#", "messages", 1, violations)?;
+    let mut seed = String::new();
+    let mut user = String::new();
+    for (index, message) in messages.iter().enumerate() {
+        let path = format!("#/messages/{index}");
+        let Some(message) = schema::as_object(message, &path, violations) else {
+            continue;
+        };
+        if !message.contains_key("role") {
+            violations.required_key(&path, "role");
+        }
+        let role = schema::optional_enum(message, &path, "role", ROLES, violations);
+        let content = match message.get("content") {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Array(parts)) => parts
+                .iter()
+                .filter_map(|part| part.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => {
+                violations.wrong_type(&format!("{path}/content"), "String", other);
+                String::new()
+            }
+        };
+        if role == Some("user") {
+            user.clone_from(&content);
+        }
+        seed.push_str(role.unwrap_or_default());
+        seed.push_str(": ");
+        seed.push_str(&content);
+        seed.push('\n');
+    }
+    Some(Prompt { seed, user })
+}
+
+struct MistralReply {
+    chat: bool,
+    input_tokens: u32,
+    generation: Generation,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    text: &'a str,
+    stop_reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Choice<'a> {
+    index: u32,
+    message: ChatMessage<'a>,
+    stop_reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+/// A reply body or stream chunk in either shape.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Body<'a> {
+    TextCompletion {
+        outputs: [Output<'a>; 1],
+        #[serde(
+            rename = "amazon-bedrock-invocationMetrics",
+            skip_serializing_if = "Option::is_none"
+        )]
+        invocation_metrics: Option<&'a InvocationMetrics>,
+    },
+    Chat {
+        choices: [Choice<'a>; 1],
+        #[serde(
+            rename = "amazon-bedrock-invocationMetrics",
+            skip_serializing_if = "Option::is_none"
+        )]
+        invocation_metrics: Option<&'a InvocationMetrics>,
+    },
+}
+
+impl MistralReply {
+    fn stop_reason(&self) -> &'static str {
+        match self.generation.finish {
+            Finish::MaxTokens => "length",
+            Finish::Natural | Finish::StopSequence(_) => "stop",
+        }
+    }
+
+    fn body<'a>(
+        &self,
+        text: &'a str,
+        stop_reason: Option<&'static str>,
+        invocation_metrics: Option<&'a InvocationMetrics>,
+    ) -> Body<'a> {
+        if self.chat {
+            Body::Chat {
+                choices: [Choice {
+                    index: 0,
+                    message: ChatMessage {
+                        role: "assistant",
+                        content: text,
+                    },
+                    stop_reason,
+                }],
+                invocation_metrics,
+            }
+        } else {
+            Body::TextCompletion {
+                outputs: [Output { text, stop_reason }],
+                invocation_metrics,
+            }
+        }
+    }
+}
+
+impl Reply for MistralReply {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.generation.output_tokens,
+        })
+    }
+
+    fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&self.body(&self.generation.text(), Some(self.stop_reason()), None))
+    }
+
+    fn stream_chunks(
+        &self,
+        metrics: &InvocationMetrics,
+    ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+        let empty = [String::new()];
+        let pieces = if self.generation.pieces.is_empty() {
+            &empty[..]
+        } else {
+            &self.generation.pieces[..]
+        };
+        let last = pieces.len() - 1;
+        pieces
+            .iter()
+            .enumerate()
+            .map(|(position, piece)| {
+                let is_last = position == last;
+                serde_json::to_vec(&self.body(
+                    piece,
+                    is_last.then(|| self.stop_reason()),
+                    is_last.then_some(metrics),
+                ))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reply(model_id: &str, value: &Value) -> Result<Box<dyn Reply>, ApiError> {
+        let model = lookup(model_id).ok_or_else(ApiError::invalid_model_identifier)?;
+        invoke(model, &serde_json::to_vec(value).unwrap_or_default())
+    }
+
+    fn body(reply: &dyn Reply) -> Value {
+        serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON")
+    }
+
+    #[test]
+    fn catalogue_ids_are_unique_and_mistral() {
+        for (index, model) in MODELS.iter().enumerate() {
+            assert!(model.id.starts_with("mistral."), "{}", model.id);
+            assert!(MODELS[index + 1..].iter().all(|other| other.id != model.id));
+        }
+    }
+
+    #[test]
+    fn text_completion_violations_are_reported() {
+        let error = reply(
+            "mistral.mixtral-8x7b-instruct-v0:1",
+            &json!({"messages": [], "max_tokens": 5000, "top_k": 0, "stop": "x"}),
+        )
+        .err()
+        .expect("invalid");
+        assert_eq!(
+            error.message(),
+            "Malformed input request: #: extraneous key [messages] is not permitted#: required \
+             key [prompt] not found#/max_tokens: 5000 is not less or equal to 4096#/stop: \
+             expected type: JSONArray, found: String#/top_k: 0 is not greater or equal to 1, \
+             please reformat your input and try again."
+        );
+    }
+
+    #[test]
+    fn large_2402_takes_both_shapes_and_2407_only_chat() {
+        let text = reply(
+            "mistral.mistral-large-2402-v1:0",
+            &json!({"prompt": "<s>[INST] one two three [/INST]", "max_tokens": 2}),
+        )
+        .expect("text completion");
+        assert_eq!(
+            body(text.as_ref()),
+            json!({"outputs": [{"text": "one two", "stop_reason": "length"}]})
+        );
+        let chat = reply(
+            "mistral.mistral-large-2402-v1:0",
+            &json!({"messages": [{"role": "user", "content": "one two three"}], "stop": ["three"]}),
+        )
+        .expect("chat");
+        assert_eq!(
+            body(chat.as_ref()),
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "one two "}, "stop_reason": "stop"}]})
+        );
+        let error = reply("mistral.mistral-large-2407-v1:0", &json!({"prompt": "hi"}))
+            .err()
+            .expect("chat only");
+        assert!(
+            error
+                .message()
+                .contains("#: required key [messages] not found")
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! End-to-end checks of the non-Anthropic model families through the real
+//! `aws-sdk-bedrockruntime` client, one module per family. Each module sends the AWS getting
+//! started notebook's body for its family (`shared/seed/bedrock-getting-started-notebook.md`),
+//! invoked and streamed, checks that max tokens and stop sequences are honoured with the family's
+//! stop-reason values, that a malformed body is a typed `ValidationException`, and compares the
+//! emulator's response and stream shapes key by key with traffic recorded from the real service
+//! (`shared/fixtures/bedrock`), or with AWS's documentation where nothing was recorded.
+
+mod ai21;
+mod amazon;
+mod cohere;
+mod meta;
+mod mistral;
+mod stability;
+mod support;

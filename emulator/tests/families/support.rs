@@ -1,0 +1,332 @@
+//! Shared harness for the family tests: an emulator on an ephemeral port, an SDK client that
+//! records response headers, helpers that invoke and stream JSON bodies, the notebook's prompts,
+//! and readers for the recorded traffic in `shared/fixtures/bedrock` (VCR cassettes and decoded
+//! streams) together with the key-path comparison the shape checks use.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::{
+    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
+};
+use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
+use aws_sdk_bedrockruntime::primitives::Blob;
+use aws_sdk_bedrockruntime::types::ResponseStream;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use bedrock_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use serde_json::Value;
+
+/// The notebook's prompt for Jamba, Nova, Cohere (and Titan here).
+pub const BLOG_PROMPT: &str =
+    "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";
+
+/// The notebook's Llama 2 style prompt for Llama and Mistral.
+pub const LLAMA_PROMPT: &str = "<s>[INST] <<SYS>>\nYou are a helpful, respectful and honest \
+assistant. Always answer as helpfully as possible, while being safe.  Your answers should not \
+include any harmful, unethical, racist, sexist, toxic, dangerous, or illegal content. Please \
+ensure that your responses are socially unbiased and positive in nature.\nIf a question does not \
+make any sense, or is not factually coherent, explain why instead of answering something not \
+correct. If you don't know the answer to a question, please don't share false information.\n\
+<</SYS>>\n\nWrite me a blog about making strong business decisions as a leader. [/INST]";
+
+/// The user's own words in [`LLAMA_PROMPT`], which a reply restates first.
+pub const LLAMA_INSTRUCTION: &str =
+    "Write me a blog about making strong business decisions as a leader.";
+
+/// Where the recorded traffic lives (overridable like the workspace's e2e tests do).
+const FIXTURES_ENV: &str = "BEDROCK_HOST_FIXTURES";
+
+/// A running emulator and a client signed for it.
+pub struct Harness {
+    /// Kept alive for the client's sake.
+    _emulator: RunningEmulator,
+    pub client: Client,
+    headers: ResponseHeaders,
+}
+
+/// Starts an emulator with the default configuration and a client for it.
+pub async fn harness() -> Harness {
+    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let emulator = Emulator::start(EmulatorConfig::default(), loopback)
+        .await
+        .expect("the emulator starts on an ephemeral port");
+    let headers = ResponseHeaders::default();
+    let config = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(emulator.region().to_owned()))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(Credentials::new(
+            emulator.access_key_id(),
+            emulator.secret_access_key(),
+            None,
+            None,
+            "family-tests",
+        ))
+        .interceptor(headers.clone())
+        .build();
+    Harness {
+        _emulator: emulator,
+        client: Client::from_conf(config),
+        headers,
+    }
+}
+
+/// A service error as the SDK classified it.
+#[derive(Debug)]
+pub struct ServiceError {
+    pub code: String,
+    pub message: String,
+}
+
+impl Harness {
+    /// `InvokeModel` with a JSON body; the decoded JSON response.
+    pub async fn invoke(&self, model_id: &str, body: &Value) -> Value {
+        let output = self
+            .client
+            .invoke_model()
+            .model_id(model_id)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(blob(body))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("InvokeModel {model_id} fails: {error:?}"));
+        assert_eq!(output.content_type(), "application/json");
+        serde_json::from_slice(output.body().as_ref()).expect("the response is JSON")
+    }
+
+    /// `InvokeModel` that must fail; the error the SDK surfaced.
+    pub async fn invoke_error(&self, model_id: &str, body: &Value) -> ServiceError {
+        let error = self
+            .client
+            .invoke_model()
+            .model_id(model_id)
+            .body(blob(body))
+            .send()
+            .await
+            .expect_err("InvokeModel is refused")
+            .into_service_error();
+        ServiceError {
+            code: error.code().unwrap_or_default().to_owned(),
+            message: error.message().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// `InvokeModelWithResponseStream`; every chunk decoded as JSON.
+    pub async fn stream(&self, model_id: &str, body: &Value) -> Vec<Value> {
+        let mut output = self
+            .client
+            .invoke_model_with_response_stream()
+            .model_id(model_id)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(blob(body))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("stream {model_id} fails: {error:?}"));
+        let mut chunks = Vec::new();
+        while let Some(event) = output.body.recv().await.expect("the stream is well formed") {
+            match event {
+                ResponseStream::Chunk(part) => {
+                    let bytes = part.bytes().expect("a chunk carries bytes");
+                    chunks.push(serde_json::from_slice(bytes.as_ref()).expect("chunk is JSON"));
+                }
+                other => panic!("unexpected stream member {other:?}"),
+            }
+        }
+        chunks
+    }
+
+    /// `InvokeModelWithResponseStream` that must be refused before the stream starts.
+    pub async fn stream_error(&self, model_id: &str, body: &Value) -> ServiceError {
+        let error = self
+            .client
+            .invoke_model_with_response_stream()
+            .model_id(model_id)
+            .body(blob(body))
+            .send()
+            .await
+            .expect_err("the stream is refused")
+            .into_service_error();
+        ServiceError {
+            code: error.code().unwrap_or_default().to_owned(),
+            message: error.message().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// A header of the last response, as a number.
+    pub fn header_count(&self, name: &str) -> Option<u64> {
+        self.headers.get(name).and_then(|value| value.parse().ok())
+    }
+
+    /// Whether the last response had this header.
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.get(name).is_some()
+    }
+}
+
+fn blob(body: &Value) -> Blob {
+    Blob::new(serde_json::to_vec(body).expect("JSON"))
+}
+
+/// Records the headers of the last HTTP response the SDK received.
+#[derive(Debug, Clone, Default)]
+struct ResponseHeaders(Arc<Mutex<Vec<(String, String)>>>);
+
+impl ResponseHeaders {
+    fn get(&self, name: &str) -> Option<String> {
+        let headers = self
+            .0
+            .lock()
+            .expect("no test thread panicked holding the lock");
+        headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+    }
+}
+
+impl Intercept for ResponseHeaders {
+    fn name(&self) -> &'static str {
+        "ResponseHeaders"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mut recorded = self
+            .0
+            .lock()
+            .expect("no test thread panicked holding the lock");
+        *recorded = context
+            .response()
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Ok(())
+    }
+}
+
+/// The malformed-input message Bedrock sends for these schema violations.
+pub fn malformed(violations: &str) -> String {
+    format!("Malformed input request: {violations}, please reformat your input and try again.")
+}
+
+/// Words in `text`, the emulator's token unit.
+pub fn words(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}
+
+/// The text at `pointer` in `value`.
+pub fn text_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no text at {pointer} in {value}"))
+}
+
+/// The number at `pointer` in `value`.
+pub fn number_at(value: &Value, pointer: &str) -> u64 {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("no count at {pointer} in {value}"))
+}
+
+fn fixtures_dir() -> PathBuf {
+    let dir = std::env::var_os(FIXTURES_ENV).map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/bedrock"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("decoded/INDEX.json").is_file(),
+        "no recorded Bedrock traffic at {} (set {FIXTURES_ENV} to the fixtures folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// The model JSON of every chunk of a decoded recorded stream (`decoded/<name>.frames.json`).
+pub fn recorded_stream(name: &str) -> Vec<Value> {
+    let path = fixtures_dir()
+        .join("decoded")
+        .join(format!("{name}.frames.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let decoded: Value = serde_json::from_str(&text).expect("frames file is JSON");
+    decoded["frames"]
+        .as_array()
+        .expect("a frames list")
+        .iter()
+        .map(|frame| frame["decoded_bytes_json"].clone())
+        .collect()
+}
+
+/// The JSON response bodies of the 200 interactions in a VCR cassette.
+pub fn recorded_bodies(cassette: &str) -> Vec<Value> {
+    let path = fixtures_dir().join(cassette);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let document: Value = serde_norway::from_str(&text).expect("cassette is YAML");
+    document["interactions"]
+        .as_array()
+        .expect("an interactions list")
+        .iter()
+        .filter(|interaction| interaction["response"]["status"]["code"] == 200)
+        .filter_map(|interaction| {
+            let body = &interaction["response"]["body"];
+            let text = body["string"].as_str().or_else(|| body.as_str())?;
+            serde_json::from_str(text).ok()
+        })
+        .collect()
+}
+
+/// Every key path in `value`: `a`, `a.b`, `list[].c` (array items merged), so two JSON values
+/// of the same shape have equal sets whatever their contents.
+pub fn key_paths(value: &Value) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    collect_paths(value, "", &mut paths);
+    paths
+}
+
+fn collect_paths(value: &Value, prefix: &str, paths: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, inner) in object {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                paths.insert(path.clone());
+                collect_paths(inner, &path, paths);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_paths(item, &format!("{prefix}[]"), paths);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`key_paths`] without the paths under `ignored` top-level keys (guardrail annotations and the
+/// like, which only some recordings carry).
+pub fn key_paths_without(value: &Value, ignored: &[&str]) -> BTreeSet<String> {
+    key_paths(value)
+        .into_iter()
+        .filter(|path| {
+            let top = path.split(['.', '[']).next().unwrap_or_default();
+            !ignored.contains(&top)
+        })
+        .collect()
+}
