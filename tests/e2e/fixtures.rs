@@ -147,13 +147,50 @@ struct Family {
     min_streams: usize,
 }
 
-const FAMILIES: &[Family] = &[Family {
-    plugin: "anthropic",
-    body: anthropic::body,
-    stream: anthropic::stream,
-    min_bodies: 23,
-    min_streams: 16,
-}];
+const FAMILIES: &[Family] = &[
+    Family {
+        plugin: "anthropic",
+        body: anthropic::body,
+        stream: anthropic::stream,
+        min_bodies: 23,
+        min_streams: 16,
+    },
+    Family {
+        plugin: "amazon",
+        body: amazon::body,
+        stream: amazon::stream,
+        min_bodies: 21,
+        min_streams: 19,
+    },
+    Family {
+        plugin: "cohere",
+        body: cohere::body,
+        stream: cohere::stream,
+        min_bodies: 8,
+        min_streams: 4,
+    },
+    Family {
+        plugin: "meta",
+        body: meta::body,
+        stream: meta::stream,
+        min_bodies: 9,
+        min_streams: 3,
+    },
+    Family {
+        plugin: "mistral",
+        body: mistral::body,
+        stream: mistral::stream,
+        min_bodies: 3,
+        min_streams: 1,
+    },
+    Family {
+        plugin: "ai21",
+        body: ai21::body,
+        stream: ai21::stream,
+        min_bodies: 3,
+        min_streams: 0,
+    },
+];
 
 fn family(plugin: &str) -> Option<&'static Family> {
     FAMILIES.iter().find(|family| family.plugin == plugin)
@@ -294,6 +331,550 @@ mod anthropic {
             }));
         }
         Ok(Some(messages_stop(raw)))
+    }
+}
+
+/// Nova and Titan Text on Bedrock, as `plugins/amazon/README.md` says the
+/// plugin reads them. The two shapes are told apart by their keys: Titan's
+/// bodies have `results` and its chunks `outputText`.
+mod amazon {
+    use serde_json::Value;
+
+    use super::{Answer, Counts, Ending, StopReason, field_str};
+
+    pub fn body(body: &Value) -> Result<Answer, String> {
+        if let Some(results) = body.get("results") {
+            let results = results.as_array().ok_or("`results` is not a list")?;
+            let mut text = String::new();
+            let mut output = Some(0);
+            for result in results {
+                text.push_str(field_str(result, "/outputText")?);
+                output = output
+                    .zip(count(result, "/tokenCount")?)
+                    .map(|(sum, tokens)| sum + tokens);
+            }
+            return Ok(Answer {
+                text,
+                images: 0,
+                stop: results
+                    .first()
+                    .and_then(|result| result["completionReason"].as_str())
+                    .map(titan_stop),
+                usage: counts(count(body, "/inputTextTokenCount")?, output),
+            });
+        }
+        let blocks = body
+            .pointer("/output/message/content")
+            .and_then(Value::as_array)
+            .ok_or("a Nova body without `output.message.content`")?;
+        Ok(Answer {
+            text: blocks
+                .iter()
+                .filter_map(|block| block["text"].as_str())
+                .collect(),
+            images: 0,
+            stop: body["stopReason"].as_str().map(nova_stop),
+            usage: counts(
+                count(body, "/usage/inputTokens")?,
+                count(body, "/usage/outputTokens")?,
+            ),
+        })
+    }
+
+    pub fn stream(chunks: &[Value]) -> Result<Answer, String> {
+        let mut answer = Answer::empty();
+        if chunks.iter().any(|chunk| chunk.get("outputText").is_some()) {
+            // Titan: the input count comes on one chunk, the running output
+            // count on another; the first completion reason ends it.
+            let (mut input, mut output) = (None, None);
+            for chunk in chunks {
+                answer
+                    .text
+                    .push_str(chunk["outputText"].as_str().unwrap_or_default());
+                if answer.stop.is_none() {
+                    answer.stop = chunk["completionReason"].as_str().map(titan_stop);
+                }
+                input = count(chunk, "/inputTextTokenCount")?.or(input);
+                output = count(chunk, "/totalOutputTextTokenCount")?.or(output);
+            }
+            answer.usage = counts(input, output);
+        } else {
+            for chunk in chunks {
+                if let Some(text) = chunk.pointer("/contentBlockDelta/delta/text") {
+                    answer
+                        .text
+                        .push_str(text.as_str().ok_or("a delta text that is not text")?);
+                }
+                if let Some(raw) = chunk
+                    .pointer("/messageStop/stopReason")
+                    .and_then(Value::as_str)
+                {
+                    answer.stop = Some(nova_stop(raw));
+                }
+                if chunk.get("metadata").is_some() {
+                    answer.usage = counts(
+                        count(chunk, "/metadata/usage/inputTokens")?,
+                        count(chunk, "/metadata/usage/outputTokens")?,
+                    );
+                }
+            }
+        }
+        if let (Some(usage), Some(metrics)) = (&answer.usage, metrics(chunks)?)
+            && *usage != metrics
+        {
+            return Err(format!(
+                "the body's usage {usage:?} disagrees with the invocation metrics {metrics:?}"
+            ));
+        }
+        Ok(answer)
+    }
+
+    /// A token count; Titan writes some as floats (`28.0`).
+    fn count(value: &Value, pointer: &str) -> Result<Option<u32>, String> {
+        let Some(number) = value.pointer(pointer).filter(|n| !n.is_null()) else {
+            return Ok(None);
+        };
+        number
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+            .map(|n| Some(n as u32))
+            .ok_or_else(|| format!("no token count at `{pointer}` in {value}"))
+    }
+
+    fn counts(input: Option<u32>, output: Option<u32>) -> Option<Counts> {
+        input
+            .zip(output)
+            .map(|(input, output)| Counts { input, output })
+    }
+
+    /// Bedrock's own counts in the last chunk: the body's must equal them.
+    fn metrics(chunks: &[Value]) -> Result<Option<Counts>, String> {
+        let Some(metrics) = chunks
+            .last()
+            .and_then(|last| last.get("amazon-bedrock-invocationMetrics"))
+        else {
+            return Ok(None);
+        };
+        Ok(counts(
+            count(metrics, "/inputTokenCount")?,
+            count(metrics, "/outputTokenCount")?,
+        ))
+    }
+
+    fn nova_stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "end_turn" => StopReason::EndTurn,
+            "max_tokens" | "model_context_window_exceeded" => StopReason::MaxTokens,
+            "stop_sequence" => StopReason::StopSequence,
+            "tool_use" => StopReason::ToolUse,
+            "content_filtered" | "guardrail_intervened" => StopReason::ContentFiltered,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+
+    fn titan_stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "FINISH" | "FINISHED" => StopReason::EndTurn,
+            "LENGTH" => StopReason::MaxTokens,
+            "STOP_CRITERIA_MET" => StopReason::StopSequence,
+            "CONTENT_FILTERED" => StopReason::ContentFiltered,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+}
+
+/// Command and Command R on Bedrock, as `plugins/cohere/README.md` says the
+/// plugin reads them: no usage (no Cohere body carries counts), and a
+/// stream's generations each whole, in generation order.
+mod cohere {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    use super::{Answer, Ending, StopReason, field_str};
+
+    pub fn body(body: &Value) -> Result<Answer, String> {
+        if let Some(generations) = body.get("generations") {
+            return generations_answer(generations);
+        }
+        Ok(Answer {
+            text: field_str(body, "/text")?.to_owned(),
+            images: 0,
+            stop: body["finish_reason"].as_str().map(stop),
+            usage: None,
+        })
+    }
+
+    pub fn stream(chunks: &[Value]) -> Result<Answer, String> {
+        let mut by_generation: BTreeMap<u64, String> = BTreeMap::new();
+        let mut ending = None;
+        for chunk in chunks {
+            if let Some(generations) = chunk.get("generations") {
+                // A whole response as one chunk (no `stream: true` asked).
+                let whole = generations_answer(generations)?;
+                by_generation.entry(0).or_default().push_str(&whole.text);
+                ending = ending.or(whole.stop);
+            } else if let Some(event_type) = chunk["event_type"].as_str() {
+                match event_type {
+                    "text-generation" => by_generation
+                        .entry(0)
+                        .or_default()
+                        .push_str(field_str(chunk, "/text")?),
+                    "stream-end" => {
+                        ending = ending.or_else(|| chunk["finish_reason"].as_str().map(stop));
+                    }
+                    _ => {}
+                }
+            } else if chunk["is_finished"] == true {
+                ending = ending.or_else(|| chunk["finish_reason"].as_str().map(stop));
+            } else {
+                let index = chunk["index"].as_u64().unwrap_or(0);
+                by_generation
+                    .entry(index)
+                    .or_default()
+                    .push_str(field_str(chunk, "/text")?);
+            }
+        }
+        Ok(Answer {
+            text: by_generation.into_values().collect(),
+            images: 0,
+            stop: ending,
+            usage: None,
+        })
+    }
+
+    /// Every generation's text in order; the first one's finish reason.
+    fn generations_answer(generations: &Value) -> Result<Answer, String> {
+        let generations = generations
+            .as_array()
+            .ok_or("`generations` is not a list")?;
+        let mut text = String::new();
+        for generation in generations {
+            text.push_str(field_str(generation, "/text")?);
+        }
+        Ok(Answer {
+            text,
+            images: 0,
+            stop: generations
+                .first()
+                .and_then(|generation| generation["finish_reason"].as_str())
+                .map(stop),
+            usage: None,
+        })
+    }
+
+    fn stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "COMPLETE" => StopReason::EndTurn,
+            "MAX_TOKENS" | "ERROR_LIMIT" => StopReason::MaxTokens,
+            "STOP_SEQUENCE" => StopReason::StopSequence,
+            "TOOL_CALL" => StopReason::ToolUse,
+            "ERROR_TOXIC" => StopReason::ContentFiltered,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+}
+
+/// Meta Llama on Bedrock, as `plugins/meta/README.md` says the plugin reads
+/// it: `generation`, `stop_reason`, and the counts, which a stream sends as
+/// the input count in its first chunk and a running output count.
+mod meta {
+    use serde_json::Value;
+
+    use super::{Answer, Counts, Ending, StopReason, field_str, field_u32};
+
+    pub fn body(body: &Value) -> Result<Answer, String> {
+        let usage = match (
+            body["prompt_token_count"].is_null(),
+            body["generation_token_count"].is_null(),
+        ) {
+            (false, false) => Some(Counts {
+                input: field_u32(body, "/prompt_token_count")?,
+                output: field_u32(body, "/generation_token_count")?,
+            }),
+            _ => None,
+        };
+        Ok(Answer {
+            text: field_str(body, "/generation")?.to_owned(),
+            images: 0,
+            stop: body["stop_reason"].as_str().map(stop),
+            usage,
+        })
+    }
+
+    pub fn stream(chunks: &[Value]) -> Result<Answer, String> {
+        let mut answer = Answer::empty();
+        let (mut input, mut output) = (None, None);
+        for chunk in chunks {
+            if !chunk["generation"].is_null() {
+                answer.text.push_str(field_str(chunk, "/generation")?);
+            }
+            if !chunk["prompt_token_count"].is_null() {
+                input = Some(field_u32(chunk, "/prompt_token_count")?);
+            }
+            if !chunk["generation_token_count"].is_null() {
+                output = Some(field_u32(chunk, "/generation_token_count")?);
+            }
+            if let Some(raw) = chunk["stop_reason"].as_str() {
+                answer.stop = Some(stop(raw));
+            }
+        }
+        if let (Some(input), Some(output)) = (input, output) {
+            answer.usage = Some(Counts { input, output });
+        }
+        super::metrics::agree(answer.usage.as_ref(), chunks)?;
+        Ok(answer)
+    }
+
+    fn stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "stop" => StopReason::EndTurn,
+            "length" => StopReason::MaxTokens,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+}
+
+/// Mistral AI on Bedrock, as `plugins/mistral/README.md` says the plugin
+/// reads it: text completion `outputs` (the recorded Mistral 7B traffic,
+/// which has no token counts) or chat completion `choices`.
+mod mistral {
+    use serde_json::Value;
+
+    use super::{Answer, Ending, StopReason, chat_completions, field_str};
+
+    pub fn body(body: &Value) -> Result<Answer, String> {
+        let Some(outputs) = body["outputs"].as_array() else {
+            return chat_completions::answer(body, &["finish_reason", "stop_reason"], stop);
+        };
+        let mut answer = Answer::empty();
+        for output in outputs {
+            answer.text.push_str(field_str(output, "/text")?);
+        }
+        answer.stop = body
+            .pointer("/outputs/0/stop_reason")
+            .and_then(Value::as_str)
+            .map(stop);
+        Ok(answer)
+    }
+
+    pub fn stream(chunks: &[Value]) -> Result<Answer, String> {
+        if chunks.iter().any(|chunk| chunk.get("choices").is_some()) {
+            return chat_completions::stream(chunks, &["finish_reason", "stop_reason"], stop);
+        }
+        let mut answer = Answer::empty();
+        for chunk in chunks {
+            if chunk.pointer("/outputs/0").is_some() {
+                answer.text.push_str(field_str(chunk, "/outputs/0/text")?);
+            }
+            if let Some(raw) = chunk
+                .pointer("/outputs/0/stop_reason")
+                .and_then(Value::as_str)
+            {
+                answer.stop = Some(stop(raw));
+            }
+        }
+        Ok(answer)
+    }
+
+    fn stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "stop" => StopReason::EndTurn,
+            "length" | "model_length" => StopReason::MaxTokens,
+            "tool_calls" => StopReason::ToolUse,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+}
+
+/// AI21 on Bedrock, as `plugins/ai21/README.md` says the plugin reads it:
+/// Jamba's `choices` (no recording exists), and Jurassic-2's `completions`,
+/// whose token counts are the lengths of its token lists (equal to
+/// Bedrock's token-count headers in the recordings that kept them).
+mod ai21 {
+    use serde_json::Value;
+
+    use super::{Answer, Counts, Ending, StopReason, chat_completions, field_str};
+
+    pub fn body(body: &Value) -> Result<Answer, String> {
+        let Some(completions) = body["completions"].as_array() else {
+            return chat_completions::answer(body, &["finish_reason"], jamba_stop);
+        };
+        let mut answer = Answer::empty();
+        let mut output = Some(0);
+        for completion in completions {
+            answer.text.push_str(field_str(completion, "/data/text")?);
+            let tokens = completion.pointer("/data/tokens").and_then(Value::as_array);
+            output = output.zip(tokens).map(|(sum, tokens)| sum + tokens.len());
+        }
+        answer.stop = body
+            .pointer("/completions/0/finishReason/reason")
+            .and_then(Value::as_str)
+            .map(jurassic2_stop);
+        let input = body.pointer("/prompt/tokens").and_then(Value::as_array);
+        if let (Some(input), Some(output)) = (input, output) {
+            answer.usage = Some(Counts {
+                input: u32::try_from(input.len()).map_err(|e| e.to_string())?,
+                output: u32::try_from(output).map_err(|e| e.to_string())?,
+            });
+        }
+        Ok(answer)
+    }
+
+    pub fn stream(chunks: &[Value]) -> Result<Answer, String> {
+        chat_completions::stream(chunks, &["finish_reason"], jamba_stop)
+    }
+
+    fn jamba_stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "stop" => StopReason::EndTurn,
+            "length" => StopReason::MaxTokens,
+            "tool_calls" => StopReason::ToolUse,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+
+    fn jurassic2_stop(raw: &str) -> Ending {
+        let reason = match raw {
+            "endoftext" => StopReason::EndTurn,
+            "length" => StopReason::MaxTokens,
+            "stop" => StopReason::StopSequence,
+            _ => StopReason::Other,
+        };
+        Ending {
+            reason,
+            raw: Some(raw.to_owned()),
+        }
+    }
+}
+
+/// The chat-completion shape that Mistral Large 2 and later and Jamba
+/// share, read as their plugins' READMEs say.
+mod chat_completions {
+    use serde_json::Value;
+
+    use super::{Answer, Counts, Ending, field_u32, metrics};
+
+    /// A body: the text of every choice's message, the first choice's stop
+    /// reason under the first of `reason_keys` it has, and
+    /// `usage.prompt_tokens` / `usage.completion_tokens`.
+    pub fn answer(
+        body: &Value,
+        reason_keys: &[&str],
+        stop: fn(&str) -> Ending,
+    ) -> Result<Answer, String> {
+        let choices = body["choices"]
+            .as_array()
+            .ok_or("neither a prompt-completion nor a chat-completion body")?;
+        let mut answer = Answer::empty();
+        for choice in choices {
+            if let Some(text) = choice.pointer("/message/content").and_then(Value::as_str) {
+                answer.text.push_str(text);
+            }
+        }
+        answer.stop = choices
+            .first()
+            .and_then(|choice| reason_keys.iter().find_map(|key| choice[*key].as_str()))
+            .map(stop);
+        answer.usage = usage(body)?;
+        Ok(answer)
+    }
+
+    /// A stream: the first choice's `delta` (or `message`) text and stop
+    /// reason, and the last `usage` sent.
+    pub fn stream(
+        chunks: &[Value],
+        reason_keys: &[&str],
+        stop: fn(&str) -> Ending,
+    ) -> Result<Answer, String> {
+        let mut answer = Answer::empty();
+        for chunk in chunks {
+            if let Some(counts) = usage(chunk)? {
+                answer.usage = Some(counts);
+            }
+            let Some(choice) = chunk["choices"].as_array().and_then(|choices| {
+                choices
+                    .iter()
+                    .find(|choice| choice["index"].as_u64().unwrap_or(0) == 0)
+            }) else {
+                continue;
+            };
+            let text = ["/delta/content", "/message/content"]
+                .iter()
+                .find_map(|pointer| choice.pointer(pointer).and_then(Value::as_str));
+            answer.text.push_str(text.unwrap_or_default());
+            if let Some(raw) = reason_keys.iter().find_map(|key| choice[*key].as_str()) {
+                answer.stop = Some(stop(raw));
+            }
+        }
+        metrics::agree(answer.usage.as_ref(), chunks)?;
+        Ok(answer)
+    }
+
+    fn usage(value: &Value) -> Result<Option<Counts>, String> {
+        match (
+            value.pointer("/usage/prompt_tokens"),
+            value.pointer("/usage/completion_tokens"),
+        ) {
+            (Some(_), Some(_)) => Ok(Some(Counts {
+                input: field_u32(value, "/usage/prompt_tokens")?,
+                output: field_u32(value, "/usage/completion_tokens")?,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Bedrock's own count of a stream, for families whose chunks carry usage.
+mod metrics {
+    use serde_json::Value;
+
+    use super::{Counts, field_u32};
+
+    /// Usage read from a stream's chunks must equal the last chunk's
+    /// `amazon-bedrock-invocationMetrics`, when both are there.
+    pub fn agree(usage: Option<&Counts>, chunks: &[Value]) -> Result<(), String> {
+        let metrics = chunks
+            .last()
+            .and_then(|last| last.get("amazon-bedrock-invocationMetrics"));
+        let (Some(usage), Some(metrics)) = (usage, metrics) else {
+            return Ok(());
+        };
+        let bedrock = Counts {
+            input: field_u32(metrics, "/inputTokenCount")?,
+            output: field_u32(metrics, "/outputTokenCount")?,
+        };
+        if *usage == bedrock {
+            Ok(())
+        } else {
+            Err(format!(
+                "the chunks' usage {usage:?} disagrees with the invocation metrics {metrics}"
+            ))
+        }
     }
 }
 

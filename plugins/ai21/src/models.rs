@@ -1,0 +1,49 @@
+//! Which AI21 model family a model id names.
+//!
+//! Jamba (`ai21.jamba-instruct-v1:0`, `ai21.jamba-1-5-mini-v1:0`,
+//! `ai21.jamba-1-5-large-v1:0`) takes a chat body (AWS, "AI21 Labs Jamba
+//! models",
+//! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-jamba.html).
+//! Jurassic-2 (`ai21.j2-mid-v1`, `ai21.j2-ultra-v1`) took a prompt body; it
+//! is no longer in Bedrock's model list, so the adapter writes no request
+//! for it, but real recorded traffic of its responses exists and is read.
+//! Invariant: a Jurassic-2 id never gets a Jamba body.
+
+use crate::bedrock::adapter::types::AdapterError;
+
+/// Base-id prefix of the Jurassic-2 models.
+const JURASSIC2_PREFIX: &str = "ai21.j2-";
+
+/// Refuses to write a request for a model the adapter only reads.
+pub fn check_writable(model_id: &str) -> Result<(), AdapterError> {
+    if model_id.starts_with(JURASSIC2_PREFIX) {
+        Err(AdapterError::Unsupported(format!(
+            "{model_id}: Jurassic-2 is no longer offered on Bedrock; this adapter reads its \
+             responses but writes requests for Jamba only"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jurassic2_is_read_only() {
+        for id in ["ai21.j2-mid-v1", "ai21.j2-ultra-v1"] {
+            assert!(matches!(
+                check_writable(id),
+                Err(AdapterError::Unsupported(_))
+            ));
+        }
+        for id in [
+            "ai21.jamba-instruct-v1:0",
+            "ai21.jamba-1-5-mini-v1:0",
+            "ai21.jamba-1-5-large-v1:0",
+        ] {
+            assert_eq!(check_writable(id), Ok(()), "{id}");
+        }
+    }
+}

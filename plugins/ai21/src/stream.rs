@@ -1,0 +1,131 @@
+//! The `stream-decoder` resource: turns the model JSON of each streamed
+//! Jamba chunk (`{"choices": [{"delta": {"content"}, "finish_reason"}],
+//! "usage"}`) into text, stop and usage events. Jurassic-2 never streamed
+//! on Bedrock.
+//!
+//! Invariants: a stream follows its first answer (the `choices` entry with
+//! index 0); text is emitted as it arrives; the stop event comes from the
+//! chunk that names a finish reason; usage is held and emitted once by
+//! `finish`, with the last counts sent (the last chunk carries them).
+//! Bedrock's `amazon-bedrock-invocationMetrics` is left to the host. Chunks
+//! without `choices` are ignored; a chunk that is not a JSON object, or has
+//! a field of the wrong type, is malformed.
+
+use std::cell::Cell;
+
+use crate::bedrock::adapter::types::{AdapterError, Event, Usage};
+use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
+use crate::stop;
+use crate::wire::{self, Chat, Shape};
+
+/// Decodes one stream. The only state is the last token counts seen.
+pub struct Decoder {
+    usage: Cell<Option<Usage>>,
+}
+
+impl GuestStreamDecoder for Decoder {
+    fn new(_model_id: String) -> Self {
+        Decoder {
+            usage: Cell::new(None),
+        }
+    }
+
+    fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
+        let value = wire::object(&chunk, "a stream chunk")?;
+        if wire::shape(&value) != Shape::Jamba {
+            return Ok(Vec::new());
+        }
+        let Chat { choices, usage } = wire::read(value, "Jamba stream chunk")?;
+        if let Some(usage) = usage.as_ref().and_then(|counts| counts.usage()) {
+            self.usage.set(Some(usage));
+        }
+        let Some(choice) = choices.into_iter().find(|choice| choice.is_first()) else {
+            return Ok(Vec::new());
+        };
+        let stop = choice
+            .finish_reason
+            .as_deref()
+            .map(|raw| Event::Stop(stop::from_jamba(raw)));
+        let text = choice
+            .text()
+            .filter(|text| !text.is_empty())
+            .map(Event::Text);
+        Ok(text.into_iter().chain(stop).collect())
+    }
+
+    fn finish(&self) -> Result<Vec<Event>, AdapterError> {
+        Ok(self.usage.take().map(Event::Usage).into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::{Stop, StopReason};
+
+    fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
+        let decoder = Decoder::new("ai21.jamba-1-5-mini-v1:0".to_owned());
+        let mut events = Vec::new();
+        for chunk in chunks {
+            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
+        }
+        events.extend(decoder.finish()?);
+        Ok(events)
+    }
+
+    #[test]
+    fn stream_as_ai21_documents_it() {
+        // No recording of a Jamba stream exists; the shape is that of AI21's
+        // chat response reference, streamed results
+        // (https://docs.ai21.com/reference/jamba-api-response): a first
+        // delta naming the role, content deltas, and a last chunk with the
+        // finish reason and usage, here with Bedrock's metrics added.
+        let events = run(&[
+            r#"{"id":"chat-1","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"chat-1","choices":[{"index":0,"delta":{"content":"Strong"},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"chat-1","choices":[{"index":0,"delta":{"content":" decisions"},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"chat-1","choices":[{"index":0,"delta":{"content":""},"finish_reason":"length"}],"usage":{"prompt_tokens":22,"total_tokens":24,"completion_tokens":2},"amazon-bedrock-invocationMetrics":{"inputTokenCount":22,"outputTokenCount":2,"invocationLatency":300,"firstByteLatency":120}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                Event::Text("Strong".to_owned()),
+                Event::Text(" decisions".to_owned()),
+                Event::Stop(Stop {
+                    reason: StopReason::MaxTokens,
+                    raw: Some("length".to_owned())
+                }),
+                Event::Usage(Usage {
+                    input_tokens: 22,
+                    output_tokens: 2
+                }),
+            ])
+        );
+    }
+
+    #[test]
+    fn other_answers_and_chunks_are_ignored() {
+        assert_eq!(
+            run(&[
+                r#"{"choices":[{"index":1,"delta":{"content":"B"},"finish_reason":"stop"}]}"#,
+                r#"{"p":"abc"}"#,
+                r#"{"choices":[]}"#,
+            ]),
+            Ok(Vec::new())
+        );
+    }
+
+    #[test]
+    fn malformed_chunks() {
+        for chunk in [
+            "not json",
+            "[1]",
+            r#"{"choices":[{"delta":{"content":1}}]}"#,
+        ] {
+            assert!(
+                matches!(run(&[chunk]), Err(AdapterError::MalformedResponse(_))),
+                "{chunk}"
+            );
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The Amazon adapter of `bedrock-host`: a WebAssembly component exporting
+//! the `bedrock:adapter/adapter` interface for Amazon's text models, Nova
+//! (`amazon.nova-micro-*`, `-lite-*`, `-pro-*`, `-premier-*`,
+//! `amazon.nova-2-lite-*`) and Titan Text (`amazon.titan-text-*`,
+//! `amazon.titan-tg1-*`). This file owns the generated bindings, the export
+//! and `describe`; each other module owns one step (routing a model id to
+//! its family, `-o` options, request, response, stream, stop reasons, wire
+//! types) and is reached only through [`Component`]. The adapter is a pure
+//! function of its inputs: it keeps no state outside a [`stream::Decoder`]
+//! and knows nothing of AWS (signing, URLs, event-stream frames, invocation
+//! metrics and guardrail actions stay in the host).
+
+wit_bindgen::generate!({
+    world: "provider",
+    path: "../../wit",
+    additional_derives: [PartialEq],
+});
+
+mod models;
+mod options;
+mod request;
+mod response;
+mod stop;
+mod stream;
+mod wire;
+
+#[cfg(test)]
+mod recorded;
+
+use bedrock::adapter::types::{AdapterError, Body, PluginInfo, Request, Response};
+use exports::bedrock::adapter::adapter::Guest;
+
+/// The component: `bedrock-host` calls it through the exported interface.
+pub struct Component;
+
+impl Guest for Component {
+    type StreamDecoder = stream::Decoder;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "amazon".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: format!(
+                "Amazon Nova (messages-v1) and Titan Text (inputText; the prompt is sent \
+                 as \"{} ...\\n{}\" unless --raw)",
+                request::TITAN_USER,
+                request::TITAN_BOT
+            ),
+            models: models::patterns(),
+            streaming: true,
+            options: options::known(),
+        }
+    }
+
+    fn build_request(req: Request) -> Result<Body, AdapterError> {
+        request::build(req)
+    }
+
+    fn parse_response(model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
+        response::parse(&model_id, &body)
+    }
+}
+
+export!(Component);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_itself() {
+        let info = Component::describe();
+        assert_eq!(info.name, "amazon");
+        assert!(info.streaming);
+        assert!(info.models.contains(&"amazon.nova-lite-*".to_owned()));
+        assert!(info.models.contains(&"amazon.titan-text-*".to_owned()));
+        assert!(info.models.iter().all(|pattern| !pattern.contains("embed")));
+        assert_eq!(
+            info.options,
+            ["schemaVersion", "toolConfig", "reasoningConfig"]
+        );
+    }
+}

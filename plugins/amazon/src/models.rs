@@ -1,0 +1,121 @@
+//! Which Amazon model family a base model id belongs to, and the id
+//! patterns the plugin claims.
+//!
+//! Two families share the `amazon.` namespace and nothing else: Nova (the
+//! `messages-v1` schema) and Titan Text (`inputText`). The patterns name the
+//! text-generating models one by one, so that embedding models
+//! (`amazon.titan-embed-*`, `amazon.nova-2-multimodal-embeddings-*`), image
+//! and video models (`amazon.titan-image-*`, `amazon.nova-canvas-*`,
+//! `amazon.nova-reel-*`) and speech models (`amazon.nova-sonic-*`,
+//! `amazon.nova-2-sonic-*`), whose bodies this plugin does not read, are
+//! never routed here. Invariant: every id a pattern matches has a family,
+//! and [`family`] answers from the id alone.
+
+use crate::bedrock::adapter::types::AdapterError;
+
+/// The body family of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Amazon Nova understanding models: `schemaVersion: "messages-v1"`.
+    Nova,
+    /// Amazon Titan Text: `inputText` + `textGenerationConfig`.
+    Titan,
+}
+
+/// The base-id prefixes of each family, as in Bedrock's model ids
+/// (`amazon.nova-lite-v1:0`, `amazon.nova-2-lite-v1:0`,
+/// `amazon.titan-text-express-v1`, `amazon.titan-tg1-large`).
+const PREFIXES: &[(&str, Family)] = &[
+    ("amazon.nova-micro-", Family::Nova),
+    ("amazon.nova-lite-", Family::Nova),
+    ("amazon.nova-pro-", Family::Nova),
+    ("amazon.nova-premier-", Family::Nova),
+    ("amazon.nova-2-lite-", Family::Nova),
+    ("amazon.titan-text-", Family::Titan),
+    ("amazon.titan-tg1-", Family::Titan),
+];
+
+/// The patterns `describe` reports: each prefix followed by `*`.
+pub fn patterns() -> Vec<String> {
+    PREFIXES
+        .iter()
+        .map(|(prefix, _)| format!("{prefix}*"))
+        .collect()
+}
+
+/// The family of `model_id`, or `None` for an id no pattern covers.
+pub fn family(model_id: &str) -> Option<Family> {
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| model_id.starts_with(prefix))
+        .map(|(_, family)| *family)
+}
+
+/// The family of `model_id`, or an error naming what the plugin serves.
+pub fn family_for(model_id: &str) -> Result<Family, AdapterError> {
+    family(model_id).ok_or_else(|| {
+        AdapterError::Unsupported(format!(
+            "{model_id}: this plugin serves Amazon Nova and Titan Text models ({})",
+            patterns().join(", ")
+        ))
+    })
+}
+
+/// Whether a Nova model reads images: Nova Micro reads text only.
+pub fn reads_images(model_id: &str) -> bool {
+    !model_id.starts_with("amazon.nova-micro-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families() {
+        for id in [
+            "amazon.nova-micro-v1:0",
+            "amazon.nova-lite-v1:0",
+            "amazon.nova-pro-v1:0",
+            "amazon.nova-premier-v1:0",
+            "amazon.nova-2-lite-v1:0",
+        ] {
+            assert_eq!(family(id), Some(Family::Nova), "{id}");
+        }
+        for id in [
+            "amazon.titan-text-express-v1",
+            "amazon.titan-text-lite-v1",
+            "amazon.titan-text-premier-v1:0",
+            "amazon.titan-tg1-large",
+        ] {
+            assert_eq!(family(id), Some(Family::Titan), "{id}");
+        }
+    }
+
+    #[test]
+    fn other_amazon_models_are_not_claimed() {
+        // Ids from list-foundation-models (mirai73 aggregate) that take
+        // bodies this plugin does not read.
+        for id in [
+            "amazon.titan-embed-text-v1",
+            "amazon.titan-embed-text-v2:0",
+            "amazon.titan-embed-g1-text-02",
+            "amazon.titan-embed-image-v1",
+            "amazon.titan-image-generator-v2:0",
+            "amazon.nova-canvas-v1:0",
+            "amazon.nova-reel-v1:1",
+            "amazon.nova-sonic-v1:0",
+            "amazon.nova-2-sonic-v1:0",
+            "amazon.nova-2-multimodal-embeddings-v1:0",
+            "amazon.rerank-v1:0",
+        ] {
+            assert_eq!(family(id), None, "{id}");
+            assert!(matches!(family_for(id), Err(AdapterError::Unsupported(_))));
+        }
+    }
+
+    #[test]
+    fn images() {
+        assert!(!reads_images("amazon.nova-micro-v1:0"));
+        assert!(reads_images("amazon.nova-lite-v1:0"));
+    }
+}

@@ -1,0 +1,724 @@
+//! `build-request`: turns a provider-neutral request into the JSON body of
+//! a Nova model (`schemaVersion: "messages-v1"`) or of a Titan Text model
+//! (`inputText` + `textGenerationConfig`), chosen by model id.
+//!
+//! Invariants: every common setting the user gave is in the body or is an
+//! error naming its flag (`--seed` for both families, `--top-k` and images
+//! for Titan, `--raw` for Nova); a setting the user did not give is left
+//! out, so the model's own default applies, and a configuration object with
+//! nothing in it is left out too. Titan's prompt is the user's text as is
+//! with `--raw`, else the conversational template [`titan_prompt`] renders.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bedrock::adapter::types::{
+    AdapterError, Body, Content, Image, Message, Params, Request, Role,
+};
+use crate::models::{self, Family};
+use crate::options;
+
+/// The only Nova schema version, sent unless `-o schemaVersion=...`.
+const NOVA_SCHEMA: &str = "messages-v1";
+
+/// How Titan marks the user's turns in its conversational prompt format.
+pub const TITAN_USER: &str = "User:";
+
+/// How Titan marks its own turns; a prompt ends with it to ask for one.
+pub const TITAN_BOT: &str = "Bot:";
+
+/// Builds the request body for `req.model_id`.
+pub fn build(req: Request) -> Result<Body, AdapterError> {
+    let Request {
+        model_id,
+        system,
+        messages,
+        params,
+    } = req;
+    let family = models::family_for(&model_id)?;
+    if params.seed.is_some() {
+        return Err(AdapterError::Unsupported(
+            "--seed: Amazon Nova and Titan Text models take no random seed".to_owned(),
+        ));
+    }
+    check_finite("--temperature", params.temperature)?;
+    check_finite("--top-p", params.top_p)?;
+    let extra = options::parse(family, &params.extra)?;
+    let bytes = match family {
+        Family::Nova => serde_json::to_vec(&nova_body(&model_id, system, messages, params, extra)?),
+        Family::Titan => serde_json::to_vec(&titan_body(system, messages, params, extra)?),
+    }
+    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
+    Ok(Body {
+        bytes,
+        content_type: "application/json".to_owned(),
+        accept: "application/json".to_owned(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Nova: AWS, "Amazon Nova: complete request schema"
+// <https://docs.aws.amazon.com/nova/latest/userguide/complete-request-schema.html>.
+// `inferenceConfig` uses the key spellings of AWS's Bedrock getting-started
+// notebook (`max_new_tokens`, `top_p`, `top_k`), which Nova accepts beside
+// the camel-case ones, and `stopSequences` as in the schema.
+
+/// A Nova body, fields in the order of AWS's notebook.
+#[derive(Serialize)]
+struct NovaBody {
+    #[serde(rename = "schemaVersion")]
+    schema_version: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<[NovaText; 1]>,
+    messages: Vec<NovaMessageOut>,
+    #[serde(
+        rename = "inferenceConfig",
+        skip_serializing_if = "NovaConfig::is_empty"
+    )]
+    inference_config: NovaConfig,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct NovaText {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct NovaMessageOut {
+    role: &'static str,
+    content: Vec<NovaContent>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum NovaContent {
+    Text { text: String },
+    Image { image: NovaImage },
+}
+
+#[derive(Serialize)]
+struct NovaImage {
+    format: &'static str,
+    source: NovaSource,
+}
+
+#[derive(Serialize)]
+struct NovaSource {
+    /// Base64, as the Invoke API wants it.
+    bytes: String,
+}
+
+#[derive(Serialize)]
+struct NovaConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_new_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(rename = "stopSequences", skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+}
+
+impl NovaConfig {
+    fn is_empty(&self) -> bool {
+        self.max_new_tokens.is_none()
+            && self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.top_k.is_none()
+            && self.stop_sequences.is_empty()
+    }
+}
+
+/// The image types Nova reads, with the `format` it names them by.
+const NOVA_IMAGE_FORMATS: &[(&str, &str)] = &[
+    ("image/jpeg", "jpeg"),
+    ("image/png", "png"),
+    ("image/gif", "gif"),
+    ("image/webp", "webp"),
+];
+
+fn nova_body(
+    model_id: &str,
+    system: Option<String>,
+    messages: Vec<Message>,
+    params: Params,
+    mut extra: Map<String, Value>,
+) -> Result<NovaBody, AdapterError> {
+    if params.raw {
+        return Err(AdapterError::Unsupported(format!(
+            "--raw: {model_id} takes messages only; Nova has no raw prompt"
+        )));
+    }
+    if messages.is_empty() {
+        return Err(AdapterError::InvalidRequest(
+            "there is no message to send".to_owned(),
+        ));
+    }
+    let messages = messages
+        .into_iter()
+        .enumerate()
+        .map(|(index, message)| nova_message(index, message, model_id))
+        .collect::<Result<_, _>>()?;
+    Ok(NovaBody {
+        schema_version: extra
+            .remove("schemaVersion")
+            .unwrap_or_else(|| Value::String(NOVA_SCHEMA.to_owned())),
+        system: system.map(|text| [NovaText { text }]),
+        messages,
+        inference_config: NovaConfig {
+            max_new_tokens: params.max_tokens,
+            temperature: params.temperature,
+            top_p: params.top_p,
+            top_k: params.top_k,
+            stop_sequences: params.stop_sequences,
+        },
+        extra,
+    })
+}
+
+fn nova_message(
+    index: usize,
+    message: Message,
+    model_id: &str,
+) -> Result<NovaMessageOut, AdapterError> {
+    let role = role_name(message.role);
+    if message.content.is_empty() {
+        return Err(AdapterError::InvalidRequest(format!(
+            "message {} ({role}) has no content",
+            index + 1
+        )));
+    }
+    let content = message
+        .content
+        .into_iter()
+        .map(|part| match part {
+            Content::Text(text) => Ok(NovaContent::Text { text }),
+            Content::Image(image) => nova_image(image, model_id),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(NovaMessageOut { role, content })
+}
+
+fn nova_image(image: Image, model_id: &str) -> Result<NovaContent, AdapterError> {
+    if !models::reads_images(model_id) {
+        return Err(AdapterError::Unsupported(format!(
+            "images: {model_id} reads text only (Nova Lite, Pro and Premier read images)"
+        )));
+    }
+    let Image { media_type, data } = image;
+    let format = NOVA_IMAGE_FORMATS
+        .iter()
+        .find(|(known, _)| *known == media_type)
+        .map(|(_, format)| *format)
+        .ok_or_else(|| {
+            AdapterError::Unsupported(format!(
+                "images of type {media_type}: Nova reads {}",
+                NOVA_IMAGE_FORMATS
+                    .iter()
+                    .map(|(known, _)| *known)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    Ok(NovaContent::Image {
+        image: NovaImage {
+            format,
+            source: NovaSource {
+                bytes: BASE64.encode(data),
+            },
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Titan Text: AWS, "Amazon Titan Text models"
+// <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html>.
+
+/// A Titan Text body.
+#[derive(Serialize)]
+struct TitanBody {
+    #[serde(rename = "inputText")]
+    input_text: String,
+    #[serde(
+        rename = "textGenerationConfig",
+        skip_serializing_if = "TitanConfig::is_empty"
+    )]
+    config: TitanConfig,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// `textGenerationConfig`, fields in the order of AWS's page.
+#[derive(Serialize)]
+struct TitanConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(rename = "topP", skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+    #[serde(rename = "maxTokenCount", skip_serializing_if = "Option::is_none")]
+    max_token_count: Option<u32>,
+    #[serde(rename = "stopSequences", skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+}
+
+impl TitanConfig {
+    fn is_empty(&self) -> bool {
+        self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.max_token_count.is_none()
+            && self.stop_sequences.is_empty()
+    }
+}
+
+fn titan_body(
+    system: Option<String>,
+    messages: Vec<Message>,
+    params: Params,
+    extra: Map<String, Value>,
+) -> Result<TitanBody, AdapterError> {
+    if params.top_k.is_some() {
+        return Err(AdapterError::Unsupported(
+            "--top-k: Titan Text has no top-k (its textGenerationConfig takes temperature, \
+             topP, maxTokenCount and stopSequences)"
+                .to_owned(),
+        ));
+    }
+    let input_text = if params.raw {
+        raw_prompt(system, messages)?
+    } else {
+        titan_prompt(system, messages)?
+    };
+    Ok(TitanBody {
+        input_text,
+        config: TitanConfig {
+            temperature: params.temperature,
+            top_p: params.top_p,
+            max_token_count: params.max_tokens,
+            stop_sequences: params.stop_sequences,
+        },
+        extra,
+    })
+}
+
+/// `--raw`: the text of the one user message, sent as is.
+fn raw_prompt(system: Option<String>, messages: Vec<Message>) -> Result<String, AdapterError> {
+    if system.is_some() {
+        return Err(AdapterError::InvalidRequest(
+            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
+                .to_owned(),
+        ));
+    }
+    let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
+        AdapterError::InvalidRequest(format!(
+            "--raw sends one prompt as is, not a conversation of {} messages",
+            messages.len()
+        ))
+    })?;
+    if message.role != Role::User {
+        return Err(AdapterError::InvalidRequest(
+            "--raw sends the user's prompt; the message is not the user's".to_owned(),
+        ));
+    }
+    text_of(message)
+}
+
+/// Renders a conversation in the format AWS's Titan Text page gives for
+/// conversational answers, `"User: <prompt>\nBot:"`, one line per turn:
+///
+/// ```text
+/// <system prompt>          (when there is one, then a blank line)
+/// User: <message 1>
+/// Bot: <message 2>
+/// User: <message 3>
+/// Bot:
+/// ```
+///
+/// The final `Bot:` asks for the answer; when the conversation ends with
+/// the assistant's message, its text is left for Titan to continue.
+pub fn titan_prompt(
+    system: Option<String>,
+    messages: Vec<Message>,
+) -> Result<String, AdapterError> {
+    if messages.is_empty() {
+        return Err(AdapterError::InvalidRequest(
+            "there is no message to send".to_owned(),
+        ));
+    }
+    let ends_with_user = messages.last().is_some_and(|m| m.role == Role::User);
+    let mut turns = Vec::with_capacity(messages.len() + 1);
+    for (index, message) in messages.into_iter().enumerate() {
+        let marker = match message.role {
+            Role::User => TITAN_USER,
+            Role::Assistant => TITAN_BOT,
+        };
+        if message.content.is_empty() {
+            return Err(AdapterError::InvalidRequest(format!(
+                "message {} ({}) has no content",
+                index + 1,
+                role_name(message.role)
+            )));
+        }
+        turns.push(format!("{marker} {}", text_of(message)?));
+    }
+    if ends_with_user {
+        turns.push(TITAN_BOT.to_owned());
+    }
+    let conversation = turns.join("\n");
+    Ok(match system {
+        Some(system) => format!("{system}\n\n{conversation}"),
+        None => conversation,
+    })
+}
+
+/// The text parts of a message, joined; Titan reads no images.
+fn text_of(message: Message) -> Result<String, AdapterError> {
+    message
+        .content
+        .into_iter()
+        .map(|part| match part {
+            Content::Text(text) => Ok(text),
+            Content::Image(_) => Err(AdapterError::Unsupported(
+                "images: Titan Text models read text only".to_owned(),
+            )),
+        })
+        .collect()
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    }
+}
+
+fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
+    match value {
+        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
+            "{flag}: {v} is not a number"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
+    /// Getting Started" (`shared/seed/bedrock-getting-started-notebook.md`).
+    const NOTEBOOK_PROMPT: &str =
+        "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";
+
+    fn params() -> Params {
+        Params {
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            stop_sequences: Vec::new(),
+            seed: None,
+            extra: Vec::new(),
+            raw: false,
+        }
+    }
+
+    fn text(role: Role, text: &str) -> Message {
+        Message {
+            role,
+            content: vec![Content::Text(text.to_owned())],
+        }
+    }
+
+    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
+        Request {
+            model_id: model_id.to_owned(),
+            system: None,
+            messages,
+            params,
+        }
+    }
+
+    fn body_json(req: Request) -> Value {
+        let body = build(req).expect("build");
+        assert_eq!(body.content_type, "application/json");
+        assert_eq!(body.accept, "application/json");
+        serde_json::from_slice(&body.bytes).expect("body is JSON")
+    }
+
+    #[test]
+    fn notebook_nova_cell() {
+        // The notebook's "Amazon Nova" cell, field for field.
+        let req = request(
+            "amazon.nova-lite-v1:0",
+            vec![text(Role::User, NOTEBOOK_PROMPT)],
+            Params {
+                max_tokens: Some(250),
+                top_p: Some(0.9),
+                top_k: Some(20),
+                temperature: Some(0.7),
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "schemaVersion": "messages-v1",
+                "messages": [{"role": "user", "content": [{"text": NOTEBOOK_PROMPT}]}],
+                "inferenceConfig": {"max_new_tokens": 250, "top_p": 0.9, "top_k": 20, "temperature": 0.7},
+            })
+        );
+    }
+
+    #[test]
+    fn nova_conversation_with_system_and_image() {
+        // Shape of otel-python-contrib test_invoke_model_with_content_different_events
+        // [amazon.nova], with an image added.
+        let req = Request {
+            system: Some("You are a friendly model".to_owned()),
+            ..request(
+                "amazon.nova-pro-v1:0",
+                vec![
+                    text(Role::User, "Say this is a test"),
+                    text(Role::Assistant, "This is a test"),
+                    Message {
+                        role: Role::User,
+                        content: vec![
+                            Content::Text("Say again this is a test".to_owned()),
+                            Content::Image(Image {
+                                media_type: "image/png".to_owned(),
+                                data: vec![1, 2, 3],
+                            }),
+                        ],
+                    },
+                ],
+                Params {
+                    max_tokens: Some(10),
+                    stop_sequences: vec!["|".to_owned()],
+                    extra: vec![("toolConfig".to_owned(), r#"{"tools":[]}"#.to_owned())],
+                    ..params()
+                },
+            )
+        };
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "schemaVersion": "messages-v1",
+                "system": [{"text": "You are a friendly model"}],
+                "messages": [
+                    {"role": "user", "content": [{"text": "Say this is a test"}]},
+                    {"role": "assistant", "content": [{"text": "This is a test"}]},
+                    {"role": "user", "content": [
+                        {"text": "Say again this is a test"},
+                        {"image": {"format": "png", "source": {"bytes": "AQID"}}},
+                    ]},
+                ],
+                "inferenceConfig": {"max_new_tokens": 10, "stopSequences": ["|"]},
+                "toolConfig": {"tools": []},
+            })
+        );
+    }
+
+    #[test]
+    fn nova_without_settings_has_no_config() {
+        let json = body_json(request(
+            "amazon.nova-2-lite-v1:0",
+            vec![text(Role::User, "Hi")],
+            Params {
+                extra: vec![("schemaVersion".to_owned(), "\"v\"".to_owned())],
+                ..params()
+            },
+        ));
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "schemaVersion": "v",
+                "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+            })
+        );
+    }
+
+    #[test]
+    fn titan_every_setting() {
+        // The body of dd-trace-py amazon_invoke.yaml, with a stop sequence
+        // where it sent an empty list (an unset --stop is left out).
+        let prompt =
+            "Command: can you explain what Datadog is to someone not in the tech industry?";
+        let req = request(
+            "amazon.titan-tg1-large",
+            vec![text(Role::User, prompt)],
+            Params {
+                max_tokens: Some(50),
+                temperature: Some(0.0),
+                top_p: Some(0.9),
+                stop_sequences: vec!["|".to_owned()],
+                raw: true,
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "inputText": prompt,
+                "textGenerationConfig": {
+                    "maxTokenCount": 50, "stopSequences": ["|"], "temperature": 0.0, "topP": 0.9,
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn titan_template() {
+        let one = body_json(request(
+            "amazon.titan-text-express-v1",
+            vec![text(Role::User, "Say this is a test")],
+            params(),
+        ));
+        assert_eq!(
+            one,
+            serde_json::json!({"inputText": "User: Say this is a test\nBot:"})
+        );
+        let prompt = titan_prompt(
+            Some("Be brief.".to_owned()),
+            vec![
+                text(Role::User, "Hi"),
+                text(Role::Assistant, "Hello."),
+                text(Role::User, "Who are you?"),
+            ],
+        );
+        assert_eq!(
+            prompt,
+            Ok("Be brief.\n\nUser: Hi\nBot: Hello.\nUser: Who are you?\nBot:".to_owned())
+        );
+        let prefilled = titan_prompt(
+            None,
+            vec![text(Role::User, "Count"), text(Role::Assistant, "1, 2,")],
+        );
+        assert_eq!(prefilled, Ok("User: Count\nBot: 1, 2,".to_owned()));
+    }
+
+    #[test]
+    fn refusals_name_the_flag() {
+        let hi = || vec![text(Role::User, "Hi")];
+        let cases = [
+            (
+                "amazon.nova-lite-v1:0",
+                Params {
+                    seed: Some(1),
+                    ..params()
+                },
+                "--seed",
+            ),
+            (
+                "amazon.titan-text-lite-v1",
+                Params {
+                    seed: Some(1),
+                    ..params()
+                },
+                "--seed",
+            ),
+            (
+                "amazon.nova-lite-v1:0",
+                Params {
+                    raw: true,
+                    ..params()
+                },
+                "--raw",
+            ),
+            (
+                "amazon.titan-text-lite-v1",
+                Params {
+                    top_k: Some(5),
+                    ..params()
+                },
+                "--top-k",
+            ),
+        ];
+        for (model, params, flag) in cases {
+            let err = build(request(model, hi(), params));
+            assert!(
+                matches!(&err, Err(AdapterError::Unsupported(m)) if m.starts_with(flag)),
+                "{model} {flag}: {err:?}"
+            );
+        }
+        let nan = build(request(
+            "amazon.nova-lite-v1:0",
+            hi(),
+            Params {
+                top_p: Some(f32::INFINITY),
+                ..params()
+            },
+        ));
+        assert!(matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--top-p")));
+    }
+
+    #[test]
+    fn refusals_of_content() {
+        let image = |media_type: &str| Message {
+            role: Role::User,
+            content: vec![Content::Image(Image {
+                media_type: media_type.to_owned(),
+                data: vec![0],
+            })],
+        };
+        for (model, message) in [
+            ("amazon.nova-micro-v1:0", image("image/png")),
+            ("amazon.nova-lite-v1:0", image("image/bmp")),
+            ("amazon.titan-text-express-v1", image("image/png")),
+        ] {
+            let err = build(request(model, vec![message], params()));
+            assert!(matches!(err, Err(AdapterError::Unsupported(_))), "{model}");
+        }
+        for model in ["amazon.nova-lite-v1:0", "amazon.titan-text-express-v1"] {
+            let none = build(request(model, Vec::new(), params()));
+            assert!(
+                matches!(none, Err(AdapterError::InvalidRequest(_))),
+                "{model}"
+            );
+            let empty = build(request(
+                model,
+                vec![Message {
+                    role: Role::User,
+                    content: Vec::new(),
+                }],
+                params(),
+            ));
+            assert!(
+                matches!(empty, Err(AdapterError::InvalidRequest(_))),
+                "{model}"
+            );
+        }
+        let raw = || Params {
+            raw: true,
+            ..params()
+        };
+        let titan = "amazon.titan-text-lite-v1";
+        let conversation = build(request(
+            titan,
+            vec![
+                text(Role::User, "a"),
+                text(Role::Assistant, "b"),
+                text(Role::User, "c"),
+            ],
+            raw(),
+        ));
+        assert!(matches!(conversation, Err(AdapterError::InvalidRequest(_))));
+        let with_system = build(Request {
+            system: Some("s".to_owned()),
+            ..request(titan, vec![text(Role::User, "a")], raw())
+        });
+        assert!(matches!(with_system, Err(AdapterError::InvalidRequest(_))));
+        let unknown = build(request(
+            "amazon.titan-embed-text-v1",
+            vec![text(Role::User, "a")],
+            params(),
+        ));
+        assert!(matches!(unknown, Err(AdapterError::Unsupported(_))));
+    }
+}

@@ -1,0 +1,186 @@
+//! `parse-response`: reads a non-streamed Nova or Titan Text body, the
+//! family chosen by model id.
+//!
+//! Invariants: a Nova answer is one text output, the message's text blocks
+//! joined in order (tool calls and reasoning are not answer text); a Titan
+//! answer is one text output per result. An empty text is no output. The
+//! stop reason keeps the raw value (Titan's is the first result's); usage
+//! is given only when the body has both counts (Titan's output count is the
+//! sum over its results), else the host reads Bedrock's headers.
+
+use serde_json::Value;
+
+use crate::bedrock::adapter::types::{AdapterError, Output, Response, Usage};
+use crate::models::{self, Family};
+use crate::stop;
+use crate::wire::{self, NovaResponse, TitanResponse};
+
+/// Parses the body of a successful `InvokeModel` response from `model_id`.
+pub fn parse(model_id: &str, body: &[u8]) -> Result<Response, AdapterError> {
+    let family = models::family_for(model_id)?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    match family {
+        Family::Nova => Ok(nova(wire::read(value, "Nova response")?)),
+        Family::Titan => Ok(titan(wire::read(value, "Titan Text response")?)),
+    }
+}
+
+fn nova(response: NovaResponse) -> Response {
+    let text: String = response
+        .output
+        .message
+        .content
+        .into_iter()
+        .filter_map(|block| block.text)
+        .collect();
+    Response {
+        outputs: text_outputs([text]),
+        stop: response.stop_reason.as_deref().map(stop::nova),
+        usage: response.usage.as_ref().and_then(|usage| usage.usage()),
+    }
+}
+
+fn titan(response: TitanResponse) -> Response {
+    let stop = response
+        .results
+        .first()
+        .and_then(|result| result.completion_reason.as_deref())
+        .map(stop::titan);
+    let output_tokens = response
+        .results
+        .iter()
+        .map(|result| result.token_count.map(|count| count.0))
+        .try_fold(0u32, |sum, count| sum.checked_add(count?));
+    let usage = response
+        .input_text_token_count
+        .zip(output_tokens)
+        .map(|(input, output)| Usage {
+            input_tokens: input.0,
+            output_tokens: output,
+        });
+    Response {
+        outputs: text_outputs(response.results.into_iter().map(|r| r.output_text)),
+        stop,
+        usage,
+    }
+}
+
+/// One text output per non-empty text.
+fn text_outputs(texts: impl IntoIterator<Item = String>) -> Vec<Output> {
+    texts
+        .into_iter()
+        .filter(|text| !text.is_empty())
+        .map(Output::Text)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::{Stop, StopReason};
+
+    const NOVA: &str = "amazon.nova-micro-v1:0";
+    const TITAN: &str = "amazon.titan-text-express-v1";
+
+    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
+        Some(Stop {
+            reason,
+            raw: Some(raw.to_owned()),
+        })
+    }
+
+    #[test]
+    fn nova_with_tool_calls() {
+        // Shape of otel-python-contrib test_invoke_model_with_content_tool_call
+        // [amazon.nova], shortened.
+        let body = br#"{"output":{"message":{"content":[{"text":"<thinking> I will call the tool.</thinking>\n"},{"toolUse":{"name":"get_current_weather","toolUseId":"a385","input":{"location":"Seattle"}}}],"role":"assistant"}},"stopReason":"tool_use","usage":{"inputTokens":427,"outputTokens":162,"totalTokens":589,"cacheReadInputTokenCount":0,"cacheWriteInputTokenCount":0}}"#;
+        assert_eq!(
+            parse(NOVA, body),
+            Ok(Response {
+                outputs: vec![Output::Text(
+                    "<thinking> I will call the tool.</thinking>\n".to_owned()
+                )],
+                stop: stop(StopReason::ToolUse, "tool_use"),
+                usage: Some(Usage {
+                    input_tokens: 427,
+                    output_tokens: 162
+                }),
+            })
+        );
+    }
+
+    #[test]
+    fn nova_without_output_count() {
+        // openllmetry test_nova_completion: a guardrail rewrote the body,
+        // whose usage kept only the input count.
+        let body = br#"{"output":{"message":{"role":"assistant","content":[{"text":"We set off."}]}},"stopReason":"end_turn","usage":{"inputTokens":30},"amazon-bedrock-trace":{"guardrail":{}}}"#;
+        let response = parse("amazon.nova-lite-v1:0", body).expect("parse");
+        assert_eq!(
+            response.outputs,
+            vec![Output::Text("We set off.".to_owned())]
+        );
+        assert_eq!(response.stop, stop(StopReason::EndTurn, "end_turn"));
+        assert_eq!(response.usage, None);
+    }
+
+    #[test]
+    fn titan_with_float_counts() {
+        // openllmetry test_guardrail_invoke: counts written as floats.
+        let body = br#"{"inputTextTokenCount":28.0,"results":[{"tokenCount":197.0,"outputText":"\nOnce upon a time","completionReason":"FINISH"}],"amazon-bedrock-trace":{}}"#;
+        assert_eq!(
+            parse(TITAN, body),
+            Ok(Response {
+                outputs: vec![Output::Text("\nOnce upon a time".to_owned())],
+                stop: stop(StopReason::EndTurn, "FINISH"),
+                usage: Some(Usage {
+                    input_tokens: 28,
+                    output_tokens: 197
+                }),
+            })
+        );
+    }
+
+    #[test]
+    fn titan_length() {
+        // otel-python-contrib test_invoke_model_with_content[amazon.titan].
+        let body = br#"{"inputTextTokenCount":5,"results":[{"tokenCount":10,"outputText":" comment\nHello! I am writing this as a","completionReason":"LENGTH"}]}"#;
+        let response = parse("amazon.titan-text-lite-v1", body).expect("parse");
+        assert_eq!(response.stop, stop(StopReason::MaxTokens, "LENGTH"));
+        assert_eq!(
+            response.usage,
+            Some(Usage {
+                input_tokens: 5,
+                output_tokens: 10
+            })
+        );
+    }
+
+    #[test]
+    fn malformed() {
+        for (model, body) in [
+            (NOVA, &b"not json"[..]),
+            (NOVA, b"[]"),
+            (NOVA, br#"{"output":{}}"#),
+            (NOVA, br#"{"output":{"message":{"content":[{"text":3}]}}}"#),
+            (
+                NOVA,
+                br#"{"output":{"message":{"content":[]}},"usage":{"inputTokens":-1}}"#,
+            ),
+            // A Titan body is not a Nova one, and the other way round.
+            (NOVA, br#"{"inputTextTokenCount":1,"results":[]}"#),
+            (TITAN, br#"{"output":{"message":{"content":[]}}}"#),
+            (TITAN, br#"{"results":[{"outputText":null}]}"#),
+            (
+                TITAN,
+                br#"{"results":[{"outputText":"","tokenCount":1.5}]}"#,
+            ),
+        ] {
+            assert!(
+                matches!(parse(model, body), Err(AdapterError::MalformedResponse(_))),
+                "{model}: {}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The Cohere adapter of `bedrock-host`: a WebAssembly component exporting
+//! the `bedrock:adapter/adapter` interface for Cohere's text generation
+//! models, Command (`cohere.command-text-*`, `cohere.command-light-text-*`)
+//! and Command R / R+ (`cohere.command-r-*`). This file owns the generated
+//! bindings, the export and `describe`; each other module owns one step
+//! (routing a model id to its family, `-o` options, request, response,
+//! stream, stop reasons, wire types) and is reached only through
+//! [`Component`]. The adapter is a pure function of its inputs: it keeps no
+//! state outside a [`stream::Decoder`] and knows nothing of AWS (signing,
+//! URLs, event-stream frames, invocation metrics stay in the host).
+
+wit_bindgen::generate!({
+    world: "provider",
+    path: "../../wit",
+    additional_derives: [PartialEq],
+});
+
+mod models;
+mod options;
+mod request;
+mod response;
+mod stop;
+mod stream;
+mod wire;
+
+#[cfg(test)]
+mod recorded;
+
+use bedrock::adapter::types::{AdapterError, Body, PluginInfo, Request, Response};
+use exports::bedrock::adapter::adapter::Guest;
+
+/// The component: `bedrock-host` calls it through the exported interface.
+pub struct Component;
+
+impl Guest for Component {
+    type StreamDecoder = stream::Decoder;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "cohere".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: "Cohere Command (one prompt, sent as given; Command's own \
+                          max_tokens default is 20) and Command R/R+ (message, chat_history, \
+                          preamble; --raw is raw_prompting); --top-p is p, --top-k is k"
+                .to_owned(),
+            models: models::patterns(),
+            streaming: true,
+            options: options::known(),
+        }
+    }
+
+    fn build_request(req: Request) -> Result<Body, AdapterError> {
+        request::build(req)
+    }
+
+    fn parse_response(model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
+        response::parse(&model_id, &body)
+    }
+}
+
+export!(Component);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_itself() {
+        let info = Component::describe();
+        assert_eq!(info.name, "cohere");
+        assert!(info.streaming);
+        assert_eq!(
+            info.models,
+            [
+                "cohere.command-text-*",
+                "cohere.command-light-text-*",
+                "cohere.command-r-*"
+            ]
+        );
+        assert!(info.options.contains(&"num_generations".to_owned()));
+        assert!(info.options.contains(&"documents".to_owned()));
+    }
+}

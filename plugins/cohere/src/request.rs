@@ -1,0 +1,514 @@
+//! `build-request`: turns a provider-neutral request into the JSON body of
+//! a Command model (`prompt`) or of a Command R model (`message` +
+//! `chat_history` + `preamble`), chosen by model id.
+//!
+//! Invariants: every common setting the user gave is in the body or is an
+//! error naming its flag (`--top-p` is Cohere's `p`, `--top-k` its `k`;
+//! `--seed` is refused for Command, which has none; images for both); a
+//! setting the user did not give is left out, so the model's own default
+//! applies. Command has no chat template: its prompt is always the user's
+//! text as given, so `--raw` changes nothing there, and a system prompt or a
+//! conversation, which it has no place for, is refused. Command R's `--raw`
+//! is its own `raw_prompting`.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
+use crate::models::{self, Family};
+use crate::options;
+
+/// Builds the request body for `req.model_id`.
+pub fn build(req: Request) -> Result<Body, AdapterError> {
+    let Request {
+        model_id,
+        system,
+        messages,
+        params,
+    } = req;
+    let family = models::family_for(&model_id)?;
+    check_finite("--temperature", params.temperature)?;
+    check_finite("--top-p", params.top_p)?;
+    let extra = options::parse(family, &params.extra)?;
+    let bytes = match family {
+        Family::Command => {
+            serde_json::to_vec(&command_body(&model_id, system, messages, params, extra)?)
+        }
+        Family::CommandR => serde_json::to_vec(&chat_body(system, messages, params, extra)?),
+    }
+    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
+    Ok(Body {
+        bytes,
+        content_type: "application/json".to_owned(),
+        accept: "application/json".to_owned(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Command: AWS, "Cohere Command models"
+// <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command.html>.
+
+/// A Command body, fields in the order of AWS's page.
+#[derive(Serialize)]
+struct CommandBody {
+    prompt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+fn command_body(
+    model_id: &str,
+    system: Option<String>,
+    messages: Vec<Message>,
+    params: Params,
+    extra: Map<String, Value>,
+) -> Result<CommandBody, AdapterError> {
+    if params.seed.is_some() {
+        return Err(AdapterError::Unsupported(format!(
+            "--seed: {model_id} takes no random seed (Command R, cohere.command-r-*, does)"
+        )));
+    }
+    if system.is_some() {
+        return Err(AdapterError::Unsupported(format!(
+            "system prompts: {model_id} takes one prompt and nothing else; write it into \
+             the prompt, or use Command R (cohere.command-r-*), which takes a preamble"
+        )));
+    }
+    if messages.is_empty() {
+        return Err(AdapterError::InvalidRequest(
+            "there is no message to send".to_owned(),
+        ));
+    }
+    let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
+        AdapterError::Unsupported(format!(
+            "conversations: {model_id} takes one prompt, not {} messages; use Command R \
+             (cohere.command-r-*), which takes a chat history",
+            messages.len()
+        ))
+    })?;
+    if message.role != Role::User {
+        return Err(AdapterError::InvalidRequest(
+            "the prompt must be the user's message".to_owned(),
+        ));
+    }
+    Ok(CommandBody {
+        prompt: text_of(1, message)?,
+        temperature: params.temperature,
+        p: params.top_p,
+        k: params.top_k,
+        max_tokens: params.max_tokens,
+        stop_sequences: params.stop_sequences,
+        extra,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Command R and R+: AWS, "Cohere Command R and Command R+ models"
+// <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command-r-plus.html>.
+
+/// A Command R body.
+#[derive(Serialize)]
+struct ChatBody {
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    chat_history: Vec<Turn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preamble: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    raw_prompting: bool,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// One earlier turn of `chat_history`.
+#[derive(Serialize)]
+struct Turn {
+    role: &'static str,
+    message: String,
+}
+
+fn chat_body(
+    system: Option<String>,
+    messages: Vec<Message>,
+    params: Params,
+    extra: Map<String, Value>,
+) -> Result<ChatBody, AdapterError> {
+    if params.raw && system.is_some() {
+        return Err(AdapterError::InvalidRequest(
+            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
+                .to_owned(),
+        ));
+    }
+    if params.raw && messages.len() > 1 {
+        return Err(AdapterError::InvalidRequest(format!(
+            "--raw sends one prompt as is, not a conversation of {} messages",
+            messages.len()
+        )));
+    }
+    let mut messages = messages;
+    let last = messages
+        .pop()
+        .ok_or_else(|| AdapterError::InvalidRequest("there is no message to send".to_owned()))?;
+    if last.role != Role::User {
+        return Err(AdapterError::InvalidRequest(
+            "Command R answers the last message, which must be the user's".to_owned(),
+        ));
+    }
+    let count = messages.len() + 1;
+    let chat_history = messages
+        .into_iter()
+        .enumerate()
+        .map(|(index, message)| {
+            let role = match message.role {
+                Role::User => "USER",
+                Role::Assistant => "CHATBOT",
+            };
+            text_of(index + 1, message).map(|message| Turn { role, message })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(ChatBody {
+        message: text_of(count, last)?,
+        chat_history,
+        preamble: system,
+        max_tokens: params.max_tokens,
+        temperature: params.temperature,
+        p: params.top_p,
+        k: params.top_k,
+        stop_sequences: params.stop_sequences,
+        seed: params.seed,
+        raw_prompting: params.raw,
+        extra,
+    })
+}
+
+/// The text parts of message `number` (from 1), joined; Cohere's text
+/// models read no images.
+fn text_of(number: usize, message: Message) -> Result<String, AdapterError> {
+    if message.content.is_empty() {
+        return Err(AdapterError::InvalidRequest(format!(
+            "message {number} has no content"
+        )));
+    }
+    message
+        .content
+        .into_iter()
+        .map(|part| match part {
+            Content::Text(text) => Ok(text),
+            Content::Image(_) => Err(AdapterError::Unsupported(
+                "images: Cohere Command and Command R read text only".to_owned(),
+            )),
+        })
+        .collect()
+}
+
+fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
+    match value {
+        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
+            "{flag}: {v} is not a number"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::Image;
+
+    /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
+    /// Getting Started" (`shared/seed/bedrock-getting-started-notebook.md`).
+    const NOTEBOOK_PROMPT: &str =
+        "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";
+
+    fn params() -> Params {
+        Params {
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            stop_sequences: Vec::new(),
+            seed: None,
+            extra: Vec::new(),
+            raw: false,
+        }
+    }
+
+    fn text(role: Role, text: &str) -> Message {
+        Message {
+            role,
+            content: vec![Content::Text(text.to_owned())],
+        }
+    }
+
+    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
+        Request {
+            model_id: model_id.to_owned(),
+            system: None,
+            messages,
+            params,
+        }
+    }
+
+    fn body_json(req: Request) -> Value {
+        let body = build(req).expect("build");
+        assert_eq!(body.content_type, "application/json");
+        assert_eq!(body.accept, "application/json");
+        serde_json::from_slice(&body.bytes).expect("body is JSON")
+    }
+
+    #[test]
+    fn notebook_cohere_cell() {
+        // The notebook's "Cohere" cell, field for field, with and without --raw.
+        for raw in [false, true] {
+            let req = request(
+                "cohere.command-text-v14",
+                vec![text(Role::User, NOTEBOOK_PROMPT)],
+                Params {
+                    max_tokens: Some(200),
+                    raw,
+                    ..params()
+                },
+            );
+            assert_eq!(
+                body_json(req),
+                serde_json::json!({"prompt": NOTEBOOK_PROMPT, "max_tokens": 200}),
+                "raw: {raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn command_every_setting() {
+        // The body of dd-trace-py cohere_invoke_multi_output.yaml, with a
+        // stop sequence where it sent an empty list (an unset --stop is left out).
+        let prompt = "\n\nHuman: %s\n\nAssistant: Can you explain what a LLM chain is?";
+        let req = request(
+            "cohere.command-light-text-v14",
+            vec![text(Role::User, prompt)],
+            Params {
+                max_tokens: Some(10),
+                temperature: Some(0.9),
+                top_p: Some(1.0),
+                top_k: Some(0),
+                stop_sequences: vec!["|".to_owned()],
+                extra: vec![
+                    ("stream".to_owned(), "false".to_owned()),
+                    ("num_generations".to_owned(), "2".to_owned()),
+                ],
+                ..params()
+            },
+        );
+        let body = build(req).expect("build");
+        let text = String::from_utf8(body.bytes).expect("UTF-8");
+        // f32 settings are written as the user typed them, not widened.
+        assert!(text.contains("\"temperature\":0.9,"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).expect("JSON"),
+            serde_json::json!({
+                "prompt": prompt, "temperature": 0.9, "p": 1.0, "k": 0, "max_tokens": 10,
+                "stop_sequences": ["|"], "stream": false, "num_generations": 2,
+            })
+        );
+    }
+
+    #[test]
+    fn command_r_every_setting() {
+        let req = Request {
+            system: Some("You are terse.".to_owned()),
+            ..request(
+                "cohere.command-r-plus-v1:0",
+                vec![
+                    text(Role::User, "Say this is a test"),
+                    text(Role::Assistant, "This is a test."),
+                    text(Role::User, "Again"),
+                ],
+                Params {
+                    max_tokens: Some(10),
+                    temperature: Some(0.8),
+                    top_p: Some(0.9),
+                    top_k: Some(5),
+                    stop_sequences: vec!["|".to_owned()],
+                    seed: Some(42),
+                    extra: vec![("return_prompt".to_owned(), "true".to_owned())],
+                    ..params()
+                },
+            )
+        };
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "message": "Again",
+                "chat_history": [
+                    {"role": "USER", "message": "Say this is a test"},
+                    {"role": "CHATBOT", "message": "This is a test."},
+                ],
+                "preamble": "You are terse.",
+                "max_tokens": 10, "temperature": 0.8, "p": 0.9, "k": 5,
+                "stop_sequences": ["|"], "seed": 42, "return_prompt": true,
+            })
+        );
+    }
+
+    #[test]
+    fn command_r_recorded_body() {
+        // otel-python-contrib test_invoke_model_with_content[cohere.command-r].
+        let req = request(
+            "cohere.command-r-v1:0",
+            vec![text(Role::User, "Say this is a test")],
+            Params {
+                max_tokens: Some(10),
+                temperature: Some(0.8),
+                top_p: Some(0.99),
+                stop_sequences: vec!["|".to_owned()],
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "message": "Say this is a test", "max_tokens": 10, "temperature": 0.8,
+                "p": 0.99, "stop_sequences": ["|"],
+            })
+        );
+    }
+
+    #[test]
+    fn command_r_raw() {
+        let prompt = "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hi<|END_OF_TURN_TOKEN|>";
+        let req = request(
+            "cohere.command-r-v1:0",
+            vec![text(Role::User, prompt)],
+            Params {
+                raw: true,
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({"message": prompt, "raw_prompting": true})
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let command = "cohere.command-text-v14";
+        let command_r = "cohere.command-r-v1:0";
+        let hi = || vec![text(Role::User, "Hi")];
+        let seed = build(request(
+            command,
+            hi(),
+            Params {
+                seed: Some(1),
+                ..params()
+            },
+        ));
+        assert!(matches!(seed, Err(AdapterError::Unsupported(m)) if m.starts_with("--seed")));
+        let system = build(Request {
+            system: Some("s".to_owned()),
+            ..request(command, hi(), params())
+        });
+        assert!(matches!(system, Err(AdapterError::Unsupported(_))));
+        let conversation = vec![
+            text(Role::User, "a"),
+            text(Role::Assistant, "b"),
+            text(Role::User, "c"),
+        ];
+        let many = build(request(command, conversation, params()));
+        assert!(matches!(many, Err(AdapterError::Unsupported(_))));
+        let image = Message {
+            role: Role::User,
+            content: vec![Content::Image(Image {
+                media_type: "image/png".to_owned(),
+                data: vec![0],
+            })],
+        };
+        for model in [command, command_r] {
+            let err = build(request(model, vec![image.clone()], params()));
+            assert!(matches!(err, Err(AdapterError::Unsupported(_))), "{model}");
+            let none = build(request(model, Vec::new(), params()));
+            assert!(
+                matches!(none, Err(AdapterError::InvalidRequest(_))),
+                "{model}"
+            );
+            let empty = build(request(
+                model,
+                vec![Message {
+                    role: Role::User,
+                    content: Vec::new(),
+                }],
+                params(),
+            ));
+            assert!(
+                matches!(empty, Err(AdapterError::InvalidRequest(_))),
+                "{model}"
+            );
+            let nan = build(request(
+                model,
+                hi(),
+                Params {
+                    temperature: Some(f32::NAN),
+                    ..params()
+                },
+            ));
+            assert!(
+                matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--temperature")),
+                "{model}"
+            );
+        }
+        let assistant_last = build(request(
+            command_r,
+            vec![text(Role::User, "a"), text(Role::Assistant, "b")],
+            params(),
+        ));
+        assert!(matches!(
+            assistant_last,
+            Err(AdapterError::InvalidRequest(_))
+        ));
+        let raw = || Params {
+            raw: true,
+            ..params()
+        };
+        let raw_system = build(Request {
+            system: Some("s".to_owned()),
+            ..request(command_r, hi(), raw())
+        });
+        assert!(matches!(raw_system, Err(AdapterError::InvalidRequest(_))));
+        let raw_conversation = build(request(
+            command_r,
+            vec![
+                text(Role::User, "a"),
+                text(Role::Assistant, "b"),
+                text(Role::User, "c"),
+            ],
+            raw(),
+        ));
+        assert!(matches!(
+            raw_conversation,
+            Err(AdapterError::InvalidRequest(_))
+        ));
+        let embed = build(request("cohere.embed-english-v3", hi(), params()));
+        assert!(matches!(embed, Err(AdapterError::Unsupported(_))));
+    }
+}

@@ -1,0 +1,135 @@
+//! `parse-response`: reads a non-streamed Command or Command R body, the
+//! family chosen by model id.
+//!
+//! Invariants: a Command answer is one text output per generation, in the
+//! order of `generations` (several with `-o num_generations=N`); a Command
+//! R answer is one text output. An empty text is no output. The stop reason
+//! keeps the raw value; with several generations it is the first one's.
+//! Usage is never given: Cohere's bodies on Bedrock carry no token counts,
+//! and the host reads Bedrock's headers.
+
+use serde_json::Value;
+
+use crate::bedrock::adapter::types::{AdapterError, Output, Response};
+use crate::models::{self, Family};
+use crate::stop;
+use crate::wire::{self, ChatResponse, CommandResponse, Generation};
+
+/// Parses the body of a successful `InvokeModel` response from `model_id`.
+pub fn parse(model_id: &str, body: &[u8]) -> Result<Response, AdapterError> {
+    let family = models::family_for(model_id)?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    match family {
+        Family::Command => {
+            let response: CommandResponse = wire::read(value, "Cohere Command response")?;
+            Ok(generations(response.generations))
+        }
+        Family::CommandR => {
+            let ChatResponse {
+                text,
+                finish_reason,
+            } = wire::read(value, "Cohere Command R response")?;
+            Ok(Response {
+                outputs: text_outputs([text]),
+                stop: finish_reason.as_deref().map(stop::from_finish_reason),
+                usage: None,
+            })
+        }
+    }
+}
+
+/// The answer `generations` hold: their texts in order, the first one's
+/// stop reason. Also used for a stream chunk holding a whole response.
+pub fn generations(generations: Vec<Generation>) -> Response {
+    let stop = generations
+        .first()
+        .and_then(|generation| generation.finish_reason.as_deref())
+        .map(stop::from_finish_reason);
+    Response {
+        outputs: text_outputs(generations.into_iter().map(|generation| generation.text)),
+        stop,
+        usage: None,
+    }
+}
+
+/// One text output per non-empty text.
+fn text_outputs(texts: impl IntoIterator<Item = String>) -> Vec<Output> {
+    texts
+        .into_iter()
+        .filter(|text| !text.is_empty())
+        .map(Output::Text)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::{Stop, StopReason};
+
+    const COMMAND: &str = "cohere.command-light-text-v14";
+    const COMMAND_R: &str = "cohere.command-r-v1:0";
+
+    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
+        Some(Stop {
+            reason,
+            raw: Some(raw.to_owned()),
+        })
+    }
+
+    #[test]
+    fn several_generations() {
+        // dd-trace-py cohere_invoke_multi_output.yaml.
+        let body = br#"{"generations":[{"finish_reason":"MAX_TOKENS","id":"325cf647","text":" A large language model (LLM) chain can"},{"finish_reason":"MAX_TOKENS","id":"0339158b","text":" Sure! A Long Short-Term Memory (L"}],"id":"c158207e","prompt":"\n\nHuman: %s\n\nAssistant: Can you explain what a LLM chain is?"}"#;
+        assert_eq!(
+            parse(COMMAND, body),
+            Ok(Response {
+                outputs: vec![
+                    Output::Text(" A large language model (LLM) chain can".to_owned()),
+                    Output::Text(" Sure! A Long Short-Term Memory (L".to_owned()),
+                ],
+                stop: stop(StopReason::MaxTokens, "MAX_TOKENS"),
+                usage: None,
+            })
+        );
+    }
+
+    #[test]
+    fn command_r_stop_sequence() {
+        // otel-python-contrib test_invoke_model_no_content[cohere.command-r].
+        let body = br#"{"response_id":"379ed018/64bc","text":"This is a test.<","generation_id":"dcf7","chat_history":[{"role":"USER","message":"Say this is a test"},{"role":"CHATBOT","message":"This is a test.<"}],"finish_reason":"STOP_SEQUENCE"}"#;
+        assert_eq!(
+            parse(COMMAND_R, body),
+            Ok(Response {
+                outputs: vec![Output::Text("This is a test.<".to_owned())],
+                stop: stop(StopReason::StopSequence, "STOP_SEQUENCE"),
+                usage: None,
+            })
+        );
+    }
+
+    #[test]
+    fn malformed() {
+        for (model, body) in [
+            (COMMAND, &b"not json"[..]),
+            (COMMAND, b"[]"),
+            (COMMAND, br#"{"generations":{}}"#),
+            (
+                COMMAND,
+                br#"{"generations":[{"finish_reason":"COMPLETE"}]}"#,
+            ),
+            (
+                COMMAND,
+                br#"{"text":"a Command R body","finish_reason":"COMPLETE"}"#,
+            ),
+            (COMMAND_R, br#"{"generations":[{"text":"a Command body"}]}"#),
+            (COMMAND_R, br#"{"text":3}"#),
+        ] {
+            assert!(
+                matches!(parse(model, body), Err(AdapterError::MalformedResponse(_))),
+                "{model}: {}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

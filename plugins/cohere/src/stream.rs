@@ -1,0 +1,246 @@
+//! The `stream-decoder` resource: turns the model JSON of each streamed
+//! chunk into text and stop events, for both families, whose chunk shapes
+//! are told apart by their keys (see [`wire::Chunk`]): Command R events
+//! (`event_type`), Command token chunks (`text` / `is_finished`), and a
+//! whole Command response sent as one chunk (`generations`).
+//!
+//! Invariants: text is emitted as it arrives and only from text chunks
+//! (`stream-end`'s copy of the whole answer is not emitted again); a stream
+//! yields at most one stop event, the first finish reason it gives, and no
+//! usage event (Cohere's chunks carry no counts; the host reads Bedrock's
+//! `amazon-bedrock-invocationMetrics`). With several generations
+//! (`-o num_generations=N`), the first generation seen is shown live, and the
+//! others' text is held back, per generation, until the chunk that ends the
+//! stream (or `finish`) and then emitted in generation order: the events
+//! carry no generation number, so this keeps each generation's text in one
+//! piece, in the order `parse-response` gives them. Unknown event types are
+//! ignored; a chunk that is not a JSON object is malformed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::bedrock::adapter::types::{AdapterError, Event, Output, Stop};
+use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
+use crate::response;
+use crate::stop;
+use crate::wire::{self, Chunk};
+
+/// Decodes one stream.
+pub struct Decoder {
+    /// The generation whose text is shown as it arrives: the first seen.
+    live: Cell<Option<u32>>,
+    /// The other generations' text so far, by generation.
+    held: RefCell<BTreeMap<u32, String>>,
+    /// Whether the stop event has been emitted.
+    stopped: Cell<bool>,
+}
+
+impl GuestStreamDecoder for Decoder {
+    fn new(_model_id: String) -> Self {
+        Decoder {
+            live: Cell::new(None),
+            held: RefCell::new(BTreeMap::new()),
+            stopped: Cell::new(false),
+        }
+    }
+
+    fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
+        let value: Value = serde_json::from_slice(&chunk).map_err(|err| {
+            AdapterError::MalformedResponse(format!("a stream chunk is not JSON: {err}"))
+        })?;
+        if !value.is_object() {
+            return Err(AdapterError::MalformedResponse(format!(
+                "a stream chunk is not a JSON object: {value}"
+            )));
+        }
+        let chunk: Chunk = wire::read(value, "Cohere stream chunk")?;
+        let mut events = Vec::new();
+        if let Some(generations) = chunk.generations {
+            let whole = response::generations(generations);
+            events.extend(whole.outputs.into_iter().filter_map(|output| match output {
+                Output::Text(text) => Some(Event::Text(text)),
+                Output::Image(_) => None,
+            }));
+            events.extend(whole.stop.and_then(|stop| self.stop(stop)));
+        } else if let Some(event_type) = chunk.event_type {
+            match (event_type.as_str(), chunk.text, chunk.finish_reason) {
+                ("text-generation", Some(text), _) if !text.is_empty() => {
+                    events.push(Event::Text(text));
+                }
+                ("stream-end", _, Some(raw)) => {
+                    events.extend(self.stop(stop::from_finish_reason(&raw)));
+                }
+                _ => {}
+            }
+        } else if chunk.is_finished == Some(true) {
+            events.extend(self.release());
+            events.extend(
+                chunk
+                    .finish_reason
+                    .and_then(|raw| self.stop(stop::from_finish_reason(&raw))),
+            );
+        } else if let Some(text) = chunk.text.filter(|text| !text.is_empty()) {
+            let index = chunk.index.unwrap_or(0);
+            let live = self.live.get().unwrap_or(index);
+            self.live.set(Some(live));
+            if index == live {
+                events.push(Event::Text(text));
+            } else {
+                self.held
+                    .borrow_mut()
+                    .entry(index)
+                    .or_default()
+                    .push_str(&text);
+            }
+        }
+        Ok(events)
+    }
+
+    fn finish(&self) -> Result<Vec<Event>, AdapterError> {
+        Ok(self.release())
+    }
+}
+
+impl Decoder {
+    /// The held-back text of the other generations, in generation order.
+    fn release(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.held.borrow_mut())
+            .into_values()
+            .map(Event::Text)
+            .collect()
+    }
+
+    /// The stop event, unless one has been emitted already.
+    fn stop(&self, stop: Stop) -> Option<Event> {
+        (!self.stopped.replace(true)).then_some(Event::Stop(stop))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::StopReason;
+
+    fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
+        let decoder = Decoder::new("cohere.command-light-text-v14".to_owned());
+        let mut events = Vec::new();
+        for chunk in chunks {
+            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
+        }
+        events.extend(decoder.finish()?);
+        Ok(events)
+    }
+
+    fn text(text: &str) -> Event {
+        Event::Text(text.to_owned())
+    }
+
+    fn stop(reason: StopReason, raw: &str) -> Event {
+        Event::Stop(Stop {
+            reason,
+            raw: Some(raw.to_owned()),
+        })
+    }
+
+    #[test]
+    fn one_generation() {
+        // Shape of dd-trace-py cohere_invoke_stream_single_output.yaml.
+        let events = run(&[
+            r#"{"is_finished":false,"text":" I"}"#,
+            r#"{"is_finished":false,"text":" am"}"#,
+            r#"{"finish_reason":"MAX_TOKENS","is_finished":true,"amazon-bedrock-invocationMetrics":{"inputTokenCount":20,"outputTokenCount":10,"invocationLatency":347,"firstByteLatency":194}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                text(" I"),
+                text(" am"),
+                stop(StopReason::MaxTokens, "MAX_TOKENS")
+            ])
+        );
+    }
+
+    #[test]
+    fn several_generations_interleaved() {
+        // dd-trace-py cohere_invoke_stream_multi_output.yaml sends all of
+        // generation 0, then all of 1; interleaved chunks keep each whole.
+        let events = run(&[
+            r#"{"index":0,"is_finished":false,"text":" In"}"#,
+            r#"{"index":1,"is_finished":false,"text":" A"}"#,
+            r#"{"index":0,"is_finished":false,"text":" machine"}"#,
+            r#"{"index":2,"is_finished":false,"text":" C"}"#,
+            r#"{"index":1,"is_finished":false,"text":" large"}"#,
+            r#"{"finish_reason":"MAX_TOKENS","is_finished":true}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                text(" In"),
+                text(" machine"),
+                text(" A large"),
+                text(" C"),
+                stop(StopReason::MaxTokens, "MAX_TOKENS"),
+            ])
+        );
+    }
+
+    #[test]
+    fn held_text_is_released_by_finish() {
+        let events = run(&[r#"{"index":0,"text":"a"}"#, r#"{"index":1,"text":"b"}"#]);
+        assert_eq!(events, Ok(vec![text("a"), text("b")]));
+    }
+
+    #[test]
+    fn whole_response_in_one_chunk() {
+        // New Relic's cohere.command-text-v14 stream (no `stream: true`).
+        let events = run(&[
+            r#"{"generations":[{"finish_reason":"COMPLETE","id":"be72","text":" To convert"}],"id":"4f8a","prompt":"What is 212 degrees Fahrenheit converted to Celsius?","amazon-bedrock-invocationMetrics":{"inputTokenCount":9,"outputTokenCount":91,"invocationLatency":2972,"firstByteLatency":2972}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                text(" To convert"),
+                stop(StopReason::EndTurn, "COMPLETE")
+            ])
+        );
+    }
+
+    #[test]
+    fn command_r_events() {
+        // The event shapes of Cohere's chat stream (AWS, "Cohere Command R
+        // and Command R+ models"): no recording of one on Bedrock exists.
+        let events = run(&[
+            r#"{"is_finished":false,"event_type":"stream-start","generation_id":"586a"}"#,
+            r#"{"is_finished":false,"event_type":"text-generation","text":"Hel"}"#,
+            r#"{"is_finished":false,"event_type":"text-generation","text":"lo"}"#,
+            r#"{"is_finished":false,"event_type":"citation-generation","citations":[]}"#,
+            r#"{"is_finished":true,"event_type":"stream-end","response":{"response_id":"ac6d","text":"Hello","generation_id":"586a","finish_reason":"COMPLETE"},"finish_reason":"COMPLETE"}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                text("Hel"),
+                text("lo"),
+                stop(StopReason::EndTurn, "COMPLETE")
+            ])
+        );
+    }
+
+    #[test]
+    fn malformed_chunks() {
+        for chunk in [
+            "not json",
+            "[1]",
+            r#"{"text":3}"#,
+            r#"{"generations":[{"finish_reason":"COMPLETE"}]}"#,
+            r#"{"index":-1,"text":"a"}"#,
+        ] {
+            assert!(
+                matches!(run(&[chunk]), Err(AdapterError::MalformedResponse(_))),
+                "{chunk}"
+            );
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The shapes of what Command and Command R send back on Bedrock, as far
+//! as the adapter reads them: each family's response body, and the stream
+//! chunk, whose shapes the two families share one struct for. Both the
+//! response parser and the stream decoder read through these types.
+//!
+//! Invariants: fields the adapter does not use are ignored (`id`, `prompt`,
+//! `chat_history`, `likelihoods`, `citations`, `meta`, ...); a field the
+//! adapter uses that has the wrong type is a deserialisation error, which
+//! the callers report as `malformed-response`. No Cohere body on Bedrock
+//! carries token counts (none of the recorded ones does), so none are read.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::bedrock::adapter::types::AdapterError;
+
+/// Reads `value` as `T`, naming `what` in the error.
+pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
+    T::deserialize(value)
+        .map_err(|err| AdapterError::MalformedResponse(format!("not a {what}: {err}")))
+}
+
+/// A Command response body (AWS, "Cohere Command models"), and the one
+/// chunk a stream sends when the request did not ask for `stream: true`
+/// (New Relic's recorded `cohere.command-text-v14` stream).
+#[derive(Deserialize)]
+pub struct CommandResponse {
+    /// One entry per generation (`num_generations`), in order.
+    pub generations: Vec<Generation>,
+}
+
+/// One generation of a Command response.
+#[derive(Deserialize)]
+pub struct Generation {
+    /// The generated text.
+    pub text: String,
+    /// `COMPLETE`, `MAX_TOKENS`, `ERROR`, `ERROR_TOXIC`.
+    pub finish_reason: Option<String>,
+}
+
+/// A Command R response body (AWS, "Cohere Command R and Command R+
+/// models").
+#[derive(Deserialize)]
+pub struct ChatResponse {
+    /// The answer.
+    pub text: String,
+    /// `COMPLETE`, `MAX_TOKENS`, `STOP_SEQUENCE`, ...
+    pub finish_reason: Option<String>,
+}
+
+/// One stream chunk of either family:
+/// - Command with `stream: true`: `{"text", "is_finished": false,
+///   "index"?}` per token (`index` names the generation when there are
+///   several), then `{"is_finished": true, "finish_reason"}` (dd-trace-py
+///   `cohere_invoke_stream_*` recordings);
+/// - Command without it: one chunk holding a whole response
+///   (`generations`);
+/// - Command R: `{"event_type": "text-generation", "text"}` per token, then
+///   `{"event_type": "stream-end", "finish_reason", "response"}`, among
+///   other event types the adapter does not read.
+#[derive(Deserialize)]
+pub struct Chunk {
+    /// Command R's event type.
+    pub event_type: Option<String>,
+    /// A whole Command response sent as one chunk.
+    pub generations: Option<Vec<Generation>>,
+    /// The text of this chunk.
+    pub text: Option<String>,
+    /// The generation the text belongs to (Command, several generations).
+    pub index: Option<u32>,
+    /// Whether this chunk ends the stream.
+    pub is_finished: Option<bool>,
+    /// Why generation ended, on the chunk that ends the stream.
+    pub finish_reason: Option<String>,
+}

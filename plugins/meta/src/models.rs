@@ -1,0 +1,70 @@
+//! Which chat template a Llama model id takes.
+//!
+//! Llama on Bedrock reads one `prompt` string, so the conversation has to be
+//! written in the model's own chat format, and that format changed between
+//! generations. The generation is read from the base model id's prefix;
+//! invariant: an id whose generation is not known here gets no template at
+//! all (an `unsupported` error pointing to `--raw`), never a guessed one.
+
+use crate::bedrock::adapter::types::AdapterError;
+
+/// A Llama chat format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// Llama 2 chat: `<s>[INST] <<SYS>>\n...\n<</SYS>>\n\n... [/INST]`.
+    Llama2,
+    /// Llama 3, 3.1, 3.2, 3.3: `<|start_header_id|>role<|end_header_id|>`
+    /// headers, turns ended by `<|eot_id|>`.
+    Llama3,
+    /// Llama 4: `<|header_start|>role<|header_end|>` headers, turns ended by
+    /// `<|eot|>`.
+    Llama4,
+}
+
+/// Base-id prefixes and their template (Bedrock's ids: `meta.llama2-13b-chat-v1`,
+/// `meta.llama3-8b-instruct-v1:0`, `meta.llama3-1-70b-instruct-v1:0`,
+/// `meta.llama3-2-11b-instruct-v1:0`, `meta.llama3-3-70b-instruct-v1:0`,
+/// `meta.llama4-scout-17b-instruct-v1:0`, ...).
+const PREFIXES: &[(&str, Template)] = &[
+    ("meta.llama2-", Template::Llama2),
+    ("meta.llama3-", Template::Llama3),
+    ("meta.llama4-", Template::Llama4),
+];
+
+/// The template for `model_id`.
+pub fn template_for(model_id: &str) -> Result<Template, AdapterError> {
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| model_id.starts_with(prefix))
+        .map(|(_, template)| *template)
+        .ok_or_else(|| {
+            AdapterError::Unsupported(format!(
+                "{model_id}: no chat template is known for this Llama model; write the prompt \
+                 in the model's own format and send it with --raw"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_by_id() {
+        for (id, template) in [
+            ("meta.llama2-13b-chat-v1", Template::Llama2),
+            ("meta.llama2-70b-chat-v1", Template::Llama2),
+            ("meta.llama3-8b-instruct-v1:0", Template::Llama3),
+            ("meta.llama3-1-70b-instruct-v1:0", Template::Llama3),
+            ("meta.llama3-2-11b-instruct-v1:0", Template::Llama3),
+            ("meta.llama3-3-70b-instruct-v1:0", Template::Llama3),
+            ("meta.llama4-maverick-17b-instruct-v1:0", Template::Llama4),
+        ] {
+            assert_eq!(template_for(id), Ok(template), "{id}");
+        }
+        assert!(matches!(
+            template_for("meta.llama5-1t-instruct-v1:0"),
+            Err(AdapterError::Unsupported(msg)) if msg.contains("--raw")
+        ));
+    }
+}

@@ -1,0 +1,399 @@
+//! `build-request`: turns a provider-neutral request into Llama's Bedrock
+//! body, `{"prompt", "temperature", "top_p", "max_gen_len"}` (AWS, "Meta
+//! Llama models",
+//! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html).
+//!
+//! Invariants: the prompt is the conversation rendered in the model's chat
+//! template ([`crate::template`]), or with `--raw` the user's text exactly as
+//! given; every common setting the user gave is in the body or is an
+//! `unsupported` error naming it (Llama on Bedrock has no top-k, stop
+//! sequences or seed); a setting the user did not give is left out, so
+//! Bedrock applies its own default (`max_gen_len` 512, `temperature` 0.5,
+//! `top_p` 0.9).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
+use crate::models;
+use crate::options;
+use crate::template::{self, Turn};
+
+/// Builds the request body for `req.model_id`.
+pub fn build(req: Request) -> Result<Body, AdapterError> {
+    let Request {
+        model_id,
+        system,
+        messages,
+        params,
+    } = req;
+    refuse_missing_settings(&params)?;
+    check_finite("--temperature", params.temperature)?;
+    check_finite("--top-p", params.top_p)?;
+    let extra = options::parse(&params.extra)?;
+    let turns = turns(messages)?;
+    let prompt = if params.raw {
+        raw_prompt(system, turns)?
+    } else {
+        template::render(models::template_for(&model_id)?, system.as_deref(), &turns)?
+    };
+    let body = LlamaBody {
+        prompt,
+        temperature: params.temperature,
+        top_p: params.top_p,
+        max_gen_len: params.max_tokens,
+        extra,
+    };
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
+    Ok(Body {
+        bytes,
+        content_type: "application/json".to_owned(),
+        accept: "application/json".to_owned(),
+    })
+}
+
+/// Llama's body, fields in the order of AWS's documentation.
+#[derive(Serialize)]
+struct LlamaBody {
+    prompt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_gen_len: Option<u32>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// The common settings Llama on Bedrock does not have.
+fn refuse_missing_settings(params: &Params) -> Result<(), AdapterError> {
+    let refused = if params.top_k.is_some() {
+        Some("--top-k")
+    } else if !params.stop_sequences.is_empty() {
+        Some("--stop")
+    } else if params.seed.is_some() {
+        Some("--seed")
+    } else {
+        None
+    };
+    match refused {
+        Some(flag) => Err(AdapterError::Unsupported(format!(
+            "{flag}: Llama on Bedrock takes only temperature, top_p and max_gen_len"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The messages as turns of text. Llama reads text only here; a message's
+/// text parts are joined as they are.
+fn turns(messages: Vec<Message>) -> Result<Vec<Turn>, AdapterError> {
+    if messages.is_empty() {
+        return Err(AdapterError::InvalidRequest(
+            "there is no message to send".to_owned(),
+        ));
+    }
+    messages
+        .into_iter()
+        .enumerate()
+        .map(|(index, Message { role, content })| {
+            if content.is_empty() {
+                return Err(AdapterError::InvalidRequest(format!(
+                    "message {} has no content",
+                    index + 1
+                )));
+            }
+            let text = content
+                .into_iter()
+                .map(|part| match part {
+                    Content::Text(text) => Ok(text),
+                    Content::Image(_) => Err(AdapterError::Unsupported(
+                        "images: this adapter sends Llama text only".to_owned(),
+                    )),
+                })
+                .collect::<Result<String, _>>()?;
+            Ok(Turn { role, text })
+        })
+        .collect()
+}
+
+/// The raw prompt is the text of the one user message, sent as is: the user
+/// writes the chat format (or none) themselves.
+fn raw_prompt(system: Option<String>, turns: Vec<Turn>) -> Result<String, AdapterError> {
+    if system.is_some() {
+        return Err(AdapterError::InvalidRequest(
+            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
+                .to_owned(),
+        ));
+    }
+    match <[Turn; 1]>::try_from(turns) {
+        Ok(
+            [
+                Turn {
+                    role: Role::User,
+                    text,
+                },
+            ],
+        ) => Ok(text),
+        Ok(_) => Err(AdapterError::InvalidRequest(
+            "--raw sends the user's prompt; the message is not the user's".to_owned(),
+        )),
+        Err(turns) => Err(AdapterError::InvalidRequest(format!(
+            "--raw sends one prompt as is, not a conversation of {} messages",
+            turns.len()
+        ))),
+    }
+}
+
+fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
+    match value {
+        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
+            "{flag}: {v} is not a number"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::adapter::types::Image;
+
+    /// The Llama prompt of AWS's notebook "How to work with Amazon Bedrock
+    /// APIs - Getting Started" (cell "Meta Llama").
+    const NOTEBOOK_PROMPT: &str = "<s>[INST] <<SYS>>\nYou are a helpful, respectful and honest assistant. Always answer as helpfully as possible, while being safe.  Your answers should not include any harmful, unethical, racist, sexist, toxic, dangerous, or illegal content. Please ensure that your responses are socially unbiased and positive in nature.\nIf a question does not make any sense, or is not factually coherent, explain why instead of answering something not correct. If you don't know the answer to a question, please don't share false information.\n<</SYS>>\n\nWrite me a blog about making strong business decisions as a leader. [/INST]";
+
+    fn params() -> Params {
+        Params {
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            stop_sequences: Vec::new(),
+            seed: None,
+            extra: Vec::new(),
+            raw: false,
+        }
+    }
+
+    fn user(text: &str) -> Message {
+        Message {
+            role: Role::User,
+            content: vec![Content::Text(text.to_owned())],
+        }
+    }
+
+    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
+        Request {
+            model_id: model_id.to_owned(),
+            system: None,
+            messages,
+            params,
+        }
+    }
+
+    fn body_json(req: Request) -> Value {
+        let body = build(req).expect("build");
+        assert_eq!(body.content_type, "application/json");
+        assert_eq!(body.accept, "application/json");
+        serde_json::from_slice(&body.bytes).expect("body is JSON")
+    }
+
+    #[test]
+    fn notebook_body() {
+        // The notebook's cell, field for field, with its prompt sent as is.
+        let req = request(
+            "meta.llama3-8b-instruct-v1:0",
+            vec![user(NOTEBOOK_PROMPT)],
+            Params {
+                max_tokens: Some(512),
+                temperature: Some(0.5),
+                top_p: Some(0.9),
+                raw: true,
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "prompt": NOTEBOOK_PROMPT, "temperature": 0.5, "top_p": 0.9, "max_gen_len": 512,
+            })
+        );
+    }
+
+    #[test]
+    fn llama2_template_gives_the_notebook_prompt() {
+        // The notebook's prompt is Llama 2's chat format: the template writes
+        // it from the system prompt and the question.
+        let (system, question) = NOTEBOOK_PROMPT
+            .strip_prefix("<s>[INST] <<SYS>>\n")
+            .and_then(|rest| rest.split_once("\n<</SYS>>\n\n"))
+            .and_then(|(system, rest)| Some((system, rest.strip_suffix(" [/INST]")?)))
+            .expect("the notebook prompt is in Llama 2's format");
+        let req = Request {
+            system: Some(system.to_owned()),
+            ..request("meta.llama2-13b-chat-v1", vec![user(question)], params())
+        };
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({"prompt": NOTEBOOK_PROMPT})
+        );
+    }
+
+    #[test]
+    fn llama3_template_and_settings() {
+        let req = Request {
+            system: Some("Be brief.".to_owned()),
+            ..request(
+                "meta.llama3-1-70b-instruct-v1:0",
+                vec![user("Say this is a test")],
+                Params {
+                    max_tokens: Some(10),
+                    temperature: Some(0.8),
+                    top_p: Some(1.0),
+                    extra: vec![("images".to_owned(), "[]".to_owned())],
+                    ..params()
+                },
+            )
+        };
+        let body = build(req).expect("build");
+        let text = String::from_utf8(body.bytes).expect("UTF-8");
+        // f32 settings are written as the user typed them, not widened.
+        assert!(text.contains("\"temperature\":0.8,"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).expect("JSON"),
+            serde_json::json!({
+                "prompt": "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nSay this is a test<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+                "temperature": 0.8, "top_p": 1.0, "max_gen_len": 10, "images": [],
+            })
+        );
+    }
+
+    #[test]
+    fn raw_works_for_any_llama() {
+        let req = request(
+            "meta.llama5-1t-instruct-v1:0",
+            vec![user("Tell me a joke about opentelemetry")],
+            Params {
+                raw: true,
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({"prompt": "Tell me a joke about opentelemetry"})
+        );
+    }
+
+    #[test]
+    fn missing_settings_are_unsupported() {
+        for (flag, params) in [
+            (
+                "--top-k",
+                Params {
+                    top_k: Some(5),
+                    ..params()
+                },
+            ),
+            (
+                "--stop",
+                Params {
+                    stop_sequences: vec!["|".to_owned()],
+                    ..params()
+                },
+            ),
+            (
+                "--seed",
+                Params {
+                    seed: Some(7),
+                    ..params()
+                },
+            ),
+        ] {
+            let err = build(request(
+                "meta.llama3-8b-instruct-v1:0",
+                vec![user("Hi")],
+                params,
+            ));
+            assert!(
+                matches!(&err, Err(AdapterError::Unsupported(m)) if m.starts_with(flag)),
+                "{flag}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let llama3 = "meta.llama3-8b-instruct-v1:0";
+        let raw = || Params {
+            raw: true,
+            ..params()
+        };
+        let none = build(request(llama3, Vec::new(), params()));
+        assert!(matches!(none, Err(AdapterError::InvalidRequest(_))));
+        let empty = build(request(
+            llama3,
+            vec![Message {
+                role: Role::User,
+                content: Vec::new(),
+            }],
+            params(),
+        ));
+        assert!(matches!(empty, Err(AdapterError::InvalidRequest(_))));
+        let image = build(request(
+            llama3,
+            vec![Message {
+                role: Role::User,
+                content: vec![Content::Image(Image {
+                    media_type: "image/png".to_owned(),
+                    data: vec![0],
+                })],
+            }],
+            params(),
+        ));
+        assert!(matches!(image, Err(AdapterError::Unsupported(m)) if m.starts_with("images")));
+        let nan = build(request(
+            llama3,
+            vec![user("Hi")],
+            Params {
+                top_p: Some(f32::INFINITY),
+                ..params()
+            },
+        ));
+        assert!(matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--top-p")));
+        let raw_system = build(Request {
+            system: Some("s".to_owned()),
+            ..request(llama3, vec![user("Hi")], raw())
+        });
+        assert!(matches!(raw_system, Err(AdapterError::InvalidRequest(_))));
+        let raw_conversation = build(request(llama3, vec![user("a"), user("b")], raw()));
+        assert!(matches!(
+            raw_conversation,
+            Err(AdapterError::InvalidRequest(_))
+        ));
+        let raw_assistant = build(request(
+            llama3,
+            vec![Message {
+                role: Role::Assistant,
+                content: vec![Content::Text("a".to_owned())],
+            }],
+            raw(),
+        ));
+        assert!(matches!(
+            raw_assistant,
+            Err(AdapterError::InvalidRequest(_))
+        ));
+        let owned = build(request(
+            llama3,
+            vec![user("Hi")],
+            Params {
+                extra: vec![("max_gen_len".to_owned(), "5".to_owned())],
+                ..params()
+            },
+        ));
+        assert!(
+            matches!(owned, Err(AdapterError::InvalidRequest(m)) if m.contains("--max-tokens"))
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! The Mistral AI adapter of `bedrock-host`: a WebAssembly component
+//! exporting the `bedrock:adapter/adapter` interface for the model ids
+//! `mistral.*`. This file owns the generated bindings, the export and
+//! `describe`; each other module owns one step (routing to one of Mistral's
+//! two Bedrock APIs, the `[INST]` template, `-o` options, request, response,
+//! stream, stop reasons) and is reached only through [`Component`]. The
+//! adapter is a pure function of its inputs: it keeps no state outside a
+//! [`stream::Decoder`] and knows nothing of AWS (signing, URLs, event-stream
+//! frames, invocation metrics stay in the host).
+
+wit_bindgen::generate!({
+    world: "provider",
+    path: "../../wit",
+    additional_derives: [PartialEq],
+});
+
+mod models;
+mod options;
+mod request;
+mod response;
+mod stop;
+mod stream;
+mod template;
+mod wire;
+
+#[cfg(test)]
+mod recorded;
+
+use bedrock::adapter::types::{AdapterError, Body, PluginInfo, Request, Response};
+use exports::bedrock::adapter::adapter::Guest;
+
+/// The component: `bedrock-host` calls it through the exported interface.
+pub struct Component;
+
+impl Guest for Component {
+    type StreamDecoder = stream::Decoder;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "mistral".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: "Mistral AI: an [INST] prompt for Mistral 7B, Mixtral 8x7B and \
+                          Large/Small 24.02 (--raw sends it as is); chat messages for \
+                          Mistral Large 2 and later models"
+                .to_owned(),
+            models: vec!["mistral.*".to_owned()],
+            streaming: true,
+            options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
+        }
+    }
+
+    fn build_request(req: Request) -> Result<Body, AdapterError> {
+        request::build(req)
+    }
+
+    fn parse_response(_model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
+        response::parse(&body)
+    }
+}
+
+export!(Component);

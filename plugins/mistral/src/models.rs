@@ -1,0 +1,70 @@
+//! Which of Mistral's two Bedrock APIs a model id takes.
+//!
+//! AWS documents a text completion API (`prompt`, `max_tokens`, `stop`,
+//! `temperature`, `top_p`, `top_k`; "Mistral AI text completion",
+//! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-text-completion.html)
+//! for Mistral 7B Instruct, Mixtral 8x7B Instruct, Mistral Large (24.02) and
+//! Mistral Small (24.02), and a chat completion API (`messages`,
+//! `max_tokens`, `temperature`, `top_p`, `tools`, `tool_choice`; "Mistral AI
+//! chat completion",
+//! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-chat-completion.html)
+//! for Mistral Large 2 (24.07). Invariant: the four text completion models
+//! are named here by id; every other `mistral.*` model (Large 2, Pixtral
+//! Large and the later ones) is sent the chat shape, which is the one
+//! Mistral's models since 24.07 take.
+
+/// The body family a request is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `{"prompt", "max_tokens", "stop", "temperature", "top_p", "top_k"}`.
+    Completion,
+    /// `{"messages", "max_tokens", "temperature", "top_p"}`.
+    Chat,
+}
+
+/// Base-id prefixes of the text completion models
+/// (`mistral.mistral-7b-instruct-v0:2`, `mistral.mixtral-8x7b-instruct-v0:1`,
+/// `mistral.mistral-large-2402-v1:0`, `mistral.mistral-small-2402-v1:0`).
+const COMPLETION_PREFIXES: &[&str] = &[
+    "mistral.mistral-7b-instruct-",
+    "mistral.mixtral-8x7b-instruct-",
+    "mistral.mistral-large-2402-",
+    "mistral.mistral-small-2402-",
+];
+
+/// The API for `model_id`.
+pub fn api_for(model_id: &str) -> Api {
+    if COMPLETION_PREFIXES
+        .iter()
+        .any(|prefix| model_id.starts_with(prefix))
+    {
+        Api::Completion
+    } else {
+        Api::Chat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apis_by_id() {
+        for id in [
+            "mistral.mistral-7b-instruct-v0:2",
+            "mistral.mixtral-8x7b-instruct-v0:1",
+            "mistral.mistral-large-2402-v1:0",
+            "mistral.mistral-small-2402-v1:0",
+        ] {
+            assert_eq!(api_for(id), Api::Completion, "{id}");
+        }
+        for id in [
+            "mistral.mistral-large-2407-v1:0",
+            "mistral.pixtral-large-2502-v1:0",
+            "mistral.mistral-large-3-675b-instruct",
+            "mistral.ministral-3-8b-instruct",
+        ] {
+            assert_eq!(api_for(id), Api::Chat, "{id}");
+        }
+    }
+}

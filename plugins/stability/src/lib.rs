@@ -1,0 +1,57 @@
+//! The Stability AI adapter of `bedrock-host`: a WebAssembly component
+//! exporting the `bedrock:adapter/adapter` interface for Stability's
+//! text-to-image models on Bedrock (SDXL, SD3 / SD3.5 Large, Stable Image
+//! Ultra and Core). This file owns the generated bindings, the export and
+//! `describe`; each other module owns one step (routing, `-o` options,
+//! request, response, images, finish reasons, the refused stream) and is
+//! reached only through [`Component`]. The adapter is a pure function of its
+//! inputs: it keeps no state and knows nothing of AWS (signing, URLs,
+//! event-stream frames, invocation metrics stay in the host).
+
+wit_bindgen::generate!({
+    world: "provider",
+    path: "../../wit",
+    additional_derives: [PartialEq],
+});
+
+mod image;
+mod models;
+mod options;
+mod request;
+mod response;
+mod stop;
+mod stream;
+mod wire;
+
+use bedrock::adapter::types::{AdapterError, Body, PluginInfo, Request, Response};
+use exports::bedrock::adapter::adapter::Guest;
+
+/// The component: `bedrock-host` calls it through the exported interface.
+pub struct Component;
+
+impl Guest for Component {
+    type StreamDecoder = stream::Decoder;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "stability".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: "Stability AI text-to-image: SDXL, SD3/SD3.5 Large, Stable Image \
+                          Ultra and Core; answers are PNG/JPEG images, not streamed"
+                .to_owned(),
+            models: models::patterns(),
+            streaming: false,
+            options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
+        }
+    }
+
+    fn build_request(req: Request) -> Result<Body, AdapterError> {
+        request::build(req)
+    }
+
+    fn parse_response(_model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
+        response::parse(&body)
+    }
+}
+
+export!(Component);
