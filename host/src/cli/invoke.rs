@@ -151,7 +151,7 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
         }
         println!("{object}");
     } else {
-        if !streaming {
+        if !streaming && !report.text.is_empty() {
             print(&report.text).context("cannot write the answer")?;
         }
         if printed_any && !report.text.ends_with('\n') {
