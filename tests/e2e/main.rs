@@ -5,6 +5,7 @@
 //! Run through `cargo xtask test`, which builds the plugins first.
 
 mod cli;
+mod errors;
 mod fixtures;
 mod sandbox;
 mod support;

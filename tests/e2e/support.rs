@@ -129,3 +129,71 @@ pub fn run_with_stdin(mut command: Command, stdin: &str) -> Run {
 pub fn run(command: Command) -> Run {
     run_with_stdin(command, "")
 }
+
+/// `bedrock-host serve-local` running in its own process, stopped on drop.
+pub struct LocalServer {
+    child: std::process::Child,
+    pub endpoint: String,
+}
+
+impl LocalServer {
+    /// Starts the server on a free port and waits for its endpoint line.
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let mut command = bedrock_host();
+        command
+            .args(["serve-local", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().expect("serve-local starts");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        // Keep reading, so the server never writes into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let endpoint = first.rsplit(' ').next().expect("endpoint").to_owned();
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "{first}");
+        Self { child, endpoint }
+    }
+
+    /// Tells the server how to misbehave (its `/_emulator/behaviour` body).
+    pub fn misbehave(&self, behaviour: &serde_json::Value) {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let body = behaviour.to_string();
+        let mut stream =
+            std::net::TcpStream::connect(address).expect("connect to the local Bedrock");
+        write!(
+            stream,
+            "POST /_emulator/behaviour HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send the behaviour");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("read the reply");
+        assert!(
+            reply.starts_with("HTTP/1.1 200"),
+            "behaviour refused: {reply}"
+        );
+    }
+
+    /// The CLI pointed at this server with its test credentials.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = bedrock_host();
+        command
+            .args(["--endpoint-url", &self.endpoint, "--region", "us-east-1"])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", bedrock_emulator::TEST_ACCESS_KEY_ID)
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                bedrock_emulator::TEST_SECRET_ACCESS_KEY,
+            );
+        command
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

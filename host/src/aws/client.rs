@@ -2,17 +2,22 @@
 //! settings.
 //!
 //! Invariant: the whole `aws-config` default chain applies (environment,
-//! shared config and credentials files, profiles, SSO, container and
-//! instance metadata) unless the caller passes static credentials, as
-//! `--local` does; the retry mode is standard with the given number of
-//! attempts, and the read timeout is long enough for long generations.
+//! shared config and credentials files, profiles, SSO, web identity,
+//! container and instance metadata) unless the caller passes static
+//! credentials, as `--local` does; an assumed role is layered on top of
+//! whichever credentials that gives; Bedrock API keys
+//! (`AWS_BEARER_TOKEN_BEDROCK`) are picked up by the SDK itself. Retries are
+//! standard (or adaptive) with the given number of attempts, and the read
+//! timeout is long enough for long generations.
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_bedrockruntime::Client;
 
 use super::error::{AwsError, AwsErrorClass};
@@ -35,6 +40,17 @@ pub struct ClientSettings {
     pub read_timeout: Duration,
     pub connect_timeout: Duration,
     pub credentials: Option<StaticCredentials>,
+    /// A role to assume through STS, with the session name to use.
+    pub assume_role: Option<AssumedRole>,
+    /// Adaptive retries add client-side rate limiting to the standard mode.
+    pub adaptive_retries: bool,
+}
+
+/// A role to assume before calling Bedrock.
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    pub role_arn: String,
+    pub session_name: String,
 }
 
 impl Default for ClientSettings {
@@ -47,6 +63,8 @@ impl Default for ClientSettings {
             read_timeout: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
             credentials: None,
+            assume_role: None,
+            adaptive_retries: false,
         }
     }
 }
@@ -64,8 +82,13 @@ pub async fn control_client(
 }
 
 async fn load_config(settings: &ClientSettings) -> Result<SdkConfig, AwsError> {
+    let retry = if settings.adaptive_retries {
+        RetryConfig::adaptive()
+    } else {
+        RetryConfig::standard()
+    };
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
+        .retry_config(retry.with_max_attempts(settings.max_attempts.max(1)))
         .timeout_config(
             TimeoutConfig::builder()
                 .read_timeout(settings.read_timeout)
@@ -98,5 +121,16 @@ async fn load_config(settings: &ClientSettings) -> Result<SdkConfig, AwsError> {
             "pass --region, set AWS_REGION, or set `region` for your profile in ~/.aws/config",
         ));
     }
-    Ok(config)
+    let Some(role) = &settings.assume_role else {
+        return Ok(config);
+    };
+    let provider = AssumeRoleProvider::builder(&role.role_arn)
+        .session_name(&role.session_name)
+        .configure(&config)
+        .build()
+        .await;
+    Ok(config
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build())
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::RequestId;
+use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
 
 /// What kind of failure an `AwsError` is; each has its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,23 +69,20 @@ impl AwsError {
                 ),
             },
             SdkError::DispatchFailure(failure) => {
-                let (class, hint) = if failure.is_user() || detail.contains("credentials") {
-                    (
+                if failure.is_user() || detail.contains("credentials") {
+                    tracing::debug!("credential resolution failed: {detail}");
+                    return Self::local(
                         AwsErrorClass::Configuration,
-                        "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws sso login`",
-                    )
-                } else {
-                    (
-                        AwsErrorClass::Transport,
-                        "check --endpoint-url, --region and the network",
-                    )
-                };
+                        "no AWS credentials were found (tried the environment, the shared config and credentials files, web identity, and container and instance metadata)",
+                        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, run `aws sso login`, or set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key",
+                    );
+                }
                 Self {
-                    class,
+                    class: AwsErrorClass::Transport,
                     code: None,
                     message: format!("the request could not be sent: {detail}"),
                     request_id: None,
-                    hint: Some(hint.into()),
+                    hint: Some("check --endpoint-url, --region and the network".into()),
                 }
             }
             _ => {
@@ -104,12 +102,40 @@ impl AwsError {
         }
     }
 
+    /// Converts an error read from an open stream: an exception frame (whose
+    /// name the SDK keeps in the variant, not the metadata) or a broken
+    /// connection.
+    pub fn from_stream<R: fmt::Debug>(error: SdkError<ResponseStreamError, R>) -> Self {
+        let SdkError::ServiceError(context) = &error else {
+            let mut error = Self::from_sdk(error);
+            error.class = AwsErrorClass::Transport;
+            error.hint =
+                Some("the stream broke off; the text above is what arrived before it".into());
+            return error;
+        };
+        let frame = context.err();
+        let name = match frame {
+            ResponseStreamError::ModelStreamErrorException(_) => "ModelStreamErrorException",
+            ResponseStreamError::ThrottlingException(_) => "ThrottlingException",
+            ResponseStreamError::InternalServerException(_) => "InternalServerException",
+            ResponseStreamError::ServiceUnavailableException(_) => "ServiceUnavailableException",
+            ResponseStreamError::ValidationException(_) => "ValidationException",
+            ResponseStreamError::ModelTimeoutException(_) => "ModelTimeoutException",
+            _ => return Self::from_service(frame),
+        };
+        Self::from_service_named(frame, Some(name))
+    }
+
     /// Converts an error AWS sent: its name, message and request id.
     pub fn from_service<E: ProvideErrorMetadata>(error: &E) -> Self {
-        let code = error.code().map(str::to_owned);
+        Self::from_service_named(error, None)
+    }
+
+    fn from_service_named<E: ProvideErrorMetadata>(error: &E, name: Option<&str>) -> Self {
+        let code = error.code().or(name).map(str::to_owned);
         let message = error.message().unwrap_or("no message").to_owned();
         let request_id = error.meta().request_id().map(str::to_owned);
-        let (class, hint) = classify(code.as_deref());
+        let (class, hint) = classify(code.as_deref(), &message);
         Self {
             class,
             code,
@@ -120,8 +146,8 @@ impl AwsError {
     }
 }
 
-/// The class and hint for an AWS error name.
-fn classify(code: Option<&str>) -> (AwsErrorClass, Option<&'static str>) {
+/// The class and hint for an AWS error name and message.
+fn classify(code: Option<&str>, message: &str) -> (AwsErrorClass, Option<&'static str>) {
     match code.unwrap_or_default() {
         "ThrottlingException"
         | "ServiceUnavailableException"
@@ -129,29 +155,119 @@ fn classify(code: Option<&str>) -> (AwsErrorClass, Option<&'static str>) {
         | "ModelNotReadyException"
         | "ServiceQuotaExceededException" => (
             AwsErrorClass::Unavailable,
-            Some("Bedrock kept refusing after every retry; wait, or raise --max-attempts"),
+            Some(
+                "Bedrock kept refusing after every retry; wait, raise --max-attempts, try --retry-mode adaptive, or ask for a higher quota",
+            ),
         ),
-        "UnrecognizedClientException"
-        | "InvalidSignatureException"
-        | "ExpiredTokenException"
-        | "MissingAuthenticationTokenException"
-        | "IncompleteSignatureException" => (
+        "ExpiredTokenException" => (
             AwsErrorClass::Configuration,
             Some(
-                "check the credentials in use (profile, environment, SSO session) and renew them if they expired",
+                "the session credentials expired: renew them (`aws sso login`, or fetch new temporary keys) and retry",
+            ),
+        ),
+        "UnrecognizedClientException" => (
+            AwsErrorClass::Configuration,
+            Some(
+                "the access key (or API key) is not recognised: check AWS_ACCESS_KEY_ID, the profile in use, or AWS_BEARER_TOKEN_BEDROCK",
+            ),
+        ),
+        "InvalidSignatureException" => (
+            AwsErrorClass::Configuration,
+            Some(
+                "the secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or the profile's keys",
+            ),
+        ),
+        "MissingAuthenticationTokenException" | "IncompleteSignatureException" => (
+            AwsErrorClass::Configuration,
+            Some(
+                "the request was not signed as AWS expects: check the credentials and --endpoint-url",
+            ),
+        ),
+        "AccessDeniedException" if message.contains("aws-marketplace") => (
+            AwsErrorClass::Rejected,
+            Some(
+                "the role lacks the AWS Marketplace permissions this model's access needs (aws-marketplace:ViewSubscriptions, Subscribe)",
             ),
         ),
         "AccessDeniedException" => (
             AwsErrorClass::Rejected,
             Some(
-                "check that your role may call this model and that model access is granted in this region",
+                "check that your role may call this model (bedrock:InvokeModel) and that model access is granted in this region",
             ),
         ),
+        "ResourceNotFoundException"
+            if message.contains("Legacy") || message.contains("end of life") =>
+        {
+            (
+                AwsErrorClass::Rejected,
+                Some(
+                    "this model version is legacy or at end of life; choose an active one (`bedrock-host models`)",
+                ),
+            )
+        }
         "ResourceNotFoundException" => (
             AwsErrorClass::Rejected,
-            Some("check the model id and the region"),
+            Some(
+                "check the model id and the region (`bedrock-host models` lists what the region has)",
+            ),
+        ),
+        "ValidationException" if message.contains("on-demand throughput") => (
+            AwsErrorClass::Rejected,
+            Some(
+                "this model is served only through an inference profile: use its profile id (`us.`, `eu.`, `apac.`, `global.` ... before the model id)",
+            ),
+        ),
+        "ValidationException" if message.contains("model identifier is invalid") => (
+            AwsErrorClass::Rejected,
+            Some(
+                "check the model id for typos and that the model exists in this region (`bedrock-host models`)",
+            ),
         ),
         _ => (AwsErrorClass::Rejected, None),
+    }
+}
+
+/// The cross-region inference-profile prefix for a region
+/// (`us-east-1` → `us`).
+pub fn profile_prefix(region: &str) -> &'static str {
+    match region.split('-').next().unwrap_or_default() {
+        "us" if region.starts_with("us-gov-") => "us-gov",
+        "us" => "us",
+        "eu" => "eu",
+        "ap" => "apac",
+        "ca" => "ca",
+        _ => "global",
+    }
+}
+
+impl AwsError {
+    /// Sharpens the hint with what the caller knows: the region, the model
+    /// id, and how many attempts the retry settings allowed.
+    pub fn in_context(
+        mut self,
+        region: Option<&str>,
+        model_id: Option<&str>,
+        max_attempts: Option<u32>,
+    ) -> Self {
+        match self.code.as_deref() {
+            Some("ValidationException") if self.message.contains("on-demand throughput") => {
+                if let (Some(region), Some(model)) = (region, model_id) {
+                    let prefix = profile_prefix(region);
+                    self.hint = Some(format!(
+                        "this model is served only through an inference profile: retry with `{prefix}.{model}` (or `global.{model}`); `bedrock-host models` lists the profiles of {region}"
+                    ));
+                }
+            }
+            Some(_) if self.class == AwsErrorClass::Unavailable => {
+                if let Some(attempts) = max_attempts {
+                    self.hint = Some(format!(
+                        "still refused after {attempts} attempts (standard retries with backoff); wait, raise --max-attempts, or try --retry-mode adaptive"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        self
     }
 }
 
@@ -194,19 +310,24 @@ mod tests {
 
     #[test]
     fn retryable_credential_and_other_errors_are_told_apart() {
+        let class = |code: &str| classify(Some(code), "").0;
+        assert_eq!(class("ThrottlingException"), AwsErrorClass::Unavailable);
         assert_eq!(
-            classify(Some("ThrottlingException")).0,
-            AwsErrorClass::Unavailable
-        );
-        assert_eq!(
-            classify(Some("InvalidSignatureException")).0,
+            class("InvalidSignatureException"),
             AwsErrorClass::Configuration
         );
-        assert_eq!(
-            classify(Some("ValidationException")).0,
-            AwsErrorClass::Rejected
-        );
-        assert_eq!(classify(None).0, AwsErrorClass::Rejected);
+        assert_eq!(class("ExpiredTokenException"), AwsErrorClass::Configuration);
+        assert_eq!(class("ValidationException"), AwsErrorClass::Rejected);
+        assert_eq!(classify(None, "").0, AwsErrorClass::Rejected);
+    }
+
+    #[test]
+    fn profile_prefixes_follow_the_region() {
+        assert_eq!(profile_prefix("us-east-1"), "us");
+        assert_eq!(profile_prefix("us-gov-west-1"), "us-gov");
+        assert_eq!(profile_prefix("eu-central-1"), "eu");
+        assert_eq!(profile_prefix("ap-northeast-1"), "apac");
+        assert_eq!(profile_prefix("sa-east-1"), "global");
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl StreamReply {
                 Ok(Some(_)) => continue,
                 Ok(None) => return Ok(StreamChunk::End),
                 Err(error) => {
-                    let mut error = AwsError::from_sdk(error);
+                    let mut error = AwsError::from_stream(error);
                     if error.request_id.is_none() {
                         error.request_id = self.request_id.clone();
                     }
@@ -103,7 +103,7 @@ pub async fn invoke_model(
         .interceptor(capture.clone())
         .send()
         .await
-        .map_err(AwsError::from_sdk)?;
+        .map_err(|error| in_context(AwsError::from_sdk(error), client, model_id))?;
     Ok(InvokeReply {
         request_id: output.request_id().map(str::to_owned),
         body: output.body.into_inner(),
@@ -127,11 +127,21 @@ pub async fn invoke_model_stream(
         .accept(accept)
         .send()
         .await
-        .map_err(AwsError::from_sdk)?;
+        .map_err(|error| in_context(AwsError::from_sdk(error), client, model_id))?;
     Ok(StreamReply {
         request_id: output.request_id().map(str::to_owned),
         receiver: output.body,
     })
+}
+
+/// Sharpens an error's hint with the client's region and retry settings.
+fn in_context(error: AwsError, client: &Client, model_id: &str) -> AwsError {
+    let config = client.config();
+    error.in_context(
+        config.region().map(|region| region.as_ref()),
+        Some(model_id),
+        config.retry_config().map(|retry| retry.max_attempts()),
+    )
 }
 
 /// Bedrock's counts from a chunk's `amazon-bedrock-invocationMetrics`, if

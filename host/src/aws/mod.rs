@@ -7,7 +7,7 @@ mod control;
 mod error;
 mod invoke;
 
-pub use client::{ClientSettings, StaticCredentials, control_client, runtime_client};
+pub use client::{AssumedRole, ClientSettings, StaticCredentials, control_client, runtime_client};
 pub use control::{FoundationModel, ModelFilters, list_foundation_models};
 pub use error::{AwsError, AwsErrorClass};
 pub use invoke::{

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::aws::{ClientSettings, StaticCredentials};
+use crate::aws::{AssumedRole, ClientSettings, StaticCredentials};
 use crate::paths;
 use crate::plugin::{CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits};
 
@@ -67,7 +67,26 @@ struct GlobalArgs {
     /// Send requests to this endpoint instead of AWS's (any Bedrock-compatible server).
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
-    /// Attempts per request in the standard retry mode, the first included.
+    /// Assume this IAM role (through STS) before calling Bedrock.
+    #[arg(
+        long,
+        global = true,
+        env = "BEDROCK_ASSUME_ROLE",
+        value_name = "ROLE_ARN"
+    )]
+    assume_role: Option<String>,
+    /// The session name for --assume-role.
+    #[arg(
+        long,
+        global = true,
+        default_value = "bedrock-host",
+        value_name = "NAME"
+    )]
+    role_session_name: String,
+    /// How to retry throttled and failed requests.
+    #[arg(long, global = true, value_enum, default_value_t = RetryMode::Standard)]
+    retry_mode: RetryMode,
+    /// Attempts per request, the first included.
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
     max_attempts: u32,
     /// Seconds to wait for response bytes before giving up.
@@ -95,6 +114,15 @@ enum Command {
     Plugins(plugins::PluginsCommand),
     /// Run the local Bedrock on loopback until interrupted.
     ServeLocal(serve_local::ServeLocalArgs),
+}
+
+/// The SDK's retry modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RetryMode {
+    /// Exponential backoff with jitter (the notebook's setting).
+    Standard,
+    /// Standard, plus client-side rate limiting when throttled.
+    Adaptive,
 }
 
 /// How a command prints its result.
@@ -182,6 +210,11 @@ impl GlobalArgs {
             read_timeout: Duration::from_secs(self.read_timeout),
             connect_timeout: Duration::from_secs(self.connect_timeout),
             credentials: None,
+            assume_role: self.assume_role.clone().map(|role_arn| AssumedRole {
+                role_arn,
+                session_name: self.role_session_name.clone(),
+            }),
+            adaptive_retries: self.retry_mode == RetryMode::Adaptive,
         }
     }
 

@@ -1,0 +1,241 @@
+//! Every Bedrock error a user meets reaches them as one line with the AWS
+//! error name, the request id and a hint, and the right exit code; retries
+//! happen for what is retryable and not for the rest; a stream that fails
+//! part-way keeps the text already printed. The messages are the real ones
+//! quoted in `shared/fixtures/bedrock/error-observations/`.
+
+use serde_json::json;
+
+use crate::support::{CLAUDE, LocalServer, run};
+
+/// Makes the next `count` model calls fail with this error.
+fn fail(server: &LocalServer, count: u32, status: u16, error_type: &str, message: &str) {
+    server.misbehave(&json!({
+        "fail_requests": {"count": count, "status": status, "error_type": error_type, "message": message}
+    }));
+}
+
+struct Case {
+    status: u16,
+    error_type: &'static str,
+    message: &'static str,
+    model: &'static str,
+    exit: i32,
+    hint: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        status: 400,
+        error_type: "ValidationException",
+        message: "Invocation of model ID anthropic.claude-3-5-sonnet-20241022-v2:0 with on-demand throughput isn\u{2019}t supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
+        model: "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        exit: 4,
+        hint: "retry with `us.anthropic.claude-3-5-sonnet-20241022-v2:0`",
+    },
+    Case {
+        status: 403,
+        error_type: "AccessDeniedException",
+        message: "You don't have access to the model with the specified model ID.",
+        model: CLAUDE,
+        exit: 4,
+        hint: "model access is granted in this region",
+    },
+    Case {
+        status: 404,
+        error_type: "ResourceNotFoundException",
+        message: "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in the last 15 days. Please upgrade to an active model on Amazon Bedrock",
+        model: CLAUDE,
+        exit: 4,
+        hint: "legacy or at end of life",
+    },
+    Case {
+        status: 403,
+        error_type: "ExpiredTokenException",
+        message: "The security token included in the request is expired",
+        model: CLAUDE,
+        exit: 6,
+        hint: "credentials expired",
+    },
+    Case {
+        status: 403,
+        error_type: "UnrecognizedClientException",
+        message: "The security token included in the request is invalid.",
+        model: CLAUDE,
+        exit: 6,
+        hint: "is not recognised",
+    },
+    Case {
+        status: 429,
+        error_type: "ThrottlingException",
+        message: "Too many requests, please wait before trying again. You have sent too many requests.  Wait before trying again.",
+        model: CLAUDE,
+        exit: 5,
+        hint: "after 2 attempts",
+    },
+    Case {
+        status: 503,
+        error_type: "ServiceUnavailableException",
+        message: "Bedrock is unable to process your request.",
+        model: CLAUDE,
+        exit: 5,
+        hint: "after 2 attempts",
+    },
+];
+
+#[test]
+fn each_real_error_is_one_line_with_its_name_request_id_and_hint() {
+    let server = LocalServer::start();
+    for case in CASES {
+        fail(&server, 2, case.status, case.error_type, case.message);
+        let run = run(server.command(&[
+            "--max-attempts",
+            "2",
+            "invoke",
+            "--no-stream",
+            "--model",
+            case.model,
+            "hi",
+        ]));
+        let what = case.error_type;
+        assert_eq!(run.code, Some(case.exit), "{what}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("{what}: {}", case.message)),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("(request id "),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(case.hint),
+            "{what}: hint {:?} missing from {}",
+            case.hint,
+            run.stderr
+        );
+        assert!(
+            run.stdout.is_empty(),
+            "{what}: nothing on stdout: {}",
+            run.stdout
+        );
+        server.misbehave(&json!({}));
+    }
+}
+
+#[test]
+fn throttling_is_retried_and_validation_is_not() {
+    let server = LocalServer::start();
+    fail(
+        &server,
+        1,
+        429,
+        "ThrottlingException",
+        "Too many tokens, please wait before trying again.",
+    );
+    let retried = run(server.command(&[
+        "--max-attempts",
+        "3",
+        "invoke",
+        "--no-stream",
+        "--model",
+        CLAUDE,
+        "hi",
+    ]));
+    assert_eq!(
+        retried.code,
+        Some(0),
+        "one throttle is absorbed by a retry: {}",
+        retried.stderr
+    );
+
+    fail(
+        &server,
+        1,
+        400,
+        "ValidationException",
+        "Malformed input request: #: required key [max_tokens] not found, please reformat your input and try again.",
+    );
+    let rejected = run(server.command(&[
+        "--max-attempts",
+        "3",
+        "invoke",
+        "--no-stream",
+        "--model",
+        CLAUDE,
+        "hi",
+    ]));
+    assert_eq!(
+        rejected.code,
+        Some(4),
+        "a validation error is not retried: {}",
+        rejected.stderr
+    );
+    assert!(
+        rejected
+            .stderr
+            .contains("required key [max_tokens] not found"),
+        "{}",
+        rejected.stderr
+    );
+}
+
+#[test]
+fn a_stream_that_fails_part_way_keeps_the_printed_text() {
+    let server = LocalServer::start();
+    let whole = run(server.command(&[
+        "invoke",
+        "--model",
+        CLAUDE,
+        "--output",
+        "json",
+        "Tell me about rivers and seas.",
+    ]));
+    let full_text = whole.json()["text"].as_str().expect("text").to_owned();
+
+    for (action, exit, name) in [
+        (
+            json!({"kind": "exception", "exception_type": "modelStreamErrorException", "message": "The system encountered an unexpected error during processing. Try your request again."}),
+            4,
+            "ModelStreamErrorException",
+        ),
+        (
+            json!({"kind": "exception", "exception_type": "throttlingException", "message": "Too many requests, please wait before trying again."}),
+            5,
+            "ThrottlingException",
+        ),
+        (json!({"kind": "disconnect"}), 7, ""),
+    ] {
+        server
+            .misbehave(&json!({"stream_fault": {"count": 1, "after_chunks": 6, "action": action}}));
+        let broken = run(server.command(&[
+            "--max-attempts",
+            "1",
+            "invoke",
+            "--model",
+            CLAUDE,
+            "Tell me about rivers and seas.",
+        ]));
+        assert_eq!(broken.code, Some(exit), "{action}: {}", broken.stderr);
+        let printed = broken.stdout.trim_end();
+        assert!(
+            !printed.is_empty(),
+            "{action}: the text before the failure stays on stdout"
+        );
+        assert!(
+            full_text.starts_with(printed),
+            "{action}: {printed:?} is a prefix of the whole answer"
+        );
+        assert!(
+            printed.len() < full_text.trim_end().len(),
+            "{action}: the stream was cut"
+        );
+        assert!(broken.stderr.contains(name), "{action}: {}", broken.stderr);
+        assert!(
+            broken.stderr.starts_with("error:") || broken.stderr.contains("\nerror:"),
+            "{}",
+            broken.stderr
+        );
+    }
+}
