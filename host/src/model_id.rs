@@ -17,9 +17,7 @@ pub enum ModelIdError {
     #[error("`{0}` is not a model id: it is empty or contains spaces")]
     Malformed(String),
     /// An ARN whose resource names no model by itself.
-    #[error(
-        "`{id}` is a {kind} ARN, which does not name its model; resolving it through the control plane is not supported yet"
-    )]
+    #[error("`{id}` is a {kind} ARN, which does not name its model")]
     Opaque { id: String, kind: String },
     /// An ARN of a resource type Bedrock does not invoke.
     #[error("`{0}` is not a Bedrock model or inference-profile ARN")]
@@ -48,6 +46,15 @@ impl ModelId {
             given: id.to_owned(),
             base,
         })
+    }
+
+    /// An id whose base model was found some other way (the control plane,
+    /// for an ARN that names no model).
+    pub fn resolved(given: &str, base: &str) -> Self {
+        Self {
+            given: given.to_owned(),
+            base: base.to_owned(),
+        }
     }
 
     /// The id exactly as given: what is sent to AWS.

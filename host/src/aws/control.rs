@@ -85,3 +85,72 @@ pub async fn list_foundation_models(
         })
         .collect())
 }
+
+/// An inference profile: an id to invoke, and the models it routes to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InferenceProfile {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// `SYSTEM_DEFINED` (cross-region) or `APPLICATION`.
+    pub kind: String,
+    /// The foundation-model ARNs the profile routes to.
+    pub model_arns: Vec<String>,
+}
+
+/// Lists every inference profile of the client's region, all pages.
+pub async fn list_inference_profiles(client: &Client) -> Result<Vec<InferenceProfile>, AwsError> {
+    let mut profiles = Vec::new();
+    let mut pages = client.list_inference_profiles().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk)?;
+        profiles.extend(page.inference_profile_summaries().iter().map(|summary| {
+            InferenceProfile {
+                id: summary.inference_profile_id().to_owned(),
+                arn: summary.inference_profile_arn().to_owned(),
+                name: summary.inference_profile_name().to_owned(),
+                kind: summary.r#type().as_str().to_owned(),
+                model_arns: summary
+                    .models()
+                    .iter()
+                    .filter_map(|model| model.model_arn().map(str::to_owned))
+                    .collect(),
+            }
+        }));
+    }
+    Ok(profiles)
+}
+
+/// The foundation-model ARN behind an ARN that names no model by itself:
+/// an application inference profile (its first model) or provisioned
+/// throughput.
+pub async fn foundation_model_behind(
+    client: &Client,
+    arn: &str,
+    kind: &str,
+) -> Result<Option<String>, AwsError> {
+    match kind {
+        "application-inference-profile" => {
+            let profile = client
+                .get_inference_profile()
+                .inference_profile_identifier(arn)
+                .send()
+                .await
+                .map_err(AwsError::from_sdk)?;
+            Ok(profile
+                .models()
+                .iter()
+                .find_map(|model| model.model_arn().map(str::to_owned)))
+        }
+        "provisioned-model" => {
+            let throughput = client
+                .get_provisioned_model_throughput()
+                .provisioned_model_id(arn)
+                .send()
+                .await
+                .map_err(AwsError::from_sdk)?;
+            Ok(Some(throughput.foundation_model_arn().to_owned()))
+        }
+        _ => Ok(None),
+    }
+}

@@ -8,8 +8,11 @@ mod error;
 mod invoke;
 
 pub use client::{AssumedRole, ClientSettings, StaticCredentials, control_client, runtime_client};
-pub use control::{FoundationModel, ModelFilters, list_foundation_models};
-pub use error::{AwsError, AwsErrorClass};
+pub use control::{
+    FoundationModel, InferenceProfile, ModelFilters, foundation_model_behind,
+    list_foundation_models, list_inference_profiles,
+};
+pub use error::{AwsError, AwsErrorClass, profile_prefix};
 pub use invoke::{
     BedrockHeaders, InvokeReply, StreamChunk, StreamReply, invoke_model, invoke_model_stream,
 };

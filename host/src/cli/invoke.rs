@@ -17,7 +17,7 @@ use super::images::{self, WrittenImage};
 use super::{GlobalArgs, OutputFormat, UsageError};
 use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
-use crate::model_id::ModelId;
+use crate::model_id::{ModelId, ModelIdError};
 use crate::plugin::{Content, Message, Params, Request, Role, StopReason};
 
 /// Arguments of `invoke`.
@@ -27,6 +27,10 @@ pub struct InvokeArgs {
     /// Model id, inference-profile id or ARN, sent to Bedrock exactly as given.
     #[arg(short, long, value_name = "ID")]
     model: String,
+    /// Use this plugin (`anthropic`, `meta`, ...) instead of choosing one from
+    /// the model id: for ARNs that name no model and cannot be resolved.
+    #[arg(long, value_name = "NAME")]
+    family: Option<String>,
     /// The prompt; `-` (or nothing, with stdin not a terminal) reads it from stdin.
     prompt: Option<String>,
     /// System prompt.
@@ -84,10 +88,20 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
 }
 
 pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCode> {
-    let model = ModelId::parse(&args.model)?;
+    let parsed = ModelId::parse(&args.model);
+    if let Err(error) = &parsed
+        && !matches!(error, ModelIdError::Opaque { .. })
+    {
+        return Err(error.clone().into());
+    }
     let prompt = read_prompt(args.prompt.as_deref())?;
+    let (settings, _emulator) = global.connect().await?;
+    let model = resolve_model(&settings, parsed, &args.model, args.family.is_some()).await?;
     let (_runtime, registry) = global.load_plugins().await?;
-    let plugin = registry.route(model.base())?;
+    let plugin = match &args.family {
+        Some(name) => registry.named(name)?,
+        None => registry.route(model.base())?,
+    };
     let request = Request {
         model_id: model.base().to_owned(),
         system: args.system.clone(),
@@ -106,7 +120,6 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
             raw: args.raw,
         },
     };
-    let (settings, _emulator) = global.connect().await?;
     let client = aws::runtime_client(&settings).await?;
     let mut sandbox = plugin.sandbox().await?;
     let streaming = !args.no_stream && plugin.info().streaming;
@@ -172,6 +185,33 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
     match failure {
         None => Ok(ExitCode::SUCCESS),
         Some(error) => Err(error.context(format!("invoking {model}"))),
+    }
+}
+
+/// The model id as given, with its base model: from the id itself, or for
+/// an application-inference-profile or provisioned-throughput ARN, from the
+/// control plane. With `--family`, an ARN that cannot be resolved is passed
+/// to the chosen plugin as it is.
+async fn resolve_model(
+    settings: &aws::ClientSettings,
+    parsed: Result<ModelId, ModelIdError>,
+    given: &str,
+    family_chosen: bool,
+) -> anyhow::Result<ModelId> {
+    let kind = match parsed {
+        Err(ModelIdError::Opaque { kind, .. }) => kind,
+        parsed => return Ok(parsed?),
+    };
+    let client = aws::control_client(settings).await?;
+    match aws::foundation_model_behind(&client, given, &kind).await {
+        Ok(Some(arn)) => Ok(ModelId::resolved(given, ModelId::parse(&arn)?.base())),
+        _ if family_chosen => Ok(ModelId::resolved(given, given)),
+        Ok(None) => Err(UsageError(format!(
+            "`{given}` is a {kind} ARN, which does not name its model; pass --family NAME to choose the plugin"
+        ))
+        .into()),
+        Err(error) => Err(anyhow::Error::new(error)
+            .context(format!("cannot find the model behind `{given}` (pass --family NAME to choose the plugin yourself)"))),
     }
 }
 

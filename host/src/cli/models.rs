@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{GlobalArgs, OutputFormat};
-use crate::aws::{self, ModelFilters};
+use crate::aws::{self, FoundationModel, InferenceProfile, ModelFilters};
 
 /// Arguments of `models`.
 #[derive(Debug, Args)]
@@ -39,6 +39,17 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
     let (settings, _emulator) = global.connect().await?;
     let client = aws::control_client(&settings).await?;
     let models = aws::list_foundation_models(&client, &filters).await?;
+    let profiles = match aws::list_inference_profiles(&client).await {
+        Ok(profiles) => profiles,
+        Err(error) => {
+            eprintln!(
+                "warning: cannot list inference profiles, so profile-only models show no id to use: {error}"
+            );
+            Vec::new()
+        }
+    };
+    let prefix = settings.region.as_deref().map(aws::profile_prefix);
+    let invoke_with = |model: &FoundationModel| invoke_with(model, &profiles, prefix);
     let (_runtime, registry) = global.load_plugins().await?;
     let plugin_of = |id: &str| registry.route(id).ok().map(|p| p.name().to_owned());
     if args.output == OutputFormat::Json {
@@ -47,13 +58,14 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
             .map(|model| {
                 let mut row = json!(model);
                 row["plugin"] = json!(plugin_of(&model.model_id));
+                row["invoke_with"] = json!(invoke_with(model));
                 row
             })
             .collect();
         println!("{}", json!({ "models": rows }));
         return Ok(ExitCode::SUCCESS);
     }
-    let table: Vec<[String; 8]> = models
+    let table: Vec<[String; 9]> = models
         .iter()
         .map(|model| {
             [
@@ -72,6 +84,7 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
                 },
                 model.inference_types.join(","),
                 model.lifecycle.clone().unwrap_or_default(),
+                invoke_with(model).unwrap_or_else(|| "-".into()),
                 plugin_of(&model.model_id).unwrap_or_else(|| "-".into()),
             ]
         })
@@ -106,4 +119,95 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
         println!("{}", line(&cells));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The id to invoke a model with: its own id when it has on-demand
+/// throughput, else the id of a system-defined inference profile that
+/// contains it (this region's geography first), else none.
+fn invoke_with(
+    model: &FoundationModel,
+    profiles: &[InferenceProfile],
+    prefix: Option<&str>,
+) -> Option<String> {
+    if model.inference_types.iter().any(|t| t == "ON_DEMAND") {
+        return Some(model.model_id.clone());
+    }
+    let containing: Vec<&InferenceProfile> = profiles
+        .iter()
+        .filter(|p| {
+            p.kind == "SYSTEM_DEFINED"
+                && p.model_arns
+                    .iter()
+                    .any(|arn| arn.ends_with(&format!("/{}", model.model_id)))
+        })
+        .collect();
+    let local = prefix.and_then(|prefix| {
+        containing
+            .iter()
+            .find(|p| p.id == format!("{prefix}.{}", model.model_id))
+    });
+    local.or(containing.first()).map(|p| p.id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(id: &str, inference: &[&str]) -> FoundationModel {
+        FoundationModel {
+            model_id: id.into(),
+            model_arn: format!("arn:aws:bedrock:us-east-1::foundation-model/{id}"),
+            name: None,
+            provider: None,
+            input_modalities: Vec::new(),
+            output_modalities: Vec::new(),
+            streaming: None,
+            inference_types: inference.iter().map(|t| (*t).to_owned()).collect(),
+            customizations: Vec::new(),
+            lifecycle: None,
+        }
+    }
+
+    fn profile(id: &str, model: &str) -> InferenceProfile {
+        InferenceProfile {
+            id: id.into(),
+            arn: format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/{id}"),
+            name: id.into(),
+            kind: "SYSTEM_DEFINED".into(),
+            model_arns: vec![format!(
+                "arn:aws:bedrock:us-west-2::foundation-model/{model}"
+            )],
+        }
+    }
+
+    #[test]
+    fn on_demand_models_are_invoked_by_their_own_id() {
+        let m = model(
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            &["ON_DEMAND", "INFERENCE_PROFILE"],
+        );
+        assert_eq!(
+            invoke_with(&m, &[], Some("us")).as_deref(),
+            Some("anthropic.claude-3-haiku-20240307-v1:0")
+        );
+    }
+
+    #[test]
+    fn profile_only_models_are_invoked_through_the_regions_profile() {
+        let id = "anthropic.claude-sonnet-4-20250514-v1:0";
+        let m = model(id, &["INFERENCE_PROFILE"]);
+        let profiles = [
+            profile(&format!("global.{id}"), id),
+            profile(&format!("us.{id}"), id),
+        ];
+        assert_eq!(
+            invoke_with(&m, &profiles, Some("us")),
+            Some(format!("us.{id}"))
+        );
+        assert_eq!(
+            invoke_with(&m, &profiles, Some("eu")),
+            Some(format!("global.{id}"))
+        );
+        assert_eq!(invoke_with(&m, &[], Some("us")), None);
+    }
 }

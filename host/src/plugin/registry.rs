@@ -56,6 +56,9 @@ pub enum RouteError {
     /// No pattern matches.
     #[error("no installed plugin serves `{model}`.\n{installed}")]
     NoMatch { model: String, installed: String },
+    /// `--family` named a plugin that is not installed.
+    #[error("no installed plugin is named `{name}`.\n{installed}")]
+    UnknownPlugin { name: String, installed: String },
     /// Two plugins match equally well.
     #[error(
         "`{model}` is claimed equally by plugins `{first}` ({first_pattern}) and `{second}` ({second_pattern}); remove one of them"
@@ -160,6 +163,17 @@ impl PluginRegistry {
                 installed: self.describe_installed(),
             }),
         }
+    }
+
+    /// The plugin named `name`, for when the user chooses it directly.
+    pub fn named(&self, name: &str) -> Result<&LoadedPlugin, RouteError> {
+        self.plugins
+            .iter()
+            .find(|plugin| plugin.name() == name)
+            .ok_or_else(|| RouteError::UnknownPlugin {
+                name: name.to_owned(),
+                installed: self.describe_installed(),
+            })
     }
 
     fn describe_installed(&self) -> String {
