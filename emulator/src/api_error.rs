@@ -80,14 +80,17 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, error_type, message)
     }
 
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The error name, e.g. `ValidationException`.
-    #[cfg(test)]
     pub fn error_type(&self) -> &str {
         &self.error_type
     }
 
     /// The body's message.
-    #[cfg(test)]
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -17,16 +17,21 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// How a [`crate::Emulator`] authenticates requests and behaves.
 ///
-/// A request is accepted when it is SigV4-signed with exactly this access key and secret for
-/// service `bedrock` in [`EmulatorConfig::region`], or, when [`EmulatorConfig::bearer_token`] is
-/// set, when it carries `Authorization: Bearer <that token>` (a Bedrock API key).
+/// A Bedrock request (runtime or control plane) is accepted when it is SigV4-signed for service
+/// `bedrock` in [`EmulatorConfig::region`] either with exactly this access key and secret, or
+/// with temporary credentials the emulator's STS `AssumeRole` issued (which need their own
+/// `X-Amz-Security-Token` and expire); or, when [`EmulatorConfig::bearer_token`] is set, when it
+/// carries `Authorization: Bearer <that token>` (a Bedrock API key, what the SDKs send when
+/// `AWS_BEARER_TOKEN_BEDROCK` is set). STS (`POST /`) takes the same SigV4 credentials, signed
+/// for service `sts`, and no bearer token.
 #[derive(Clone, PartialEq)]
 pub struct EmulatorConfig {
     /// The only access key id accepted in SigV4 signatures.
     pub access_key_id: String,
     /// The secret the signatures are checked against.
     pub secret_access_key: String,
-    /// A Bedrock API key accepted as `Authorization: Bearer ...`; `None` refuses bearer auth.
+    /// A Bedrock API key accepted as `Authorization: Bearer ...` on the Bedrock routes; `None`
+    /// refuses bearer auth. SigV4 stays accepted either way.
     pub bearer_token: Option<String>,
     /// The region SigV4 credential scopes must name.
     pub region: String,
@@ -35,10 +40,20 @@ pub struct EmulatorConfig {
 }
 
 impl EmulatorConfig {
-    /// Reads the configuration from the process environment: `AWS_ACCESS_KEY_ID` and
-    /// `AWS_SECRET_ACCESS_KEY` when both are set and non-empty (else the test pair
-    /// [`TEST_ACCESS_KEY_ID`]/[`TEST_SECRET_ACCESS_KEY`]), `AWS_BEARER_TOKEN_BEDROCK` as the bearer
-    /// token, and `AWS_REGION` or `AWS_DEFAULT_REGION` (else [`DEFAULT_REGION`]).
+    /// Reads the configuration from the process environment, so that a client started with the
+    /// same environment is accepted as it is:
+    ///
+    /// | variable | becomes | when unset or empty |
+    /// | --- | --- | --- |
+    /// | `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (both) | the SigV4 key pair | the test pair [`TEST_ACCESS_KEY_ID`] / [`TEST_SECRET_ACCESS_KEY`] |
+    /// | `AWS_BEARER_TOKEN_BEDROCK` | [`EmulatorConfig::bearer_token`], the accepted Bedrock API key | no bearer auth |
+    /// | `AWS_REGION`, else `AWS_DEFAULT_REGION` | [`EmulatorConfig::region`] | [`DEFAULT_REGION`] |
+    ///
+    /// A lone access key id without its secret is ignored (the test pair is used). Nothing else
+    /// is read: no profile files, no `AWS_SESSION_TOKEN` (temporary credentials are accepted
+    /// only when the emulator's own STS issued them). Fault injection starts empty. To point
+    /// clients at a running emulator, set the variables of
+    /// [`crate::RunningEmulator::client_environment`].
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }

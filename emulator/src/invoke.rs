@@ -1,5 +1,6 @@
 //! The two Bedrock operations over HTTP: `InvokeModel` and `InvokeModelWithResponseStream`. Owns
-//! the order of checks (injected error, model id, streaming support, accept type, body), the
+//! the order of checks (injected error, model id and how it may be reached, streaming support,
+//! accept type, body), the
 //! response headers (token counts and latency on `InvokeModel`, none for image models;
 //! `X-Amzn-Bedrock-Content-Type` and no token headers on streams, as recorded) and the streaming
 //! body, which sends each event-stream frame as soon as it is encoded and applies the configured
@@ -19,7 +20,9 @@ use futures_util::stream;
 use crate::api_error::ApiError;
 use crate::behaviour::{InjectedError, StreamFault, StreamFaultAction};
 use crate::eventstream;
-use crate::model_id::base_model_id;
+use crate::foundation_models;
+use crate::inference_profiles;
+use crate::model_id::{ModelIdentifier, parse_model_identifier};
 use crate::providers::{InvocationMetrics, KnownModel, Reply};
 use crate::server::AppState;
 
@@ -38,6 +41,11 @@ const DISCONNECT_FLUSH_PAUSE: Duration = Duration::from_millis(20);
 /// Bedrock's answer to a stream request for a model that cannot stream, as quoted in
 /// aws-samples/amazon-bedrock-client-for-mac#112 (400, Content-Length 53).
 const UNSUPPORTED_FOR_STREAMING: &str = "The model is unsupported for streaming.";
+/// The rest of Bedrock's answer to an on-demand invocation of a model served only through an
+/// inference profile, after "Invocation of model ID <id> " (quoted in aioboto3#352 and other
+/// reports, with the typographic apostrophe).
+const ON_DEMAND_UNSUPPORTED: &str = "with on-demand throughput isn\u{2019}t supported. Retry your \
+     request with the ID or ARN of an inference profile that contains this model.";
 /// Accept values under which a JSON reply may be sent.
 const JSON_COMPATIBLE: &[&str] = &["application/json", "application/*", "*/*"];
 
@@ -134,9 +142,8 @@ async fn prepare(
     let Ok(Path(model_identifier)) = model_identifier else {
         return Err(ApiError::invalid_model_identifier());
     };
-    let model = base_model_id(&model_identifier)
-        .and_then(KnownModel::lookup)
-        .ok_or_else(ApiError::invalid_model_identifier)?;
+    let base_model_id = resolve_model_identifier(&state.region, &model_identifier)?;
+    let model = KnownModel::lookup(base_model_id).ok_or_else(ApiError::invalid_model_identifier)?;
     if operation == Operation::Stream && !model.streams() {
         return Err(ApiError::validation(UNSUPPORTED_FOR_STREAMING));
     }
@@ -147,6 +154,36 @@ async fn prepare(
         tokio::time::sleep(first_byte_delay).await;
     }
     Ok(reply)
+}
+
+/// The base model id a request's model identifier reaches, refusing on-demand invocation of a
+/// model the catalogue says is served only through an inference profile.
+fn resolve_model_identifier<'a>(
+    region: &str,
+    model_identifier: &'a str,
+) -> Result<&'a str, ApiError> {
+    match parse_model_identifier(model_identifier) {
+        Some(ModelIdentifier::OnDemand(base_model_id)) => {
+            let profile_only = foundation_models::find(base_model_id)?
+                .is_some_and(|model| !model.supports_on_demand());
+            if profile_only {
+                Err(ApiError::validation(format!(
+                    "Invocation of model ID {base_model_id} {ON_DEMAND_UNSUPPORTED}"
+                )))
+            } else {
+                Ok(base_model_id)
+            }
+        }
+        Some(ModelIdentifier::SystemProfile(base_model_id)) => Ok(base_model_id),
+        Some(ModelIdentifier::ApplicationProfile {
+            region: arn_region,
+            account,
+            id,
+        }) => inference_profiles::application_profile(region, arn_region, account, id)?
+            .map(inference_profiles::InferenceProfile::model_id)
+            .ok_or_else(ApiError::invalid_model_identifier),
+        None => Err(ApiError::invalid_model_identifier()),
+    }
 }
 
 /// The injected error as Bedrock would send it.

@@ -1,8 +1,17 @@
 //! A local, Bedrock-compatible HTTP server ("local Bedrock") that the official AWS SDKs work
-//! against unmodified: `InvokeModel` (`POST /model/{modelId}/invoke`) and
-//! `InvokeModelWithResponseStream` (`POST /model/{modelId}/invoke-with-response-stream`), with
-//! real SigV4 (or bearer-token) authentication, Bedrock's error wire format and the
-//! `application/vnd.amazon.eventstream` framing.
+//! against unmodified. It serves:
+//!
+//! - bedrock-runtime: `InvokeModel` (`POST /model/{modelId}/invoke`) and
+//!   `InvokeModelWithResponseStream` (`POST /model/{modelId}/invoke-with-response-stream`);
+//! - the Bedrock control plane: `ListFoundationModels` (`GET /foundation-models`, a real
+//!   us-east-1 model list), `ListInferenceProfiles` (`GET /inference-profiles`) and
+//!   `GetInferenceProfile` (`GET /inference-profiles/{id}`);
+//! - STS `AssumeRole` (`POST /`, query protocol), whose temporary credentials the Bedrock routes
+//!   then accept.
+//!
+//! All of them use real SigV4 (or, for Bedrock, bearer-token) authentication, Bedrock's error
+//! wire format and the `application/vnd.amazon.eventstream` framing. The runtime, control-plane
+//! and STS clients all take the same endpoint URL.
 //!
 //! It serves the model families of AWS's Bedrock getting-started notebook: AI21 Jamba, Amazon
 //! Nova and Titan Text, Anthropic Claude, Cohere Command and Command R, Meta Llama, Mistral, and
@@ -27,7 +36,15 @@
 //! Clients sign with the configured credentials: by default the documented test pair
 //! [`TEST_ACCESS_KEY_ID`] / [`TEST_SECRET_ACCESS_KEY`] in [`DEFAULT_REGION`]
 //! ([`EmulatorConfig::from_env`] takes them from the environment instead, when set). A configured
-//! bearer token (Bedrock API key) is accepted too.
+//! bearer token (Bedrock API key) is accepted too, as the SDKs send it when
+//! `AWS_BEARER_TOKEN_BEDROCK` is set. [`RunningEmulator::client_environment`] lists the variables
+//! that point SDKs and the AWS CLI at a running emulator.
+//!
+//! Models the catalogue lists without `ON_DEMAND` (Claude 4.x, Llama 3.1+, Nova Premier, ...)
+//! refuse invocation by base id with Bedrock's "on-demand throughput isn’t supported" error, as
+//! on AWS; they answer through their `us.` inference profile id or ARN, and Claude Sonnet 4.5
+//! also through the pre-made application inference profile [`APPLICATION_INFERENCE_PROFILE_ARN`]
+//! (in the emulator's own region: [`RunningEmulator::application_inference_profile_arn`]).
 //!
 //! Failure paths can be exercised through [`Behaviour`], set in the config, with
 //! [`RunningEmulator::set_behaviour`], or over HTTP at [`CONTROL_PATH`] (see [`control`]).
@@ -39,14 +56,21 @@ mod config;
 pub mod control;
 mod error;
 mod eventstream;
+mod foundation_models;
 mod generator;
+mod inference_profiles;
 mod invoke;
 mod model_id;
 mod providers;
+mod query;
 mod server;
+mod sts;
 
 pub use behaviour::{Behaviour, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction};
 pub use config::{DEFAULT_REGION, EmulatorConfig, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 pub use control::CONTROL_PATH;
 pub use error::EmulatorError;
+pub use inference_profiles::{
+    ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID,
+};
 pub use server::{Emulator, RunningEmulator};

@@ -1,6 +1,6 @@
-//! Starting and stopping the emulator: binds the listener, assembles the routes (the two Bedrock
-//! operations behind authentication, the unauthenticated control endpoint, a request id on every
-//! response) and runs them on the caller's tokio runtime. Invariant: a [`RunningEmulator`] owns
+//! Starting and stopping the emulator: binds the listener, assembles the routes (the Bedrock
+//! runtime and control-plane operations behind authentication, STS `AssumeRole` at `POST /`,
+//! the unauthenticated control endpoint, a request id on every response) and runs them on the caller's tokio runtime. Invariant: a [`RunningEmulator`] owns
 //! its server task, which stops when the handle is shut down or dropped.
 
 use std::net::SocketAddr;
@@ -18,12 +18,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api_error::ApiError;
-use crate::auth::{AcceptedCredentials, require_authentication};
+use crate::auth::{AcceptedCredentials, SessionStore, require_authentication};
 use crate::behaviour::{Behaviour, BehaviourCell, InvalidBehaviour};
 use crate::config::EmulatorConfig;
 use crate::control::{CONTROL_PATH, read_behaviour, replace_behaviour};
 use crate::error::EmulatorError;
+use crate::foundation_models::list_foundation_models;
+use crate::inference_profiles::{
+    application_profile_arn, get_inference_profile, list_inference_profiles,
+};
 use crate::invoke::{invoke_model, invoke_model_with_response_stream};
+use crate::sts::security_token_service;
 
 /// The response header carrying a fresh request id.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
@@ -36,6 +41,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct AppState {
     /// Live fault-injection settings.
     pub behaviour: BehaviourCell,
+    /// The region the emulator answers for, named in the ARNs it hands out.
+    pub region: String,
+    /// Who may call, including the temporary credentials STS has issued.
+    pub credentials: Arc<AcceptedCredentials>,
 }
 
 /// Starts emulators. See [`Emulator::start`].
@@ -59,12 +68,15 @@ impl Emulator {
             access_key_id: config.access_key_id,
             secret_access_key: config.secret_access_key,
             bearer_token: config.bearer_token,
-            region: config.region,
+            region: config.region.clone(),
+            sessions: SessionStore::default(),
         });
         let state = Arc::new(AppState {
             behaviour: BehaviourCell::new(config.behaviour),
+            region: config.region,
+            credentials: Arc::clone(&credentials),
         });
-        let app = routes(Arc::clone(&state), Arc::clone(&credentials));
+        let app = routes(Arc::clone(&state));
 
         let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -90,34 +102,48 @@ impl Emulator {
     }
 }
 
-fn routes(state: Arc<AppState>, credentials: Arc<AcceptedCredentials>) -> Router {
+fn routes(state: Arc<AppState>) -> Router {
     let bedrock = Router::new()
         .route("/model/{model_id}/invoke", post(invoke_model))
         .route(
             "/model/{model_id}/invoke-with-response-stream",
             post(invoke_model_with_response_stream),
         )
+        .route("/foundation-models", get(list_foundation_models))
+        .route("/inference-profiles", get(list_inference_profiles))
+        .route(
+            "/inference-profiles/{inference_profile_identifier}",
+            get(get_inference_profile),
+        )
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         // The authentication layer has already read the body, within Bedrock's limit.
         .layer(DefaultBodyLimit::disable())
-        .layer(from_fn_with_state(credentials, require_authentication));
+        .layer(from_fn_with_state(
+            Arc::clone(&state.credentials),
+            require_authentication,
+        ));
     Router::new()
         .route(CONTROL_PATH, get(read_behaviour).post(replace_behaviour))
+        // STS authenticates (for service `sts`) and answers errors in its own XML format.
+        .route("/", post(security_token_service))
         .merge(bedrock)
         .layer(map_response(add_request_id))
         .with_state(state)
 }
 
-/// Any path or method bedrock-runtime does not serve (message as Bedrock sends it for an
+/// Any path or method the emulator does not serve (message as Bedrock sends it for an
 /// operation it does not recognise).
 async fn unknown_operation() -> Response {
     ApiError::validation("The requested operation is not recognized by the service.")
         .into_response()
 }
 
+/// Adds a fresh request id unless the handler set one (STS repeats its id in the body).
 async fn add_request_id(mut response: Response) -> Response {
-    if let Ok(request_id) = HeaderValue::try_from(uuid::Uuid::new_v4().to_string()) {
+    if !response.headers().contains_key(REQUEST_ID)
+        && let Ok(request_id) = HeaderValue::try_from(uuid::Uuid::new_v4().to_string())
+    {
         response.headers_mut().insert(REQUEST_ID, request_id);
     }
     response
@@ -167,6 +193,38 @@ impl RunningEmulator {
     /// The region requests must be signed for.
     pub fn region(&self) -> &str {
         &self.credentials.region
+    }
+
+    /// The bearer token (Bedrock API key) accepted as `Authorization: Bearer ...`, if any.
+    pub fn bearer_token(&self) -> Option<&str> {
+        self.credentials.bearer_token.as_deref()
+    }
+
+    /// The environment variables that point the AWS SDKs and CLI at this emulator, in the
+    /// order to print them: the service-specific endpoint URLs of bedrock-runtime, the Bedrock
+    /// control plane and STS, the long-term key pair, the region, and
+    /// `AWS_BEARER_TOKEN_BEDROCK` when a bearer token is configured (with it set, the Bedrock
+    /// SDKs that support API keys send `Authorization: Bearer` instead of signing).
+    pub fn client_environment(&self) -> Vec<(&'static str, String)> {
+        let endpoint = self.endpoint();
+        let mut variables = vec![
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.clone()),
+            ("AWS_ENDPOINT_URL_BEDROCK", endpoint.clone()),
+            ("AWS_ENDPOINT_URL_STS", endpoint),
+            ("AWS_ACCESS_KEY_ID", self.access_key_id().to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_access_key().to_owned()),
+            ("AWS_REGION", self.region().to_owned()),
+        ];
+        if let Some(token) = self.bearer_token() {
+            variables.push(("AWS_BEARER_TOKEN_BEDROCK", token.to_owned()));
+        }
+        variables
+    }
+
+    /// The ARN of the pre-made application inference profile (Claude Sonnet 4.5) in this
+    /// emulator's region; [`crate::APPLICATION_INFERENCE_PROFILE_ARN`] in the default region.
+    pub fn application_inference_profile_arn(&self) -> String {
+        application_profile_arn(self.region())
     }
 
     /// The fault-injection behaviour in force now.

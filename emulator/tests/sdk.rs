@@ -714,6 +714,23 @@ async fn the_documented_defaults_and_shutdown_hold() {
     assert_eq!(emulator.secret_access_key(), TEST_SECRET_ACCESS_KEY);
     assert_eq!(emulator.region(), DEFAULT_REGION);
     assert!(emulator.endpoint().starts_with("http://127.0.0.1:"));
+    assert_eq!(emulator.bearer_token(), None);
+    let names: Vec<&str> = emulator
+        .client_environment()
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+            "AWS_ENDPOINT_URL_BEDROCK",
+            "AWS_ENDPOINT_URL_STS",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION"
+        ]
+    );
     let address = emulator.local_addr();
     emulator.shutdown().await;
     assert!(

@@ -5,7 +5,9 @@
 //! Run through `cargo xtask test`, which builds the plugins first.
 
 mod cli;
+mod credentials;
 mod errors;
 mod fixtures;
 mod sandbox;
 mod support;
+mod tour;

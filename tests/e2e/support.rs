@@ -139,8 +139,14 @@ pub struct LocalServer {
 impl LocalServer {
     /// Starts the server on a free port and waits for its endpoint line.
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// As `start`, with extra environment for the server.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
         use std::io::BufRead;
         let mut command = bedrock_host();
+        command.envs(env.iter().copied());
         command
             .args(["serve-local", "--port", "0"])
             .stdout(Stdio::piped())

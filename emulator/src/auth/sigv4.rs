@@ -1,7 +1,8 @@
 //! SigV4 verification by re-signing: the received request (method, the raw path and query exactly
 //! as received, the headers its `SignedHeaders` lists, the body bytes, the `X-Amz-Date` time and
-//! the credential scope's region and service) is signed again with `aws-sigv4` using the accepted
-//! secret, and the two signatures are compared in constant time. `aws-sigv4`'s default settings
+//! the credential scope's region and service) is signed again with `aws-sigv4` using the secret
+//! of the access key it names, and the two signatures are compared in constant time. A session
+//! token the client signed is one of those listed headers, so it is covered like any other. `aws-sigv4`'s default settings
 //! double-percent-encode the path (`%3A` is canonicalised as `%253A`), which is exactly what the
 //! SDKs do when signing for Bedrock, so the raw received path is passed unchanged. The error
 //! names and messages are the ones AWS's front end uses.
@@ -15,11 +16,9 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use axum::http::HeaderMap;
 
-use super::{AcceptedCredentials, constant_time_eq, unrecognized_client};
+use super::constant_time_eq;
 use crate::api_error::ApiError;
 
-/// The SigV4 signing name of bedrock-runtime.
-const SIGNING_NAME: &str = "bedrock";
 /// The only algorithm accepted.
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The credential scope terminator.
@@ -77,11 +76,15 @@ fn signature_mismatch() -> ApiError {
     )
 }
 
-/// Verifies `authorization` (any value other than a bearer token) for `request`.
+/// Verifies `authorization` (any value other than a bearer token) for `request`, which must be
+/// signed for `service` in `region`; `signing_secret` gives the secret of the access key the
+/// signature names, or the error that key gets.
 pub(super) fn verify(
     authorization: &str,
     request: &ReceivedRequest<'_>,
-    accepted: &AcceptedCredentials,
+    service: &str,
+    region: &str,
+    signing_secret: impl FnOnce(&str) -> Result<String, ApiError>,
     now: SystemTime,
 ) -> Result<(), ApiError> {
     let fields = parse_authorization(authorization)?;
@@ -100,16 +103,11 @@ pub(super) fn verify(
         )
     })?;
     let scope = parse_credential(fields.credential)?;
-    check_scope(&scope, amz_date, accepted)?;
-    if !constant_time_eq(
-        scope.access_key_id.as_bytes(),
-        accepted.access_key_id.as_bytes(),
-    ) {
-        return Err(unrecognized_client());
-    }
+    check_scope(&scope, amz_date, service, region)?;
+    let secret = signing_secret(scope.access_key_id)?;
     check_clock_skew(signed_at, now)?;
 
-    let expected = expected_signature(request, &fields, &scope, accepted, signed_at)?;
+    let expected = expected_signature(request, &fields, &scope, secret, signed_at)?;
     if constant_time_eq(expected.as_bytes(), fields.signature.as_bytes()) {
         Ok(())
     } else {
@@ -164,7 +162,8 @@ fn parse_credential(credential: &str) -> Result<CredentialScope<'_>, ApiError> {
 fn check_scope(
     scope: &CredentialScope<'_>,
     amz_date: &str,
-    accepted: &AcceptedCredentials,
+    service: &str,
+    region: &str,
 ) -> Result<(), ApiError> {
     let request_date = amz_date.get(..8).unwrap_or(amz_date);
     if scope.date != request_date {
@@ -174,15 +173,15 @@ fn check_scope(
             scope.date
         )));
     }
-    if scope.region != accepted.region {
+    if scope.region != region {
         return Err(invalid_signature(format!(
             "Credential should be scoped to a valid region, not '{}'. ",
             scope.region
         )));
     }
-    if scope.service != SIGNING_NAME {
+    if scope.service != service {
         return Err(invalid_signature(format!(
-            "Credential should be scoped to correct service: '{SIGNING_NAME}'. "
+            "Credential should be scoped to correct service: '{service}'. "
         )));
     }
     if scope.terminator != TERMINATOR {
@@ -218,12 +217,12 @@ fn check_clock_skew(signed_at: SystemTime, now: SystemTime) -> Result<(), ApiErr
     Ok(())
 }
 
-/// Signs the received request again with the accepted secret and returns the signature.
+/// Signs the received request again with `secret` and returns the signature.
 fn expected_signature(
     request: &ReceivedRequest<'_>,
     fields: &Authorization<'_>,
     scope: &CredentialScope<'_>,
-    accepted: &AcceptedCredentials,
+    secret: String,
     signed_at: SystemTime,
 ) -> Result<String, ApiError> {
     let mut signed_headers = Vec::new();
@@ -244,14 +243,9 @@ fn expected_signature(
         ));
     }
 
-    let identity = Credentials::new(
-        accepted.access_key_id.clone(),
-        accepted.secret_access_key.clone(),
-        None,
-        None,
-        "bedrock-emulator",
-    )
-    .into();
+    // No session token here: when the client signed one, it is among the listed headers.
+    let identity =
+        Credentials::new(scope.access_key_id, secret, None, None, "bedrock-emulator").into();
     let mut settings = SigningSettings::default();
     // Sign exactly what the client listed, including headers the SDKs usually leave out.
     settings.excluded_headers = None;
@@ -317,12 +311,12 @@ mod tests {
 
     const HOST: &str = "127.0.0.1:4000";
 
-    fn accepted() -> AcceptedCredentials {
-        AcceptedCredentials {
-            access_key_id: "AKIDLOCALBEDROCK".into(),
-            secret_access_key: "local-bedrock-secret-key".into(),
-            bearer_token: None,
-            region: "us-east-1".into(),
+    /// The long-term pair the tests sign with.
+    fn signing_secret(access_key_id: &str) -> Result<String, ApiError> {
+        if access_key_id == "AKIDLOCALBEDROCK" {
+            Ok("local-bedrock-secret-key".to_owned())
+        } else {
+            Err(super::super::unrecognized_client())
         }
     }
 
@@ -384,7 +378,14 @@ mod tests {
             headers,
             body,
         };
-        verify(authorization, &request, &accepted(), now)
+        verify(
+            authorization,
+            &request,
+            "bedrock",
+            "us-east-1",
+            signing_secret,
+            now,
+        )
     }
 
     const COLON_PATH: &str = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke";

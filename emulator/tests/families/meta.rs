@@ -96,7 +96,8 @@ async fn a_malformed_llama_body_is_a_validation_exception() {
     let harness = harness().await;
     let error = harness
         .invoke_error(
-            "meta.llama3-1-70b-instruct-v1:0",
+            // Llama 3.1 is served only through an inference profile.
+            "us.meta.llama3-1-70b-instruct-v1:0",
             &json!({"inputText": LLAMA_PROMPT, "max_gen_len": 0, "top_p": "high"}),
         )
         .await;

@@ -21,17 +21,14 @@ pub async fn run(args: ServeLocalArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot start the local Bedrock on {address}"))?;
     println!("Local Bedrock listening on {}", emulator.endpoint());
-    println!("Use it with:");
+    println!("Point the AWS SDKs and CLI (or bedrock-host without --local) at it with:");
+    for (name, value) in emulator.client_environment() {
+        println!("  export {name}={value}");
+    }
     println!(
-        "  export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={}",
-        emulator.endpoint()
+        "An application inference profile to try: {}",
+        emulator.application_inference_profile_arn()
     );
-    println!("  export AWS_ACCESS_KEY_ID={}", emulator.access_key_id());
-    println!(
-        "  export AWS_SECRET_ACCESS_KEY={}",
-        emulator.secret_access_key()
-    );
-    println!("  export AWS_REGION={}", emulator.region());
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await

@@ -1,0 +1,741 @@
+//! End-to-end checks of the emulator's Bedrock control plane through the real `aws-sdk-bedrock`
+//! client: `ListFoundationModels` with each filter and the validation errors AWS sends for values
+//! outside the service model's enums; `ListInferenceProfiles` (type filter, the SDK's paginator)
+//! and `GetInferenceProfile` by id and percent-encoded ARN; and cross-checks with the runtime
+//! through `aws-sdk-bedrockruntime`: every listed model is invocable with a body of its family,
+//! a profile-only model refuses on-demand invocation with Bedrock's message, and the pre-made
+//! application inference profile's ARN reaches its Claude model.
+
+use std::net::SocketAddr;
+
+use aws_sdk_bedrock::error::ProvideErrorMetadata;
+use aws_sdk_bedrock::types::{
+    FoundationModelLifecycleStatus, FoundationModelSummary, InferenceProfileStatus,
+    InferenceProfileSummary, InferenceProfileType, InferenceType, ModelCustomization,
+    ModelModality,
+};
+use aws_sdk_bedrockruntime::primitives::Blob;
+use bedrock_emulator::{
+    ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID, Emulator,
+    EmulatorConfig, RunningEmulator,
+};
+use serde_json::{Value, json};
+
+async fn start(config: EmulatorConfig) -> RunningEmulator {
+    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
+    Emulator::start(config, loopback)
+        .await
+        .expect("the emulator starts on an ephemeral port")
+}
+
+fn credentials(emulator: &RunningEmulator) -> aws_sdk_bedrock::config::Credentials {
+    aws_sdk_bedrock::config::Credentials::new(
+        emulator.access_key_id(),
+        emulator.secret_access_key(),
+        None,
+        None,
+        "control-plane-tests",
+    )
+}
+
+fn bedrock(emulator: &RunningEmulator) -> aws_sdk_bedrock::Client {
+    let config = aws_sdk_bedrock::Config::builder()
+        .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
+        .region(aws_sdk_bedrock::config::Region::new(
+            emulator.region().to_owned(),
+        ))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(credentials(emulator))
+        .build();
+    aws_sdk_bedrock::Client::from_conf(config)
+}
+
+fn runtime(emulator: &RunningEmulator) -> aws_sdk_bedrockruntime::Client {
+    let config = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(aws_sdk_bedrockruntime::config::BehaviorVersion::latest())
+        .region(aws_sdk_bedrockruntime::config::Region::new(
+            emulator.region().to_owned(),
+        ))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(credentials(emulator))
+        .build();
+    aws_sdk_bedrockruntime::Client::from_conf(config)
+}
+
+fn ids(summaries: &[FoundationModelSummary]) -> Vec<&str> {
+    summaries
+        .iter()
+        .map(FoundationModelSummary::model_id)
+        .collect()
+}
+
+/// The notebook's models, by the ids its cells invoke.
+const NOTEBOOK_MODELS: &[&str] = &[
+    "ai21.jamba-instruct-v1:0",
+    "amazon.nova-lite-v1:0",
+    "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "cohere.command-text-v14",
+    "meta.llama3-8b-instruct-v1:0",
+    "mistral.mixtral-8x7b-instruct-v0:1",
+    "stability.stable-diffusion-xl-v1",
+];
+
+#[tokio::test]
+async fn the_whole_list_is_real_shaped_and_names_the_emulator_region() {
+    let emulator = start(EmulatorConfig {
+        region: "eu-central-1".to_owned(),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let output = bedrock(&emulator)
+        .list_foundation_models()
+        .send()
+        .await
+        .expect("ListFoundationModels succeeds");
+    let summaries = output.model_summaries();
+    let listed = ids(summaries);
+    for model in NOTEBOOK_MODELS {
+        assert!(listed.contains(model), "{model} is listed");
+    }
+    for family in [
+        "ai21.",
+        "amazon.",
+        "anthropic.",
+        "cohere.",
+        "meta.",
+        "mistral.",
+        "stability.",
+    ] {
+        assert!(
+            listed.iter().any(|id| id.starts_with(family)),
+            "{family} is listed"
+        );
+    }
+    for summary in summaries {
+        assert_eq!(
+            summary.model_arn(),
+            format!(
+                "arn:aws:bedrock:eu-central-1::foundation-model/{}",
+                summary.model_id()
+            )
+        );
+        assert!(summary.model_name().is_some_and(|name| !name.is_empty()));
+        assert!(summary.provider_name().is_some());
+        assert!(!summary.input_modalities().is_empty());
+        assert!(!summary.output_modalities().is_empty());
+        assert!(summary.response_streaming_supported().is_some());
+        assert!(!summary.inference_types_supported().is_empty());
+        assert!(summary.model_lifecycle().is_some());
+    }
+
+    let nova = summaries
+        .iter()
+        .find(|summary| summary.model_id() == "amazon.nova-lite-v1:0")
+        .expect("Nova Lite is listed");
+    assert_eq!(nova.model_name(), Some("Nova Lite"));
+    assert_eq!(nova.provider_name(), Some("Amazon"));
+    // Real oddities survive the SDK: VIDEO and INFERENCE_PROFILE are outside the published enums.
+    assert!(
+        nova.input_modalities()
+            .iter()
+            .any(|modality| modality.as_str() == "VIDEO")
+    );
+    assert_eq!(
+        nova.inference_types_supported()
+            .iter()
+            .map(InferenceType::as_str)
+            .collect::<Vec<_>>(),
+        ["ON_DEMAND", "INFERENCE_PROFILE"]
+    );
+    assert_eq!(
+        nova.model_lifecycle().map(|lifecycle| lifecycle.status()),
+        Some(&FoundationModelLifecycleStatus::Active)
+    );
+    let sdxl = summaries
+        .iter()
+        .find(|summary| summary.model_id() == "stability.stable-diffusion-xl-v1")
+        .expect("SDXL is listed");
+    assert_eq!(sdxl.response_streaming_supported(), Some(false));
+    assert_eq!(sdxl.output_modalities(), [ModelModality::Image]);
+}
+
+#[tokio::test]
+async fn each_filter_narrows_the_list() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let client = bedrock(&emulator);
+    let all = client
+        .list_foundation_models()
+        .send()
+        .await
+        .expect("ListFoundationModels succeeds");
+    let total = all.model_summaries().len();
+
+    for provider in ["anthropic", "Anthropic", "ANTHROPIC"] {
+        let output = client
+            .list_foundation_models()
+            .by_provider(provider)
+            .send()
+            .await
+            .expect("by provider");
+        let summaries = output.model_summaries();
+        assert!(
+            !summaries.is_empty() && summaries.len() < total,
+            "{provider}"
+        );
+        assert!(
+            summaries
+                .iter()
+                .all(|summary| summary.provider_name() == Some("Anthropic")),
+            "{provider}"
+        );
+    }
+    let mistral = client
+        .list_foundation_models()
+        .by_provider("mistral ai")
+        .send()
+        .await
+        .expect("a provider name with a space");
+    assert!(
+        ids(mistral.model_summaries()).contains(&"mistral.mixtral-8x7b-instruct-v0:1"),
+        "providers are matched by their full name"
+    );
+
+    let text = client
+        .list_foundation_models()
+        .by_output_modality(ModelModality::Text)
+        .send()
+        .await
+        .expect("by output modality");
+    assert!(
+        text.model_summaries()
+            .iter()
+            .all(|summary| summary.output_modalities().contains(&ModelModality::Text))
+    );
+    assert_eq!(text.model_summaries().len(), total - 1, "all but SDXL");
+    let images = client
+        .list_foundation_models()
+        .by_output_modality(ModelModality::Image)
+        .send()
+        .await
+        .expect("by output modality");
+    assert_eq!(
+        ids(images.model_summaries()),
+        ["stability.stable-diffusion-xl-v1"]
+    );
+
+    let on_demand = client
+        .list_foundation_models()
+        .by_inference_type(InferenceType::OnDemand)
+        .send()
+        .await
+        .expect("by inference type");
+    let on_demand_ids = ids(on_demand.model_summaries());
+    assert!(on_demand_ids.contains(&"anthropic.claude-3-haiku-20240307-v1:0"));
+    assert!(
+        !on_demand_ids.contains(&"anthropic.claude-sonnet-4-20250514-v1:0"),
+        "a model served only through an inference profile is not on demand"
+    );
+    let provisioned = client
+        .list_foundation_models()
+        .by_inference_type(InferenceType::Provisioned)
+        .send()
+        .await
+        .expect("by inference type");
+    assert!(provisioned.model_summaries().is_empty());
+
+    let fine_tunable = client
+        .list_foundation_models()
+        .by_customization_type(ModelCustomization::FineTuning)
+        .send()
+        .await
+        .expect("by customization type");
+    assert!(fine_tunable.model_summaries().is_empty());
+
+    let combined = client
+        .list_foundation_models()
+        .by_provider("Meta")
+        .by_inference_type(InferenceType::OnDemand)
+        .by_output_modality(ModelModality::Text)
+        .send()
+        .await
+        .expect("combined filters");
+    assert_eq!(
+        ids(combined.model_summaries()),
+        [
+            "meta.llama3-70b-instruct-v1:0",
+            "meta.llama3-8b-instruct-v1:0"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn values_outside_the_enums_are_typed_validation_exceptions() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let client = bedrock(&emulator);
+    let error = client
+        .list_foundation_models()
+        .by_output_modality(ModelModality::from("AUDIO"))
+        .send()
+        .await
+        .expect_err("AUDIO is not a ModelModality")
+        .into_service_error();
+    assert!(error.is_validation_exception(), "{error:?}");
+    assert_eq!(
+        error.message(),
+        Some(
+            "1 validation error detected: Value 'AUDIO' at 'byOutputModality' failed to satisfy \
+             constraint: Member must satisfy enum value set: [TEXT, IMAGE, EMBEDDING]"
+        )
+    );
+
+    let error = client
+        .list_foundation_models()
+        .by_inference_type(InferenceType::from("INFERENCE_PROFILE"))
+        .by_customization_type(ModelCustomization::from("fine_tuning"))
+        .send()
+        .await
+        .expect_err("neither value is in its enum")
+        .into_service_error();
+    assert!(error.is_validation_exception(), "{error:?}");
+    let message = error.message().unwrap_or_default();
+    assert!(
+        message.starts_with("2 validation errors detected: "),
+        "{message}"
+    );
+    assert!(message.contains("'byInferenceType'") && message.contains("'byCustomizationType'"));
+
+    let error = client
+        .list_foundation_models()
+        .by_provider("anthropic/claude")
+        .send()
+        .await
+        .expect_err("a slash breaks the provider pattern")
+        .into_service_error();
+    assert!(error.is_validation_exception(), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_list_needs_a_valid_signature() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let config = aws_sdk_bedrock::Config::builder()
+        .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
+        .region(aws_sdk_bedrock::config::Region::new(
+            emulator.region().to_owned(),
+        ))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(aws_sdk_bedrock::config::Credentials::new(
+            emulator.access_key_id(),
+            "not-the-secret",
+            None,
+            None,
+            "control-plane-tests",
+        ))
+        .build();
+    let error = aws_sdk_bedrock::Client::from_conf(config)
+        .list_foundation_models()
+        .send()
+        .await
+        .expect_err("a wrong secret")
+        .into_service_error();
+    assert_eq!(error.code(), Some("InvalidSignatureException"));
+}
+
+/// A small valid request body for the family `model_id` belongs to (shapes as in the AWS
+/// model-parameter pages the providers follow).
+fn family_body(model_id: &str) -> Value {
+    let family = model_id.split('.').next().unwrap_or_default();
+    match family {
+        "anthropic" => json!({
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "hello"}],
+        }),
+        "amazon" => json!({
+            "messages": [{"role": "user", "content": [{"text": "hello"}]}],
+            "inferenceConfig": {"maxTokens": 5},
+        }),
+        "ai21" => json!({"messages": [{"role": "user", "content": "hello"}], "max_tokens": 5}),
+        "cohere" => json!({"prompt": "hello", "max_tokens": 5}),
+        "meta" => json!({"prompt": "hello", "max_gen_len": 5}),
+        "mistral" => json!({"prompt": "<s>[INST] hello [/INST]", "max_tokens": 5}),
+        "stability" => json!({"text_prompts": [{"text": "a tree"}]}),
+        other => panic!("no request body known for the {other} family"),
+    }
+}
+
+#[tokio::test]
+async fn every_listed_model_is_invocable() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let listed = bedrock(&emulator)
+        .list_foundation_models()
+        .send()
+        .await
+        .expect("ListFoundationModels succeeds");
+    let runtime = runtime(&emulator);
+    for summary in listed.model_summaries() {
+        let model_id = summary.model_id();
+        let on_demand = summary
+            .inference_types_supported()
+            .contains(&InferenceType::OnDemand);
+        // A model reached only through an inference profile is invoked the way AWS requires.
+        let invoked_id = if on_demand {
+            model_id.to_owned()
+        } else {
+            format!("us.{model_id}")
+        };
+        let body = serde_json::to_vec(&family_body(model_id)).expect("JSON");
+        let output = runtime
+            .invoke_model()
+            .model_id(&invoked_id)
+            .content_type("application/json")
+            .body(Blob::new(body.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|error| {
+                panic!(
+                    "{invoked_id} is listed but not invocable: {:?}",
+                    error.into_service_error()
+                )
+            });
+        assert!(!output.body().as_ref().is_empty(), "{invoked_id}");
+        if summary.response_streaming_supported() == Some(true) {
+            runtime
+                .invoke_model_with_response_stream()
+                .model_id(&invoked_id)
+                .content_type("application/json")
+                .body(Blob::new(body))
+                .send()
+                .await
+                .unwrap_or_else(|error| {
+                    panic!(
+                        "{invoked_id} is listed as streaming but does not stream: {:?}",
+                        error.into_service_error()
+                    )
+                });
+        }
+    }
+}
+
+fn profile_ids(summaries: &[InferenceProfileSummary]) -> Vec<&str> {
+    summaries
+        .iter()
+        .map(InferenceProfileSummary::inference_profile_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn system_profiles_exist_for_the_models_listed_with_inference_profile() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let client = bedrock(&emulator);
+    let models = client
+        .list_foundation_models()
+        .send()
+        .await
+        .expect("ListFoundationModels succeeds");
+    let profiles = client
+        .list_inference_profiles()
+        .send()
+        .await
+        .expect("ListInferenceProfiles succeeds");
+    let summaries = profiles.inference_profile_summaries();
+    assert!(profiles.next_token().is_none());
+    let listed = profile_ids(summaries);
+    for model in models.model_summaries() {
+        let through_profile = model
+            .inference_types_supported()
+            .iter()
+            .any(|kind| kind.as_str() == "INFERENCE_PROFILE");
+        let profile_id = format!("us.{}", model.model_id());
+        assert_eq!(
+            listed.contains(&profile_id.as_str()),
+            through_profile,
+            "{profile_id}"
+        );
+    }
+    assert!(
+        !listed.contains(&APPLICATION_INFERENCE_PROFILE_ID),
+        "as on AWS, an unfiltered list holds only system-defined profiles"
+    );
+    for summary in summaries {
+        assert_eq!(summary.r#type(), &InferenceProfileType::SystemDefined);
+        assert_eq!(summary.status(), &InferenceProfileStatus::Active);
+        assert_eq!(
+            summary.inference_profile_arn(),
+            format!(
+                "arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/{}",
+                summary.inference_profile_id()
+            )
+        );
+        assert!(summary.inference_profile_name().starts_with("US "));
+        let base = summary
+            .inference_profile_id()
+            .strip_prefix("us.")
+            .expect("a US profile");
+        assert!(!summary.models().is_empty());
+        for model in summary.models() {
+            let arn = model.model_arn().expect("a model ARN");
+            assert!(
+                arn.ends_with(&format!("::foundation-model/{base}")),
+                "{arn}"
+            );
+        }
+    }
+    let nova = summaries
+        .iter()
+        .find(|summary| summary.inference_profile_id() == "us.amazon.nova-lite-v1:0")
+        .expect("Nova Lite has a US profile");
+    assert_eq!(nova.inference_profile_name(), "US Amazon Nova Lite");
+    assert_eq!(
+        nova.description(),
+        Some("Routes requests to Amazon Nova Lite in us-east-1, us-east-2 and us-west-2.")
+    );
+}
+
+#[tokio::test]
+async fn the_type_filter_and_the_paginator_see_every_profile_once() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let client = bedrock(&emulator);
+    let system = client
+        .list_inference_profiles()
+        .type_equals(InferenceProfileType::SystemDefined)
+        .send()
+        .await
+        .expect("system-defined profiles");
+    let all_system = profile_ids(system.inference_profile_summaries());
+
+    let first_page = client
+        .list_inference_profiles()
+        .max_results(3)
+        .send()
+        .await
+        .expect("a first page");
+    assert_eq!(first_page.inference_profile_summaries().len(), 3);
+    assert!(first_page.next_token().is_some());
+
+    let paged = client
+        .list_inference_profiles()
+        .into_paginator()
+        .page_size(4)
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .expect("every page");
+    assert_eq!(profile_ids(&paged), all_system);
+
+    let application = client
+        .list_inference_profiles()
+        .type_equals(InferenceProfileType::Application)
+        .send()
+        .await
+        .expect("application profiles");
+    let [profile] = application.inference_profile_summaries() else {
+        panic!("exactly one application profile");
+    };
+    assert_eq!(
+        profile.inference_profile_id(),
+        APPLICATION_INFERENCE_PROFILE_ID
+    );
+    assert_eq!(
+        profile.inference_profile_arn(),
+        APPLICATION_INFERENCE_PROFILE_ARN
+    );
+    assert_eq!(profile.r#type(), &InferenceProfileType::Application);
+    assert_eq!(profile.models().len(), 3);
+
+    let error = client
+        .list_inference_profiles()
+        .max_results(0)
+        .send()
+        .await
+        .expect_err("maxResults below 1")
+        .into_service_error();
+    assert!(error.is_validation_exception(), "{error:?}");
+    let error = client
+        .list_inference_profiles()
+        .next_token("not-a-token-we-gave")
+        .send()
+        .await
+        .expect_err("a made-up token")
+        .into_service_error();
+    assert!(error.is_validation_exception(), "{error:?}");
+}
+
+#[tokio::test]
+async fn get_inference_profile_takes_ids_and_percent_encoded_arns() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let client = bedrock(&emulator);
+    let profile_id = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    for identifier in [
+        profile_id.to_owned(),
+        format!("arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/{profile_id}"),
+    ] {
+        let profile = client
+            .get_inference_profile()
+            .inference_profile_identifier(&identifier)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{identifier}: {:?}", error.into_service_error()));
+        assert_eq!(profile.inference_profile_id(), profile_id);
+        assert_eq!(
+            profile.inference_profile_name(),
+            "US Anthropic Claude Sonnet 4.5"
+        );
+        assert_eq!(profile.r#type(), &InferenceProfileType::SystemDefined);
+        assert_eq!(
+            profile
+                .models()
+                .iter()
+                .filter_map(|model| model.model_arn())
+                .collect::<Vec<_>>(),
+            [
+                "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0",
+            ]
+        );
+    }
+    for identifier in [
+        APPLICATION_INFERENCE_PROFILE_ID,
+        APPLICATION_INFERENCE_PROFILE_ARN,
+    ] {
+        let profile = client
+            .get_inference_profile()
+            .inference_profile_identifier(identifier)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{identifier}: {:?}", error.into_service_error()));
+        assert_eq!(profile.r#type(), &InferenceProfileType::Application);
+        assert_eq!(
+            profile.inference_profile_arn(),
+            APPLICATION_INFERENCE_PROFILE_ARN
+        );
+    }
+    let error = client
+        .get_inference_profile()
+        .inference_profile_identifier("us.anthropic.claude-3-haiku-20240307-v1:0")
+        .send()
+        .await
+        .expect_err("Claude 3 Haiku has no US profile in us-east-1")
+        .into_service_error();
+    assert!(error.is_resource_not_found_exception(), "{error:?}");
+    let error = client
+        .get_inference_profile()
+        .inference_profile_identifier("not a profile")
+        .send()
+        .await
+        .expect_err("a space breaks the identifier pattern")
+        .into_service_error();
+    assert!(error.is_validation_exception(), "{error:?}");
+}
+
+/// Bedrock's answer to an on-demand call of `model_id`, a model served only through a profile.
+fn on_demand_refusal(model_id: &str) -> String {
+    format!(
+        "Invocation of model ID {model_id} with on-demand throughput isn\u{2019}t supported. \
+         Retry your request with the ID or ARN of an inference profile that contains this model."
+    )
+}
+
+#[tokio::test]
+async fn a_profile_only_model_refuses_its_base_id_and_answers_through_profiles() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let runtime = runtime(&emulator);
+    let sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let body = || Blob::new(serde_json::to_vec(&family_body(sonnet)).expect("JSON"));
+    for model_id in [
+        sonnet.to_owned(),
+        format!("arn:aws:bedrock:us-east-1::foundation-model/{sonnet}"),
+    ] {
+        let error = runtime
+            .invoke_model()
+            .model_id(&model_id)
+            .body(body())
+            .send()
+            .await
+            .expect_err("on demand is refused")
+            .into_service_error();
+        assert!(error.is_validation_exception(), "{error:?}");
+        assert_eq!(error.message(), Some(on_demand_refusal(sonnet).as_str()));
+        let error = runtime
+            .invoke_model_with_response_stream()
+            .model_id(&model_id)
+            .body(body())
+            .send()
+            .await
+            .expect_err("on demand is refused")
+            .into_service_error();
+        assert!(error.is_validation_exception(), "{error:?}");
+        assert_eq!(error.message(), Some(on_demand_refusal(sonnet).as_str()));
+    }
+    for model_id in [
+        format!("us.{sonnet}"),
+        format!("arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/us.{sonnet}"),
+        APPLICATION_INFERENCE_PROFILE_ARN.to_owned(),
+    ] {
+        let output = runtime
+            .invoke_model()
+            .model_id(&model_id)
+            .body(body())
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{model_id}: {:?}", error.into_service_error()));
+        let reply: Value = serde_json::from_slice(output.body().as_ref()).expect("JSON");
+        assert_eq!(reply["model"], "claude-sonnet-4-5-20250929", "{model_id}");
+        runtime
+            .invoke_model_with_response_stream()
+            .model_id(&model_id)
+            .body(body())
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{model_id}: {:?}", error.into_service_error()));
+    }
+}
+
+#[tokio::test]
+async fn application_profile_arns_resolve_only_for_the_emulators_region_and_profile() {
+    let emulator = start(EmulatorConfig {
+        region: "eu-west-1".to_owned(),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let runtime = runtime(&emulator);
+    let own_arn = emulator.application_inference_profile_arn();
+    assert_eq!(
+        own_arn,
+        format!(
+            "arn:aws:bedrock:eu-west-1:{ACCOUNT_ID}:application-inference-profile/localbedrock"
+        )
+    );
+    let body = || {
+        Blob::new(
+            serde_json::to_vec(&family_body("anthropic.claude-sonnet-4-5-20250929-v1:0"))
+                .expect("JSON"),
+        )
+    };
+    runtime
+        .invoke_model()
+        .model_id(&own_arn)
+        .body(body())
+        .send()
+        .await
+        .expect("the emulator's own application profile");
+    for model_id in [
+        APPLICATION_INFERENCE_PROFILE_ARN.to_owned(),
+        own_arn.replace("localbedrock", "notaprofile1"),
+    ] {
+        let error = runtime
+            .invoke_model()
+            .model_id(&model_id)
+            .body(body())
+            .send()
+            .await
+            .expect_err("another region's or an unknown profile")
+            .into_service_error();
+        assert!(error.is_validation_exception(), "{error:?}");
+        assert_eq!(
+            error.message(),
+            Some("The provided model identifier is invalid.")
+        );
+    }
+}
