@@ -7,6 +7,7 @@
 mod cli;
 mod credentials;
 mod errors;
+mod families;
 mod fixtures;
 mod sandbox;
 mod support;
