@@ -24,6 +24,9 @@ struct Case {
     hint: &'static str,
 }
 
+/// The first cases are quoted in error-observations; the validation errors
+/// after them are recorded in otel-python-contrib and vercel-ai, where
+/// Bedrock's own message is the instruction.
 const CASES: &[Case] = &[
     Case {
         status: 400,
@@ -80,6 +83,38 @@ const CASES: &[Case] = &[
         model: CLAUDE,
         exit: 5,
         hint: "after 2 attempts",
+    },
+    Case {
+        status: 400,
+        error_type: "ValidationException",
+        message: "The provided model identifier is invalid.",
+        model: CLAUDE,
+        exit: 4,
+        hint: "check the model id",
+    },
+    Case {
+        status: 400,
+        error_type: "ValidationException",
+        message: "The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.",
+        model: CLAUDE,
+        exit: 4,
+        hint: "",
+    },
+    Case {
+        status: 400,
+        error_type: "ValidationException",
+        message: "User messages cannot contain reasoning content. Please remove the reasoning content and try again.",
+        model: CLAUDE,
+        exit: 4,
+        hint: "",
+    },
+    Case {
+        status: 400,
+        error_type: "ValidationException",
+        message: "1 validation error detected: Value at 'messages.2.member.content.1.member.toolUse.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
+        model: CLAUDE,
+        exit: 4,
+        hint: "",
     },
 ];
 
