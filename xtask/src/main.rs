@@ -91,18 +91,30 @@ fn ensure_wasm_target() -> Result<(), String> {
     run(add)
 }
 
-/// The plugin crates: every folder under `plugins/` with a Cargo.toml.
+/// The plugin crates: every folder under `plugins/` whose Cargo.toml names a
+/// `bedrock-plugin-*` package (the workspace's library crates, such as
+/// `kit`, are built as dependencies, not installed).
 fn plugin_families() -> Result<Vec<String>, String> {
     let dir = root().join("plugins");
     let entries =
         fs::read_dir(&dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
     let mut families: Vec<String> = entries
         .filter_map(Result::ok)
-        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .filter(|entry| is_plugin_crate(&entry.path().join("Cargo.toml")))
         .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
         .collect();
     families.sort();
     Ok(families)
+}
+
+/// Whether `manifest` exists and its package name (the first `name = "..."`
+/// line, which is `[package]`'s) starts with [`PLUGIN_PREFIX`].
+fn is_plugin_crate(manifest: &Path) -> bool {
+    fs::read_to_string(manifest).is_ok_and(|text| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix("name = \""))
+            .is_some_and(|name| name.starts_with(PLUGIN_PREFIX))
+    })
 }
 
 fn build_plugins() -> Result<(), String> {

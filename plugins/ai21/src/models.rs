@@ -9,7 +9,7 @@
 //! for it, but real recorded traffic of its responses exists and is read.
 //! Invariant: a Jurassic-2 id never gets a Jamba body.
 
-use crate::bedrock::adapter::types::AdapterError;
+use bedrock_adapter_kit::types::AdapterError;
 
 /// Base-id prefix of the Jurassic-2 models.
 const JURASSIC2_PREFIX: &str = "ai21.j2-";

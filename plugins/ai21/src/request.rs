@@ -11,10 +11,11 @@
 //! 1.0, `top_p` 1.0); no request is written for Jurassic-2
 //! ([`crate::models`]).
 
+use bedrock_adapter_kit::request::{self, ChatMessage, Setting, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Request};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
 use crate::models;
 use crate::options;
 
@@ -27,25 +28,29 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         params,
     } = req;
     models::check_writable(&model_id)?;
-    refuse_missing_settings(&model_id, &params)?;
-    check_finite("--temperature", params.temperature)?;
-    check_finite("--top-p", params.top_p)?;
+    request::refuse(
+        &params,
+        &[Setting::Raw, Setting::TopK, Setting::Seed],
+        &format!(
+            "{model_id} is a Jamba chat model, which takes messages (no raw prompt), \
+             max_tokens, temperature, top_p and stop"
+        ),
+    )?;
+    request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
     let body = JambaBody {
-        messages: chat_messages(system, messages)?,
+        // Jamba reads text only here; a message's text parts are joined.
+        messages: request::chat_messages(
+            system,
+            request::text_turns(messages, "images: Jamba reads text only")?,
+        ),
         max_tokens: params.max_tokens,
         temperature: params.temperature,
         top_p: params.top_p,
         stop: params.stop_sequences,
         extra,
     };
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
+    json_body(&body)
 }
 
 /// Jamba's body, fields in the order of AWS's documentation.
@@ -64,125 +69,18 @@ struct JambaBody {
     extra: Map<String, Value>,
 }
 
-#[derive(Serialize)]
-struct ChatMessage {
-    role: &'static str,
-    content: String,
-}
-
-/// The common settings Jamba does not have.
-fn refuse_missing_settings(model_id: &str, params: &Params) -> Result<(), AdapterError> {
-    let refused = if params.raw {
-        Some("--raw")
-    } else if params.top_k.is_some() {
-        Some("--top-k")
-    } else if params.seed.is_some() {
-        Some("--seed")
-    } else {
-        None
-    };
-    match refused {
-        Some(flag) => Err(AdapterError::Unsupported(format!(
-            "{flag}: {model_id} is a Jamba chat model, which takes messages (no raw prompt), \
-             max_tokens, temperature, top_p and stop"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The system prompt and the messages, as Jamba's chat messages. This
-/// adapter sends text only; a message's text parts are joined as they are.
-fn chat_messages(
-    system: Option<String>,
-    messages: Vec<Message>,
-) -> Result<Vec<ChatMessage>, AdapterError> {
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
-    let system = system.map(|content| ChatMessage {
-        role: "system",
-        content,
-    });
-    let turns = messages
-        .into_iter()
-        .enumerate()
-        .map(|(index, Message { role, content })| {
-            if content.is_empty() {
-                return Err(AdapterError::InvalidRequest(format!(
-                    "message {} has no content",
-                    index + 1
-                )));
-            }
-            let content = content
-                .into_iter()
-                .map(|part| match part {
-                    Content::Text(text) => Ok(text),
-                    Content::Image(_) => Err(AdapterError::Unsupported(
-                        "images: Jamba reads text only".to_owned(),
-                    )),
-                })
-                .collect::<Result<String, _>>()?;
-            let role = match role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            Ok(ChatMessage { role, content })
-        });
-    system.map(Ok).into_iter().chain(turns).collect()
-}
-
-fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
-            "{flag}: {v} is not a number"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::Image;
+    use bedrock_adapter_kit::testing::{
+        self, assert_refuses_malformed, image, message, params, request, text,
+    };
+    use bedrock_adapter_kit::types::{Params, Role};
 
     const JAMBA: &str = "ai21.jamba-instruct-v1:0";
 
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn message(role: Role, text: &str) -> Message {
-        Message {
-            role,
-            content: vec![Content::Text(text.to_owned())],
-        }
-    }
-
-    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages,
-            params,
-        }
-    }
-
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        assert_eq!(body.accept, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -192,7 +90,7 @@ mod tests {
         let prompt = "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";
         let req = request(
             JAMBA,
-            vec![message(Role::User, prompt)],
+            vec![text(Role::User, prompt)],
             Params {
                 max_tokens: Some(200),
                 ..params()
@@ -214,9 +112,9 @@ mod tests {
             ..request(
                 "ai21.jamba-1-5-large-v1:0",
                 vec![
-                    message(Role::User, "Hi"),
-                    message(Role::Assistant, "Hello!"),
-                    message(Role::User, "Name a colour."),
+                    text(Role::User, "Hi"),
+                    text(Role::Assistant, "Hello!"),
+                    text(Role::User, "Name a colour."),
                 ],
                 Params {
                     max_tokens: Some(50),
@@ -267,7 +165,7 @@ mod tests {
                 },
             ),
         ] {
-            let err = build(request(JAMBA, vec![message(Role::User, "Hi")], params));
+            let err = build(request(JAMBA, vec![text(Role::User, "Hi")], params));
             assert!(
                 matches!(&err, Err(AdapterError::Unsupported(m)) if m.starts_with(flag)),
                 "{flag}: {err:?}"
@@ -279,47 +177,20 @@ mod tests {
     fn refusals() {
         let j2 = build(request(
             "ai21.j2-mid-v1",
-            vec![message(Role::User, "Hi")],
+            vec![text(Role::User, "Hi")],
             params(),
         ));
         assert!(matches!(j2, Err(AdapterError::Unsupported(m)) if m.contains("Jurassic-2")));
-        let none = build(request(JAMBA, Vec::new(), params()));
-        assert!(matches!(none, Err(AdapterError::InvalidRequest(_))));
-        let empty = build(request(
-            JAMBA,
-            vec![Message {
-                role: Role::User,
-                content: Vec::new(),
-            }],
-            params(),
-        ));
-        assert!(matches!(empty, Err(AdapterError::InvalidRequest(_))));
+        assert_refuses_malformed(JAMBA, build);
         let image = build(request(
             JAMBA,
-            vec![Message {
-                role: Role::User,
-                content: vec![Content::Image(Image {
-                    media_type: "image/png".to_owned(),
-                    data: vec![0],
-                })],
-            }],
+            vec![message(Role::User, vec![image("image/png")])],
             params(),
         ));
         assert!(matches!(image, Err(AdapterError::Unsupported(m)) if m.starts_with("images")));
-        let nan = build(request(
-            JAMBA,
-            vec![message(Role::User, "Hi")],
-            Params {
-                temperature: Some(f32::NAN),
-                ..params()
-            },
-        ));
-        assert!(
-            matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--temperature"))
-        );
         let owned = build(request(
             JAMBA,
-            vec![message(Role::User, "Hi")],
+            vec![text(Role::User, "Hi")],
             Params {
                 extra: vec![("max_tokens".to_owned(), "5".to_owned())],
                 ..params()

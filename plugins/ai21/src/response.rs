@@ -8,16 +8,18 @@
 //! when it has both counts, and for Jurassic-2 the lengths of its token
 //! lists ([`crate::wire::Completions::usage`]).
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::wire::{object, read};
+
 use crate::stop;
 use crate::wire::{self, Chat, Completions, Shape};
 
 /// Parses the body of a successful `InvokeModel` response.
 pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
-    let value = wire::object(body, "the body")?;
+    let value = object(body, "the body")?;
     match wire::shape(&value) {
         Shape::Jamba => {
-            let Chat { choices, usage } = wire::read(value, "Jamba response")?;
+            let Chat { choices, usage } = read(value, "an AI21 Jamba response")?;
             let stop = choices
                 .first()
                 .and_then(|choice| choice.finish_reason.as_deref())
@@ -33,7 +35,7 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
             })
         }
         Shape::Jurassic2 => {
-            let body: Completions = wire::read(value, "Jurassic-2 response")?;
+            let body: Completions = read(value, "an AI21 Jurassic-2 response")?;
             let usage = body.usage();
             let stop = body
                 .completions
@@ -59,7 +61,7 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason, Usage};
+    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
 
     #[test]
     fn jamba_as_aws_documents_it() {

@@ -6,63 +6,61 @@
 //! every value maps to something (unknown ones to `other`), and the raw
 //! value is never lost.
 
-use crate::bedrock::adapter::types::{Stop, StopReason};
+use bedrock_adapter_kit::stop;
+use bedrock_adapter_kit::types::{Stop, StopReason};
+
+/// The values of Jamba's `finish_reason`.
+const JAMBA: &[(&str, StopReason)] = &[
+    ("stop", StopReason::EndTurn),
+    ("length", StopReason::MaxTokens),
+    ("tool_calls", StopReason::ToolUse),
+];
+
+/// The values of Jurassic-2's `finishReason.reason`.
+const JURASSIC2: &[(&str, StopReason)] = &[
+    ("endoftext", StopReason::EndTurn),
+    ("length", StopReason::MaxTokens),
+    ("stop", StopReason::StopSequence),
+];
 
 /// A Jamba `finish_reason`.
 pub fn from_jamba(raw: &str) -> Stop {
-    let reason = match raw {
-        "stop" => StopReason::EndTurn,
-        "length" => StopReason::MaxTokens,
-        "tool_calls" => StopReason::ToolUse,
-        _ => StopReason::Other,
-    };
-    Stop {
-        reason,
-        raw: Some(raw.to_owned()),
-    }
+    stop::mapped(JAMBA, raw)
 }
 
 /// A Jurassic-2 `finishReason.reason`.
 pub fn from_jurassic2(raw: &str) -> Stop {
-    let reason = match raw {
-        "endoftext" => StopReason::EndTurn,
-        "length" => StopReason::MaxTokens,
-        "stop" => StopReason::StopSequence,
-        _ => StopReason::Other,
-    };
-    Stop {
-        reason,
-        raw: Some(raw.to_owned()),
-    }
+    stop::mapped(JURASSIC2, raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_adapter_kit::testing::assert_stops;
 
     #[test]
     fn jamba_values() {
-        for (raw, reason) in [
-            ("stop", StopReason::EndTurn),
-            ("length", StopReason::MaxTokens),
-            ("tool_calls", StopReason::ToolUse),
-            ("something_new", StopReason::Other),
-        ] {
-            assert_eq!(from_jamba(raw).reason, reason, "{raw}");
-            assert_eq!(from_jamba(raw).raw.as_deref(), Some(raw));
-        }
+        assert_stops(
+            from_jamba,
+            &[
+                ("stop", StopReason::EndTurn),
+                ("length", StopReason::MaxTokens),
+                ("tool_calls", StopReason::ToolUse),
+                ("something_new", StopReason::Other),
+            ],
+        );
     }
 
     #[test]
     fn jurassic2_values() {
-        for (raw, reason) in [
-            ("endoftext", StopReason::EndTurn),
-            ("length", StopReason::MaxTokens),
-            ("stop", StopReason::StopSequence),
-            ("something_new", StopReason::Other),
-        ] {
-            assert_eq!(from_jurassic2(raw).reason, reason, "{raw}");
-            assert_eq!(from_jurassic2(raw).raw.as_deref(), Some(raw));
-        }
+        assert_stops(
+            from_jurassic2,
+            &[
+                ("endoftext", StopReason::EndTurn),
+                ("length", StopReason::MaxTokens),
+                ("stop", StopReason::StopSequence),
+                ("something_new", StopReason::Other),
+            ],
+        );
     }
 }

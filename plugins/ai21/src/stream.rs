@@ -11,33 +11,34 @@
 //! without `choices` are ignored; a chunk that is not a JSON object, or has
 //! a field of the wrong type, is malformed.
 
-use std::cell::Cell;
+use bedrock_adapter_kit::stream::HeldUsage;
+use bedrock_adapter_kit::types::{AdapterError, Event};
+use bedrock_adapter_kit::wire::{object, read};
 
-use crate::bedrock::adapter::types::{AdapterError, Event, Usage};
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
 use crate::wire::{self, Chat, Shape};
 
 /// Decodes one stream. The only state is the last token counts seen.
 pub struct Decoder {
-    usage: Cell<Option<Usage>>,
+    usage: HeldUsage,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
-            usage: Cell::new(None),
+            usage: HeldUsage::default(),
         }
     }
 
     fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
-        let value = wire::object(&chunk, "a stream chunk")?;
+        let value = object(&chunk, "a stream chunk")?;
         if wire::shape(&value) != Shape::Jamba {
             return Ok(Vec::new());
         }
-        let Chat { choices, usage } = wire::read(value, "Jamba stream chunk")?;
+        let Chat { choices, usage } = read(value, "an AI21 Jamba stream chunk")?;
         if let Some(usage) = usage.as_ref().and_then(|counts| counts.usage()) {
-            self.usage.set(Some(usage));
+            self.usage.keep(usage);
         }
         let Some(choice) = choices.into_iter().find(|choice| choice.is_first()) else {
             return Ok(Vec::new());
@@ -61,16 +62,12 @@ impl GuestStreamDecoder for Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason};
+    use bedrock_adapter_kit::testing;
+    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("ai21.jamba-1-5-mini-v1:0".to_owned());
-        let mut events = Vec::new();
-        for chunk in chunks {
-            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
-        }
-        events.extend(decoder.finish()?);
-        Ok(events)
+        testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
     #[test]

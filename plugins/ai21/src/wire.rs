@@ -12,11 +12,11 @@
 //! adapter uses that has the wrong type is a deserialisation error, which
 //! the callers report as `malformed-response`.
 
+use bedrock_adapter_kit::types::Usage;
+use bedrock_adapter_kit::wire::ChatUsage;
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde_json::Value;
-
-use crate::bedrock::adapter::types::{AdapterError, Usage};
 
 /// Which family a body or chunk comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,32 +40,13 @@ pub fn shape(value: &Value) -> Shape {
     }
 }
 
-/// Parses `bytes` as a JSON object, naming `what` in the error.
-pub fn object(bytes: &[u8], what: &str) -> Result<Value, AdapterError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|err| AdapterError::MalformedResponse(format!("{what} is not JSON: {err}")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(AdapterError::MalformedResponse(format!(
-            "{what} is not a JSON object: {value}"
-        )))
-    }
-}
-
-/// Reads `value` as `T`, naming `what` in the error.
-pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
-    T::deserialize(value)
-        .map_err(|err| AdapterError::MalformedResponse(format!("not an AI21 {what}: {err}")))
-}
-
 /// A Jamba body or chunk.
 #[derive(Deserialize)]
 pub struct Chat {
     /// The answers (`n` of them; one in a stream).
     pub choices: Vec<Choice>,
     /// The token counts (in a stream, the last chunk's).
-    pub usage: Option<TokenCounts>,
+    pub usage: Option<ChatUsage>,
 }
 
 /// One answer of a Jamba chat completion.
@@ -99,25 +80,6 @@ impl Choice {
 pub struct ChoiceMessage {
     /// The text, if any.
     pub content: Option<String>,
-}
-
-/// A Jamba `usage` object.
-#[derive(Deserialize)]
-pub struct TokenCounts {
-    /// Tokens read.
-    pub prompt_tokens: Option<u32>,
-    /// Tokens generated.
-    pub completion_tokens: Option<u32>,
-}
-
-impl TokenCounts {
-    /// Both counts, when both are present.
-    pub fn usage(&self) -> Option<Usage> {
-        Some(Usage {
-            input_tokens: self.prompt_tokens?,
-            output_tokens: self.completion_tokens?,
-        })
-    }
 }
 
 /// A Jurassic-2 body.

@@ -10,23 +10,17 @@
 //! `inferenceConfig` / `textGenerationConfig`, which at the top level would
 //! only be rejected by Bedrock.
 
+use bedrock_adapter_kit::options::{self, Kind};
+use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::AdapterError;
 use crate::models::Family;
-
-/// The JSON type a known option must have.
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    Object,
-}
 
 /// Nova's top-level request fields that no common setting covers (AWS,
 /// "Amazon Nova: complete request schema";
 /// <https://docs.aws.amazon.com/nova/latest/userguide/complete-request-schema.html>).
 const NOVA_KNOWN: &[(&str, Kind)] = &[
-    ("schemaVersion", Kind::Str),
+    ("schemaVersion", Kind::String),
     ("toolConfig", Kind::Object),
     ("reasoningConfig", Kind::Object),
 ];
@@ -89,46 +83,13 @@ pub fn parse(
         Family::Nova => (NOVA_KNOWN, NOVA_OWNED),
         Family::Titan => (TITAN_KNOWN, TITAN_OWNED),
     };
-    let mut fields = Map::new();
-    for (key, text) in extra {
-        if let Some((_, instead)) = owned.iter().find(|(owned, _)| owned == key) {
-            return Err(invalid(
-                key,
-                &format!("this field is not an option; {instead}"),
-            ));
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| invalid(key, &format!("the value is not JSON ({err})")))?;
-        if let Some((_, kind)) = known.iter().find(|(known, _)| known == key) {
-            check(key, *kind, &value)?;
-        }
-        fields.insert(key.clone(), value);
-    }
-    Ok(fields)
-}
-
-fn check(key: &str, kind: Kind, value: &Value) -> Result<(), AdapterError> {
-    match (kind, value) {
-        (Kind::Str, Value::String(_)) | (Kind::Object, Value::Object(_)) => Ok(()),
-        (Kind::Str, _) => Err(invalid(key, "expected a string")),
-        (Kind::Object, _) => Err(invalid(key, "expected a JSON object")),
-    }
-}
-
-fn invalid(key: &str, why: &str) -> AdapterError {
-    AdapterError::InvalidRequest(format!("-o {key}: {why}"))
+    options::parse_known(extra, owned, known)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use bedrock_adapter_kit::testing::pairs;
 
     #[test]
     fn known_and_unknown_keys_pass_through() {

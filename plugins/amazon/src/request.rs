@@ -11,12 +11,13 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bedrock_adapter_kit::request::{self, Setting, json_body};
+use bedrock_adapter_kit::types::{
+    AdapterError, Body, Content, Image, Message, Params, Request, Role,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{
-    AdapterError, Body, Content, Image, Message, Params, Request, Role,
-};
 use crate::models::{self, Family};
 use crate::options;
 
@@ -38,24 +39,17 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         params,
     } = req;
     let family = models::family_for(&model_id)?;
-    if params.seed.is_some() {
-        return Err(AdapterError::Unsupported(
-            "--seed: Amazon Nova and Titan Text models take no random seed".to_owned(),
-        ));
-    }
-    check_finite("--temperature", params.temperature)?;
-    check_finite("--top-p", params.top_p)?;
+    request::refuse(
+        &params,
+        &[Setting::Seed],
+        "Amazon Nova and Titan Text models take no random seed",
+    )?;
+    request::check_finite(&params)?;
     let extra = options::parse(family, &params.extra)?;
-    let bytes = match family {
-        Family::Nova => serde_json::to_vec(&nova_body(&model_id, system, messages, params, extra)?),
-        Family::Titan => serde_json::to_vec(&titan_body(system, messages, params, extra)?),
+    match family {
+        Family::Nova => json_body(&nova_body(&model_id, system, messages, params, extra)?),
+        Family::Titan => json_body(&titan_body(system, messages, params, extra)?),
     }
-    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -151,16 +145,12 @@ fn nova_body(
     params: Params,
     mut extra: Map<String, Value>,
 ) -> Result<NovaBody, AdapterError> {
-    if params.raw {
-        return Err(AdapterError::Unsupported(format!(
-            "--raw: {model_id} takes messages only; Nova has no raw prompt"
-        )));
-    }
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
+    request::refuse(
+        &params,
+        &[Setting::Raw],
+        &format!("{model_id} takes messages only; Nova has no raw prompt"),
+    )?;
+    request::require_messages(&messages)?;
     let messages = messages
         .into_iter()
         .enumerate()
@@ -188,13 +178,8 @@ fn nova_message(
     message: Message,
     model_id: &str,
 ) -> Result<NovaMessageOut, AdapterError> {
-    let role = role_name(message.role);
-    if message.content.is_empty() {
-        return Err(AdapterError::InvalidRequest(format!(
-            "message {} ({role}) has no content",
-            index + 1
-        )));
-    }
+    request::require_content(index + 1, &message)?;
+    let role = request::role_name(message.role);
     let content = message
         .content
         .into_iter()
@@ -283,13 +268,12 @@ fn titan_body(
     params: Params,
     extra: Map<String, Value>,
 ) -> Result<TitanBody, AdapterError> {
-    if params.top_k.is_some() {
-        return Err(AdapterError::Unsupported(
-            "--top-k: Titan Text has no top-k (its textGenerationConfig takes temperature, \
-             topP, maxTokenCount and stopSequences)"
-                .to_owned(),
-        ));
-    }
+    request::refuse(
+        &params,
+        &[Setting::TopK],
+        "Titan Text has no top-k (its textGenerationConfig takes temperature, topP, \
+         maxTokenCount and stopSequences)",
+    )?;
     let input_text = if params.raw {
         raw_prompt(system, messages)?
     } else {
@@ -309,24 +293,7 @@ fn titan_body(
 
 /// `--raw`: the text of the one user message, sent as is.
 fn raw_prompt(system: Option<String>, messages: Vec<Message>) -> Result<String, AdapterError> {
-    if system.is_some() {
-        return Err(AdapterError::InvalidRequest(
-            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
-                .to_owned(),
-        ));
-    }
-    let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
-        AdapterError::InvalidRequest(format!(
-            "--raw sends one prompt as is, not a conversation of {} messages",
-            messages.len()
-        ))
-    })?;
-    if message.role != Role::User {
-        return Err(AdapterError::InvalidRequest(
-            "--raw sends the user's prompt; the message is not the user's".to_owned(),
-        ));
-    }
-    text_of(message)
+    text_of(request::raw_prompt(system.is_some(), messages)?)
 }
 
 /// Renders a conversation in the format AWS's Titan Text page gives for
@@ -346,11 +313,7 @@ pub fn titan_prompt(
     system: Option<String>,
     messages: Vec<Message>,
 ) -> Result<String, AdapterError> {
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
+    request::require_messages(&messages)?;
     let ends_with_user = messages.last().is_some_and(|m| m.role == Role::User);
     let mut turns = Vec::with_capacity(messages.len() + 1);
     for (index, message) in messages.into_iter().enumerate() {
@@ -358,13 +321,7 @@ pub fn titan_prompt(
             Role::User => TITAN_USER,
             Role::Assistant => TITAN_BOT,
         };
-        if message.content.is_empty() {
-            return Err(AdapterError::InvalidRequest(format!(
-                "message {} ({}) has no content",
-                index + 1,
-                role_name(message.role)
-            )));
-        }
+        request::require_content(index + 1, &message)?;
         turns.push(format!("{marker} {}", text_of(message)?));
     }
     if ends_with_user {
@@ -379,77 +336,23 @@ pub fn titan_prompt(
 
 /// The text parts of a message, joined; Titan reads no images.
 fn text_of(message: Message) -> Result<String, AdapterError> {
-    message
-        .content
-        .into_iter()
-        .map(|part| match part {
-            Content::Text(text) => Ok(text),
-            Content::Image(_) => Err(AdapterError::Unsupported(
-                "images: Titan Text models read text only".to_owned(),
-            )),
-        })
-        .collect()
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::User => "user",
-        Role::Assistant => "assistant",
-    }
-}
-
-fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
-            "{flag}: {v} is not a number"
-        ))),
-        _ => Ok(()),
-    }
+    request::text_only(message.content, "images: Titan Text models read text only")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_adapter_kit::testing::{
+        self, assert_refuses_malformed, image, message, params, request, text,
+    };
 
     /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
     /// Getting Started" (`shared/seed/bedrock-getting-started-notebook.md`).
     const NOTEBOOK_PROMPT: &str =
         "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";
 
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn text(role: Role, text: &str) -> Message {
-        Message {
-            role,
-            content: vec![Content::Text(text.to_owned())],
-        }
-    }
-
-    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages,
-            params,
-        }
-    }
-
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        assert_eq!(body.accept, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -487,16 +390,16 @@ mod tests {
                 vec![
                     text(Role::User, "Say this is a test"),
                     text(Role::Assistant, "This is a test"),
-                    Message {
-                        role: Role::User,
-                        content: vec![
+                    message(
+                        Role::User,
+                        vec![
                             Content::Text("Say again this is a test".to_owned()),
                             Content::Image(Image {
                                 media_type: "image/png".to_owned(),
                                 data: vec![1, 2, 3],
                             }),
                         ],
-                    },
+                    ),
                 ],
                 Params {
                     max_tokens: Some(10),
@@ -647,26 +550,12 @@ mod tests {
                 "{model} {flag}: {err:?}"
             );
         }
-        let nan = build(request(
-            "amazon.nova-lite-v1:0",
-            hi(),
-            Params {
-                top_p: Some(f32::INFINITY),
-                ..params()
-            },
-        ));
-        assert!(matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--top-p")));
+        assert_refuses_malformed("amazon.nova-lite-v1:0", build);
     }
 
     #[test]
     fn refusals_of_content() {
-        let image = |media_type: &str| Message {
-            role: Role::User,
-            content: vec![Content::Image(Image {
-                media_type: media_type.to_owned(),
-                data: vec![0],
-            })],
-        };
+        let image = |media_type: &str| message(Role::User, vec![image(media_type)]);
         for (model, message) in [
             ("amazon.nova-micro-v1:0", image("image/png")),
             ("amazon.nova-lite-v1:0", image("image/bmp")),
@@ -676,23 +565,7 @@ mod tests {
             assert!(matches!(err, Err(AdapterError::Unsupported(_))), "{model}");
         }
         for model in ["amazon.nova-lite-v1:0", "amazon.titan-text-express-v1"] {
-            let none = build(request(model, Vec::new(), params()));
-            assert!(
-                matches!(none, Err(AdapterError::InvalidRequest(_))),
-                "{model}"
-            );
-            let empty = build(request(
-                model,
-                vec![Message {
-                    role: Role::User,
-                    content: Vec::new(),
-                }],
-                params(),
-            ));
-            assert!(
-                matches!(empty, Err(AdapterError::InvalidRequest(_))),
-                "{model}"
-            );
+            assert_refuses_malformed(model, build);
         }
         let raw = || Params {
             raw: true,

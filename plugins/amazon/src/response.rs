@@ -8,21 +8,20 @@
 //! is given only when the body has both counts (Titan's output count is the
 //! sum over its results), else the host reads Bedrock's headers.
 
-use serde_json::Value;
+use bedrock_adapter_kit::types::{AdapterError, Response, Usage};
+use bedrock_adapter_kit::wire::{json, read, text_outputs};
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response, Usage};
 use crate::models::{self, Family};
 use crate::stop;
-use crate::wire::{self, NovaResponse, TitanResponse};
+use crate::wire::{NovaResponse, TitanResponse};
 
 /// Parses the body of a successful `InvokeModel` response from `model_id`.
 pub fn parse(model_id: &str, body: &[u8]) -> Result<Response, AdapterError> {
     let family = models::family_for(model_id)?;
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    let value = json(body, "the body")?;
     match family {
-        Family::Nova => Ok(nova(wire::read(value, "Nova response")?)),
-        Family::Titan => Ok(titan(wire::read(value, "Titan Text response")?)),
+        Family::Nova => Ok(nova(read(value, "a Nova response")?)),
+        Family::Titan => Ok(titan(read(value, "a Titan Text response")?)),
     }
 }
 
@@ -66,29 +65,14 @@ fn titan(response: TitanResponse) -> Response {
     }
 }
 
-/// One text output per non-empty text.
-fn text_outputs(texts: impl IntoIterator<Item = String>) -> Vec<Output> {
-    texts
-        .into_iter()
-        .filter(|text| !text.is_empty())
-        .map(Output::Text)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason};
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::types::{Output, StopReason};
 
     const NOVA: &str = "amazon.nova-micro-v1:0";
     const TITAN: &str = "amazon.titan-text-express-v1";
-
-    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
-        Some(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
-    }
 
     #[test]
     fn nova_with_tool_calls() {
@@ -101,7 +85,7 @@ mod tests {
                 outputs: vec![Output::Text(
                     "<thinking> I will call the tool.</thinking>\n".to_owned()
                 )],
-                stop: stop(StopReason::ToolUse, "tool_use"),
+                stop: Some(sent(StopReason::ToolUse, "tool_use")),
                 usage: Some(Usage {
                     input_tokens: 427,
                     output_tokens: 162
@@ -120,7 +104,7 @@ mod tests {
             response.outputs,
             vec![Output::Text("We set off.".to_owned())]
         );
-        assert_eq!(response.stop, stop(StopReason::EndTurn, "end_turn"));
+        assert_eq!(response.stop, Some(sent(StopReason::EndTurn, "end_turn")));
         assert_eq!(response.usage, None);
     }
 
@@ -132,7 +116,7 @@ mod tests {
             parse(TITAN, body),
             Ok(Response {
                 outputs: vec![Output::Text("\nOnce upon a time".to_owned())],
-                stop: stop(StopReason::EndTurn, "FINISH"),
+                stop: Some(sent(StopReason::EndTurn, "FINISH")),
                 usage: Some(Usage {
                     input_tokens: 28,
                     output_tokens: 197
@@ -146,7 +130,7 @@ mod tests {
         // otel-python-contrib test_invoke_model_with_content[amazon.titan].
         let body = br#"{"inputTextTokenCount":5,"results":[{"tokenCount":10,"outputText":" comment\nHello! I am writing this as a","completionReason":"LENGTH"}]}"#;
         let response = parse("amazon.titan-text-lite-v1", body).expect("parse");
-        assert_eq!(response.stop, stop(StopReason::MaxTokens, "LENGTH"));
+        assert_eq!(response.stop, Some(sent(StopReason::MaxTokens, "LENGTH")));
         assert_eq!(
             response.usage,
             Some(Usage {

@@ -3,78 +3,80 @@
 //! Invariant: every value maps to something (unknown ones to `other`), and
 //! the raw value is never lost.
 
-use crate::bedrock::adapter::types::{Stop, StopReason};
+use bedrock_adapter_kit::stop;
+use bedrock_adapter_kit::types::{Stop, StopReason};
 
-/// A Nova `stopReason` (AWS, "Amazon Nova: response structure highlights":
-/// `end_turn`, `max_tokens`, `stop_sequence`, `tool_use`,
+/// Nova's `stopReason` values (AWS, "Amazon Nova: response structure
+/// highlights": `end_turn`, `max_tokens`, `stop_sequence`, `tool_use`,
 /// `content_filtered`, `malformed_model_output`, `malformed_tool_use`, ...).
 /// A guardrail's intervention is content filtering; running out of context
 /// is running out of tokens.
-pub fn nova(raw: &str) -> Stop {
-    let reason = match raw {
-        "end_turn" => StopReason::EndTurn,
-        "max_tokens" | "model_context_window_exceeded" => StopReason::MaxTokens,
-        "stop_sequence" => StopReason::StopSequence,
-        "tool_use" => StopReason::ToolUse,
-        "content_filtered" | "guardrail_intervened" => StopReason::ContentFiltered,
-        _ => StopReason::Other,
-    };
-    stop(reason, raw)
-}
+const NOVA: &[(&str, StopReason)] = &[
+    ("end_turn", StopReason::EndTurn),
+    ("max_tokens", StopReason::MaxTokens),
+    ("model_context_window_exceeded", StopReason::MaxTokens),
+    ("stop_sequence", StopReason::StopSequence),
+    ("tool_use", StopReason::ToolUse),
+    ("content_filtered", StopReason::ContentFiltered),
+    ("guardrail_intervened", StopReason::ContentFiltered),
+];
 
-/// A Titan `completionReason` (AWS, "Amazon Titan Text models": `FINISH`,
-/// `LENGTH`, `STOP_CRITERIA_MET`, `RAG_QUERY_WHEN_RAG_DISABLED`,
+/// Titan's `completionReason` values (AWS, "Amazon Titan Text models":
+/// `FINISH`, `LENGTH`, `STOP_CRITERIA_MET`, `RAG_QUERY_WHEN_RAG_DISABLED`,
 /// `CONTENT_FILTERED`; the page also spells the first `FINISHED`).
-pub fn titan(raw: &str) -> Stop {
-    let reason = match raw {
-        "FINISH" | "FINISHED" => StopReason::EndTurn,
-        "LENGTH" => StopReason::MaxTokens,
-        "STOP_CRITERIA_MET" => StopReason::StopSequence,
-        "CONTENT_FILTERED" => StopReason::ContentFiltered,
-        _ => StopReason::Other,
-    };
-    stop(reason, raw)
+const TITAN: &[(&str, StopReason)] = &[
+    ("FINISH", StopReason::EndTurn),
+    ("FINISHED", StopReason::EndTurn),
+    ("LENGTH", StopReason::MaxTokens),
+    ("STOP_CRITERIA_MET", StopReason::StopSequence),
+    ("CONTENT_FILTERED", StopReason::ContentFiltered),
+];
+
+/// A Nova `stopReason`.
+pub fn nova(raw: &str) -> Stop {
+    stop::mapped(NOVA, raw)
 }
 
-fn stop(reason: StopReason, raw: &str) -> Stop {
-    Stop {
-        reason,
-        raw: Some(raw.to_owned()),
-    }
+/// A Titan `completionReason`.
+pub fn titan(raw: &str) -> Stop {
+    stop::mapped(TITAN, raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_adapter_kit::testing::assert_stops;
 
     #[test]
     fn nova_values() {
-        for (raw, reason) in [
-            ("end_turn", StopReason::EndTurn),
-            ("max_tokens", StopReason::MaxTokens),
-            ("model_context_window_exceeded", StopReason::MaxTokens),
-            ("stop_sequence", StopReason::StopSequence),
-            ("tool_use", StopReason::ToolUse),
-            ("content_filtered", StopReason::ContentFiltered),
-            ("guardrail_intervened", StopReason::ContentFiltered),
-            ("malformed_model_output", StopReason::Other),
-            ("something_new", StopReason::Other),
-        ] {
-            assert_eq!(nova(raw), stop(reason, raw));
-        }
+        assert_stops(
+            nova,
+            &[
+                ("end_turn", StopReason::EndTurn),
+                ("max_tokens", StopReason::MaxTokens),
+                ("model_context_window_exceeded", StopReason::MaxTokens),
+                ("stop_sequence", StopReason::StopSequence),
+                ("tool_use", StopReason::ToolUse),
+                ("content_filtered", StopReason::ContentFiltered),
+                ("guardrail_intervened", StopReason::ContentFiltered),
+                ("malformed_model_output", StopReason::Other),
+                ("something_new", StopReason::Other),
+            ],
+        );
     }
 
     #[test]
     fn titan_values() {
-        for (raw, reason) in [
-            ("FINISH", StopReason::EndTurn),
-            ("FINISHED", StopReason::EndTurn),
-            ("LENGTH", StopReason::MaxTokens),
-            ("STOP_CRITERIA_MET", StopReason::StopSequence),
-            ("CONTENT_FILTERED", StopReason::ContentFiltered),
-            ("RAG_QUERY_WHEN_RAG_DISABLED", StopReason::Other),
-        ] {
-            assert_eq!(titan(raw), stop(reason, raw));
-        }
+        assert_stops(
+            titan,
+            &[
+                ("FINISH", StopReason::EndTurn),
+                ("FINISHED", StopReason::EndTurn),
+                ("LENGTH", StopReason::MaxTokens),
+                ("STOP_CRITERIA_MET", StopReason::StopSequence),
+                ("CONTENT_FILTERED", StopReason::ContentFiltered),
+                ("RAG_QUERY_WHEN_RAG_DISABLED", StopReason::Other),
+            ],
+        );
     }
 }

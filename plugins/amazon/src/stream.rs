@@ -15,75 +15,62 @@
 //! are left to the host. A chunk that is not a JSON object, or a Nova chunk
 //! reporting an exception, is malformed.
 
-use std::cell::Cell;
+use bedrock_adapter_kit::stream::{HeldUsage, Once};
+use bedrock_adapter_kit::types::{AdapterError, Event};
+use bedrock_adapter_kit::wire::{object, read};
+use serde_json::Value;
 
-use serde_json::{Map, Value};
-
-use crate::bedrock::adapter::types::{AdapterError, Event, Stop, Usage};
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::models::{self, Family};
 use crate::stop;
-use crate::wire::{self, NovaChunk, TitanChunk};
+use crate::wire::{NovaChunk, TitanChunk};
 
 /// Decodes one stream.
 pub struct Decoder {
     /// The model the stream comes from.
     model_id: String,
-    /// Whether the stop event has been emitted.
-    stopped: Cell<bool>,
-    /// Whether the usage event has been emitted.
-    counted: Cell<bool>,
-    /// Titan's prompt token count, once a chunk has given it.
-    input_tokens: Cell<Option<u32>>,
-    /// Titan's latest generated token count.
-    output_tokens: Cell<Option<u32>>,
+    /// Lets the first stop event through.
+    stopped: Once,
+    /// Lets the first usage event through.
+    counted: Once,
+    /// Titan's prompt token count and latest generated token count.
+    titan_usage: HeldUsage,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(model_id: String) -> Self {
         Decoder {
             model_id,
-            stopped: Cell::new(false),
-            counted: Cell::new(false),
-            input_tokens: Cell::new(None),
-            output_tokens: Cell::new(None),
+            stopped: Once::default(),
+            counted: Once::default(),
+            titan_usage: HeldUsage::default(),
         }
     }
 
     fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
         let family = models::family_for(&self.model_id)?;
-        let value: Value = serde_json::from_slice(&chunk).map_err(|err| {
-            AdapterError::MalformedResponse(format!("a stream chunk is not JSON: {err}"))
-        })?;
-        let Value::Object(object) = value else {
-            return Err(AdapterError::MalformedResponse(format!(
-                "a stream chunk is not a JSON object: {value}"
-            )));
-        };
+        let value = object(&chunk, "a stream chunk")?;
         match family {
-            Family::Nova => self.nova(object),
-            Family::Titan => self.titan(wire::read(Value::Object(object), "Titan Text chunk")?),
+            Family::Nova => self.nova(value),
+            Family::Titan => self.titan(read(value, "a Titan Text chunk")?),
         }
     }
 
     fn finish(&self) -> Result<Vec<Event>, AdapterError> {
         let usage = self
-            .input_tokens
-            .get()
-            .zip(self.output_tokens.get())
-            .and_then(|(input_tokens, output_tokens)| {
-                self.usage(Usage {
-                    input_tokens,
-                    output_tokens,
-                })
-            });
+            .titan_usage
+            .take()
+            .and_then(|usage| self.counted.first(Event::Usage(usage)));
         Ok(usage.into_iter().collect())
     }
 }
 
 impl Decoder {
-    fn nova(&self, object: Map<String, Value>) -> Result<Vec<Event>, AdapterError> {
-        if let Some((name, exception)) = object.iter().find(|(key, _)| key.ends_with("Exception")) {
+    fn nova(&self, value: Value) -> Result<Vec<Event>, AdapterError> {
+        let exception = value
+            .as_object()
+            .and_then(|object| object.iter().find(|(key, _)| key.ends_with("Exception")));
+        if let Some((name, exception)) = exception {
             let message = exception
                 .get("message")
                 .and_then(Value::as_str)
@@ -92,7 +79,7 @@ impl Decoder {
                 "the stream reported {name}: {message}"
             )));
         }
-        let chunk: NovaChunk = wire::read(Value::Object(object), "Nova stream chunk")?;
+        let chunk: NovaChunk = read(value, "a Nova stream chunk")?;
         let text = chunk
             .content_block_delta
             .and_then(|block| block.delta.text)
@@ -101,63 +88,41 @@ impl Decoder {
         let stop = chunk
             .message_stop
             .and_then(|message_stop| message_stop.stop_reason)
-            .and_then(|raw| self.stop(stop::nova(&raw)));
+            .and_then(|raw| self.stopped.first(Event::Stop(stop::nova(&raw))));
         let usage = chunk
             .metadata
             .and_then(|metadata| metadata.usage)
             .and_then(|usage| usage.usage())
-            .and_then(|usage| self.usage(usage));
+            .and_then(|usage| self.counted.first(Event::Usage(usage)));
         Ok(text.into_iter().chain(stop).chain(usage).collect())
     }
 
     fn titan(&self, chunk: TitanChunk) -> Result<Vec<Event>, AdapterError> {
-        if let Some(count) = chunk.input_text_token_count {
-            self.input_tokens.set(Some(count.0));
-        }
-        if let Some(count) = chunk.total_output_text_token_count {
-            self.output_tokens.set(Some(count.0));
-        }
+        self.titan_usage.update(
+            chunk.input_text_token_count.map(|count| count.0),
+            chunk.total_output_text_token_count.map(|count| count.0),
+        );
         let text = chunk
             .output_text
             .filter(|text| !text.is_empty())
             .map(Event::Text);
         let stop = chunk
             .completion_reason
-            .and_then(|raw| self.stop(stop::titan(&raw)));
+            .and_then(|raw| self.stopped.first(Event::Stop(stop::titan(&raw))));
         Ok(text.into_iter().chain(stop).collect())
-    }
-
-    /// The stop event, unless one has been emitted already.
-    fn stop(&self, stop: Stop) -> Option<Event> {
-        (!self.stopped.replace(true)).then_some(Event::Stop(stop))
-    }
-
-    /// The usage event, unless one has been emitted already.
-    fn usage(&self, usage: Usage) -> Option<Event> {
-        (!self.counted.replace(true)).then_some(Event::Usage(usage))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::StopReason;
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::testing;
+    use bedrock_adapter_kit::types::{StopReason, Usage};
 
     fn run(model_id: &str, chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new(model_id.to_owned());
-        let mut events = Vec::new();
-        for chunk in chunks {
-            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
-        }
-        events.extend(decoder.finish()?);
-        Ok(events)
-    }
-
-    fn stop(reason: StopReason, raw: &str) -> Event {
-        Event::Stop(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
+        testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
     fn usage(input_tokens: u32, output_tokens: u32) -> Event {
@@ -190,7 +155,7 @@ mod tests {
             Ok(vec![
                 Event::Text("<thinking".to_owned()),
                 Event::Text(">\n".to_owned()),
-                stop(StopReason::ToolUse, "tool_use"),
+                Event::Stop(sent(StopReason::ToolUse, "tool_use")),
                 usage(427, 156),
             ])
         );
@@ -212,7 +177,7 @@ mod tests {
             events,
             Ok(vec![
                 Event::Text("On".to_owned()),
-                stop(StopReason::EndTurn, "end_turn"),
+                Event::Stop(sent(StopReason::EndTurn, "end_turn")),
             ])
         );
     }
@@ -235,7 +200,7 @@ mod tests {
                 Event::Text("\nOnce upon".to_owned()),
                 Event::Text(" a time".to_owned()),
                 Event::Text(".".to_owned()),
-                stop(StopReason::EndTurn, "FINISH"),
+                Event::Stop(sent(StopReason::EndTurn, "FINISH")),
                 usage(28, 188),
             ])
         );
@@ -269,7 +234,7 @@ mod tests {
             events,
             Ok(vec![
                 Event::Text("a".to_owned()),
-                stop(StopReason::MaxTokens, "LENGTH"),
+                Event::Stop(sent(StopReason::MaxTokens, "LENGTH")),
             ])
         );
     }

@@ -10,17 +10,10 @@
 //! (`28.0`) that Titan sends when a guardrail is applied (openllmetry
 //! `test_guardrails` recordings).
 
-use serde::de::{DeserializeOwned, Error as _};
+use bedrock_adapter_kit::types::Usage;
+use bedrock_adapter_kit::wire::usage;
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
-
-use crate::bedrock::adapter::types::{AdapterError, Usage};
-
-/// Reads `value` as `T`, naming `what` in the error.
-pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
-    T::deserialize(value)
-        .map_err(|err| AdapterError::MalformedResponse(format!("not a {what}: {err}")))
-}
 
 /// A token count: a JSON number that is a whole number from 0 to
 /// `u32::MAX`, written as an integer or as a float (`28.0`).
@@ -99,10 +92,10 @@ pub struct NovaUsage {
 impl NovaUsage {
     /// Both counts, when both are present.
     pub fn usage(&self) -> Option<Usage> {
-        Some(Usage {
-            input_tokens: self.input_tokens?.0,
-            output_tokens: self.output_tokens?.0,
-        })
+        usage(
+            self.input_tokens.map(|count| count.0),
+            self.output_tokens.map(|count| count.0),
+        )
     }
 }
 

@@ -8,7 +8,7 @@
 //! Invariant: a request for a Claude 3 or later model never gets the text
 //! completions body, and `--raw` never silently becomes a chat request.
 
-use crate::bedrock::adapter::types::AdapterError;
+use bedrock_adapter_kit::types::AdapterError;
 
 /// The body family a request is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 //! setting or the prompt puts in the body (`-o max_tokens=5` is refused with
 //! a pointer to `--max-tokens`), so each body field has one source.
 
+use bedrock_adapter_kit::options::{self, Kind, invalid};
+use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
-
-use crate::bedrock::adapter::types::AdapterError;
 
 /// The options this adapter knows (the Messages API fields of AWS's
 /// "Anthropic Claude Messages API" model-parameters page that no common
@@ -43,26 +43,13 @@ const OWNED: &[(&str, &str)] = &[
 /// Parses the `-o` pairs into body fields, checking the known ones. A key
 /// given twice keeps its last value.
 pub fn parse(extra: &[(String, String)]) -> Result<Map<String, Value>, AdapterError> {
-    let mut fields = Map::new();
-    for (key, text) in extra {
-        if let Some((_, instead)) = OWNED.iter().find(|(owned, _)| owned == key) {
-            return Err(invalid(
-                key,
-                &format!("this field is not an option; {instead}"),
-            ));
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| invalid(key, &format!("the value is not JSON ({err})")))?;
-        fields.insert(key.clone(), check(key, value)?);
-    }
-    Ok(fields)
+    options::parse(extra, OWNED, check)
 }
 
 /// Checks the type of a known option, normalising where it is unambiguous.
 fn check(key: &str, value: Value) -> Result<Value, AdapterError> {
     match (key, value) {
-        ("anthropic_version", value @ Value::String(_)) => Ok(value),
-        ("anthropic_version", _) => Err(invalid(key, "expected a string")),
+        ("anthropic_version", value) => Kind::String.check(key, value),
         // One beta flag may be given bare: `-o anthropic_beta=context-1m-2025-08-07`.
         ("anthropic_beta", Value::String(flag)) => Ok(Value::Array(vec![Value::String(flag)])),
         ("anthropic_beta", Value::Array(flags)) if flags.iter().all(Value::is_string) => {
@@ -71,26 +58,15 @@ fn check(key: &str, value: Value) -> Result<Value, AdapterError> {
         ("anthropic_beta", _) => Err(invalid(key, "expected a string or a list of strings")),
         ("tools", value @ Value::Array(_)) => Ok(value),
         ("tools", _) => Err(invalid(key, "expected a JSON list of tool definitions")),
-        ("tool_choice" | "thinking", value @ Value::Object(_)) => Ok(value),
-        ("tool_choice" | "thinking", _) => Err(invalid(key, "expected a JSON object")),
+        ("tool_choice" | "thinking", value) => Kind::Object.check(key, value),
         (_, value) => Ok(value),
     }
-}
-
-fn invalid(key: &str, why: &str) -> AdapterError {
-    AdapterError::InvalidRequest(format!("-o {key}: {why}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use bedrock_adapter_kit::testing::pairs;
 
     #[test]
     fn known_and_unknown_keys_pass_through() {

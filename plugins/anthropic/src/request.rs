@@ -10,12 +10,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bedrock_adapter_kit::request::{self, Setting, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Content, Image, Message, Params, Request};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{
-    AdapterError, Body, Content, Image, Message, Params, Request, Role,
-};
 use crate::models::{self, Api};
 use crate::options;
 
@@ -38,29 +37,17 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         messages,
         params,
     } = req;
-    if params.seed.is_some() {
-        return Err(AdapterError::Unsupported(
-            "--seed: Claude models take no random seed".to_owned(),
-        ));
-    }
-    check_finite("--temperature", params.temperature)?;
-    check_finite("--top-p", params.top_p)?;
+    request::refuse(
+        &params,
+        &[Setting::Seed],
+        "Claude models take no random seed",
+    )?;
+    request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
-    let bytes = match models::api_for(&model_id, params.raw)? {
-        Api::Messages => {
-            let body = messages_body(&model_id, system, messages, params, extra)?;
-            serde_json::to_vec(&body)
-        }
-        Api::TextCompletion => {
-            serde_json::to_vec(&completion_body(system, messages, params, extra)?)
-        }
+    match models::api_for(&model_id, params.raw)? {
+        Api::Messages => json_body(&messages_body(&model_id, system, messages, params, extra)?),
+        Api::TextCompletion => json_body(&completion_body(system, messages, params, extra)?),
     }
-    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
 }
 
 /// A Messages API body, fields in the order of AWS's documentation.
@@ -119,11 +106,7 @@ fn messages_body(
     params: Params,
     mut extra: Map<String, Value>,
 ) -> Result<MessagesBody, AdapterError> {
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
+    request::require_messages(&messages)?;
     let takes_images = !models::is_legacy(model_id);
     let messages = messages
         .into_iter()
@@ -151,16 +134,8 @@ fn message_out(
     model_id: &str,
     takes_images: bool,
 ) -> Result<MessageOut, AdapterError> {
-    let role = match message.role {
-        Role::User => "user",
-        Role::Assistant => "assistant",
-    };
-    if message.content.is_empty() {
-        return Err(AdapterError::InvalidRequest(format!(
-            "message {} ({role}) has no content",
-            index + 1
-        )));
-    }
+    request::require_content(index + 1, &message)?;
+    let role = request::role_name(message.role);
     let content = match <[Content; 1]>::try_from(message.content) {
         Ok([Content::Text(text)]) => ContentOut::Text(text),
         Ok(parts) => ContentOut::Blocks(blocks(parts.into(), model_id, takes_images)?),
@@ -227,33 +202,11 @@ fn completion_body(
     params: Params,
     extra: Map<String, Value>,
 ) -> Result<CompletionBody, AdapterError> {
-    if system.is_some() {
-        return Err(AdapterError::InvalidRequest(
-            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
-                .to_owned(),
-        ));
-    }
-    let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
-        AdapterError::InvalidRequest(format!(
-            "--raw sends one prompt as is, not a conversation of {} messages",
-            messages.len()
-        ))
-    })?;
-    if message.role != Role::User {
-        return Err(AdapterError::InvalidRequest(
-            "--raw sends the user's prompt; the message is not the user's".to_owned(),
-        ));
-    }
-    let prompt = message
-        .content
-        .into_iter()
-        .map(|part| match part {
-            Content::Text(text) => Ok(text),
-            Content::Image(_) => Err(AdapterError::Unsupported(
-                "images with --raw: the text completions API reads text only".to_owned(),
-            )),
-        })
-        .collect::<Result<String, _>>()?;
+    let message = request::raw_prompt(system.is_some(), messages)?;
+    let prompt = request::text_only(
+        message.content,
+        "images with --raw: the text completions API reads text only",
+    )?;
     Ok(CompletionBody {
         prompt,
         max_tokens_to_sample: params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
@@ -265,52 +218,16 @@ fn completion_body(
     })
 }
 
-fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
-            "{flag}: {v} is not a number"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn user(parts: Vec<Content>) -> Message {
-        Message {
-            role: Role::User,
-            content: parts,
-        }
-    }
-
-    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages,
-            params,
-        }
-    }
+    use bedrock_adapter_kit::testing::{
+        self, assert_refuses_malformed, image, message, params, request, text,
+    };
+    use bedrock_adapter_kit::types::Role;
 
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -319,7 +236,7 @@ mod tests {
         let prompt = "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
         let req = request(
             "anthropic.claude-v2",
-            vec![user(vec![Content::Text(prompt.to_owned())])],
+            vec![text(Role::User, prompt)],
             Params {
                 max_tokens: Some(250),
                 ..params()
@@ -340,18 +257,18 @@ mod tests {
             ..request(
                 "anthropic.claude-3-5-sonnet-20240620-v1:0",
                 vec![
-                    user(vec![Content::Text("Hi".to_owned())]),
-                    Message {
-                        role: Role::Assistant,
-                        content: vec![Content::Text("Hello".to_owned())],
-                    },
-                    user(vec![
-                        Content::Text("What is this?".to_owned()),
-                        Content::Image(Image {
-                            media_type: "image/png".to_owned(),
-                            data: vec![1, 2, 3],
-                        }),
-                    ]),
+                    text(Role::User, "Hi"),
+                    text(Role::Assistant, "Hello"),
+                    message(
+                        Role::User,
+                        vec![
+                            Content::Text("What is this?".to_owned()),
+                            Content::Image(Image {
+                                media_type: "image/png".to_owned(),
+                                data: vec![1, 2, 3],
+                            }),
+                        ],
+                    ),
                 ],
                 Params {
                     max_tokens: Some(10),
@@ -396,7 +313,7 @@ mod tests {
     fn default_max_tokens_and_version_override() {
         let req = request(
             "anthropic.claude-3-haiku-20240307-v1:0",
-            vec![user(vec![Content::Text("Hi".to_owned())])],
+            vec![text(Role::User, "Hi")],
             Params {
                 extra: vec![("anthropic_version".to_owned(), "\"v\"".to_owned())],
                 ..params()
@@ -412,7 +329,7 @@ mod tests {
         let prompt = "\n\nHuman: What makes you better than Chat-GPT or LLAMA?\n\nAssistant:";
         let req = request(
             "anthropic.claude-instant-v1",
-            vec![user(vec![Content::Text(prompt.to_owned())])],
+            vec![text(Role::User, prompt)],
             Params {
                 max_tokens: Some(50),
                 temperature: Some(0.9),
@@ -435,7 +352,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let hi = || vec![user(vec![Content::Text("Hi".to_owned())])];
+        let hi = || vec![text(Role::User, "Hi")];
         let claude3 = "anthropic.claude-3-haiku-20240307-v1:0";
         let seed = build(request(
             claude3,
@@ -455,27 +372,8 @@ mod tests {
             },
         ));
         assert!(matches!(raw, Err(AdapterError::Unsupported(m)) if m.starts_with("--raw")));
-        let none = build(request(claude3, Vec::new(), params()));
-        assert!(matches!(none, Err(AdapterError::InvalidRequest(_))));
-        let empty = build(request(claude3, vec![user(Vec::new())], params()));
-        assert!(matches!(empty, Err(AdapterError::InvalidRequest(_))));
-        let nan = build(request(
-            claude3,
-            hi(),
-            Params {
-                temperature: Some(f32::NAN),
-                ..params()
-            },
-        ));
-        assert!(
-            matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--temperature"))
-        );
-        let image = |media_type: &str| {
-            vec![user(vec![Content::Image(Image {
-                media_type: media_type.to_owned(),
-                data: vec![0],
-            })])]
-        };
+        assert_refuses_malformed(claude3, build);
+        let image = |media_type: &str| vec![message(Role::User, vec![image(media_type)])];
         let bmp = build(request(claude3, image("image/bmp"), params()));
         assert!(matches!(bmp, Err(AdapterError::Unsupported(_))));
         let v2 = build(request("anthropic.claude-v2", image("image/png"), params()));

@@ -8,29 +8,28 @@
 //! value; usage is given only when the body has both counts (text
 //! completions bodies have none, and the host then reads Bedrock's headers).
 
-use serde_json::Value;
+use bedrock_adapter_kit::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::wire::{json, read};
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response};
 use crate::stop;
 use crate::wire::{self, Completion, ContentBlock, Message};
 
 /// Parses the body of a successful `InvokeModel` response.
 pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    let value = json(body, "the body")?;
     if wire::is_completion(&value) {
         let Completion {
             completion,
             stop_reason,
             stop,
-        } = wire::read(value, "text completion")?;
+        } = read(value, "a Claude text completion")?;
         Ok(Response {
             outputs: vec![Output::Text(completion)],
             stop: stop_reason.map(|raw| stop::from_completion(&raw, stop.as_deref())),
             usage: None,
         })
     } else {
-        let message: Message = wire::read(value, "message")?;
+        let message: Message = read(value, "a Claude message")?;
         let texts: Vec<String> = message
             .content
             .into_iter()
@@ -54,14 +53,8 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason, Usage};
-
-    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
-        Some(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
-    }
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::types::{StopReason, Usage};
 
     #[test]
     fn message_with_cache_counts() {
@@ -71,7 +64,7 @@ mod tests {
             parse(body),
             Ok(Response {
                 outputs: vec![Output::Text("I'll provide".to_owned())],
-                stop: stop(StopReason::MaxTokens, "max_tokens"),
+                stop: Some(sent(StopReason::MaxTokens, "max_tokens")),
                 usage: Some(Usage {
                     input_tokens: 4,
                     output_tokens: 50
@@ -86,7 +79,7 @@ mod tests {
         let body = br#"{"type":"message","content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_current_weather","input":{"location":"Seattle"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":392,"output_tokens":135}}"#;
         let response = parse(body).expect("parse");
         assert_eq!(response.outputs, vec![Output::Text("Checking.".to_owned())]);
-        assert_eq!(response.stop, stop(StopReason::ToolUse, "tool_use"));
+        assert_eq!(response.stop, Some(sent(StopReason::ToolUse, "tool_use")));
     }
 
     #[test]
@@ -110,7 +103,7 @@ mod tests {
             parse(body),
             Ok(Response {
                 outputs: vec![Output::Text(" Here's a joke".to_owned())],
-                stop: stop(StopReason::EndTurn, "stop_sequence"),
+                stop: Some(sent(StopReason::EndTurn, "stop_sequence")),
                 usage: None,
             })
         );

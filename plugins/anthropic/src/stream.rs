@@ -13,9 +13,9 @@
 
 use std::cell::Cell;
 
-use serde_json::Value;
+use bedrock_adapter_kit::types::{AdapterError, Event};
+use bedrock_adapter_kit::wire::{object, read};
 
-use crate::bedrock::adapter::types::{AdapterError, Event};
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
 use crate::wire::{self, Completion, ContentBlock, Delta, StreamEvent};
@@ -34,18 +34,11 @@ impl GuestStreamDecoder for Decoder {
     }
 
     fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
-        let value: Value = serde_json::from_slice(&chunk).map_err(|err| {
-            AdapterError::MalformedResponse(format!("a stream chunk is not JSON: {err}"))
-        })?;
-        if !value.is_object() {
-            return Err(AdapterError::MalformedResponse(format!(
-                "a stream chunk is not a JSON object: {value}"
-            )));
-        }
+        let value = object(&chunk, "a stream chunk")?;
         if wire::is_completion(&value) {
-            completion_events(wire::read(value, "text completion chunk")?)
+            completion_events(read(value, "a Claude text completion chunk")?)
         } else if value.get("type").is_some() {
-            self.message_events(wire::read(value, "stream event")?)
+            self.message_events(read(value, "a Claude stream event")?)
         } else {
             Ok(Vec::new())
         }
@@ -115,16 +108,12 @@ fn completion_events(chunk: Completion) -> Result<Vec<Event>, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason, Usage};
+    use bedrock_adapter_kit::testing;
+    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("anthropic.claude-3-sonnet-20240229-v1:0".to_owned());
-        let mut events = Vec::new();
-        for chunk in chunks {
-            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
-        }
-        events.extend(decoder.finish()?);
-        Ok(events)
+        testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
     #[test]

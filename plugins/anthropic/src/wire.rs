@@ -9,22 +9,15 @@
 //! which the callers report as `malformed-response`. Which shape a body is
 //! is decided by [`is_completion`], never by model id.
 
+use bedrock_adapter_kit::types::Usage;
+use bedrock_adapter_kit::wire::usage;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-use crate::bedrock::adapter::types::{AdapterError, Usage};
 
 /// Whether a JSON object is a text completions body or chunk: it has a
 /// `completion` field, which no Messages API body or event has.
 pub fn is_completion(value: &Value) -> bool {
     value.get("completion").is_some()
-}
-
-/// Reads `value` as `T`, naming `what` in the error.
-pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
-    T::deserialize(value)
-        .map_err(|err| AdapterError::MalformedResponse(format!("not a Claude {what}: {err}")))
 }
 
 /// A Messages API response body.
@@ -67,10 +60,7 @@ pub struct TokenCounts {
 impl TokenCounts {
     /// Both counts, when both are present.
     pub fn usage(&self) -> Option<Usage> {
-        Some(Usage {
-            input_tokens: self.input_tokens?,
-            output_tokens: self.output_tokens?,
-        })
+        usage(self.input_tokens, self.output_tokens)
     }
 }
 

@@ -8,11 +8,15 @@
 //! [`Component`]. The adapter is a pure function of its inputs: it keeps no
 //! state outside a [`stream::Decoder`] and knows nothing of AWS (signing,
 //! URLs, event-stream frames, invocation metrics stay in the host).
+//!
+//! The contract's types, and the steps every adapter takes alike (`-o`
+//! parsing, request checks, wire reads, stop tables, held stream state),
+//! come from `bedrock_adapter_kit`; this crate keeps what is the family's.
 
 wit_bindgen::generate!({
     world: "provider",
     path: "../../wit",
-    additional_derives: [PartialEq],
+    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -26,7 +30,7 @@ mod wire;
 #[cfg(test)]
 mod recorded;
 
-use bedrock::adapter::types::{AdapterError, Body, PluginInfo, Request, Response};
+use bedrock_adapter_kit::types::{AdapterError, Body, PluginInfo, Request, Response};
 use exports::bedrock::adapter::adapter::Guest;
 
 /// The component: `bedrock-host` calls it through the exported interface.

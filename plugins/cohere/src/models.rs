@@ -10,7 +10,8 @@
 //! routed here. Invariant: every id a pattern matches has a family, and
 //! [`family`] answers from the id alone.
 
-use crate::bedrock::adapter::types::AdapterError;
+use bedrock_adapter_kit::models;
+use bedrock_adapter_kit::types::AdapterError;
 
 /// The body family of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +31,12 @@ const PREFIXES: &[(&str, Family)] = &[
 
 /// The patterns `describe` reports: each prefix followed by `*`.
 pub fn patterns() -> Vec<String> {
-    PREFIXES
-        .iter()
-        .map(|(prefix, _)| format!("{prefix}*"))
-        .collect()
+    models::patterns(PREFIXES)
 }
 
 /// The family of `model_id`, or `None` for an id no pattern covers.
 pub fn family(model_id: &str) -> Option<Family> {
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| model_id.starts_with(prefix))
-        .map(|(_, family)| *family)
+    models::route(PREFIXES, model_id)
 }
 
 /// The family of `model_id`, or an error naming what the plugin serves.

@@ -8,31 +8,21 @@
 //! puts in the body (`-o p=0.5` is refused with a pointer to `--top-p`), so
 //! each body field has one source.
 
+use bedrock_adapter_kit::options::{self, Kind};
+use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::AdapterError;
 use crate::models::Family;
-
-/// The JSON type a known option must have.
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    Bool,
-    Integer,
-    Number,
-    List,
-    Object,
-}
 
 /// Command's fields that no common setting covers (AWS, "Cohere Command
 /// models";
 /// <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command.html>).
 const COMMAND_KNOWN: &[(&str, Kind)] = &[
-    ("return_likelihoods", Kind::Str),
+    ("return_likelihoods", Kind::String),
     ("stream", Kind::Bool),
-    ("num_generations", Kind::Integer),
+    ("num_generations", Kind::Count),
     ("logit_bias", Kind::Object),
-    ("truncate", Kind::Str),
+    ("truncate", Kind::String),
 ];
 
 /// Command R's fields that no common setting covers (AWS, "Cohere Command
@@ -41,7 +31,7 @@ const COMMAND_KNOWN: &[(&str, Kind)] = &[
 const COMMAND_R_KNOWN: &[(&str, Kind)] = &[
     ("documents", Kind::List),
     ("search_queries_only", Kind::Bool),
-    ("prompt_truncation", Kind::Str),
+    ("prompt_truncation", Kind::String),
     ("frequency_penalty", Kind::Number),
     ("presence_penalty", Kind::Number),
     ("return_prompt", Kind::Bool),
@@ -96,58 +86,14 @@ pub fn parse(
         Family::Command => (COMMAND_KNOWN, COMMAND_OWNED),
         Family::CommandR => (COMMAND_R_KNOWN, COMMAND_R_OWNED),
     };
-    let mut fields = Map::new();
-    for (key, text) in extra {
-        if let Some((_, instead)) = SAMPLING_OWNED
-            .iter()
-            .chain(owned)
-            .find(|(owned, _)| owned == key)
-        {
-            return Err(invalid(
-                key,
-                &format!("this field is not an option; {instead}"),
-            ));
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| invalid(key, &format!("the value is not JSON ({err})")))?;
-        if let Some((_, kind)) = known.iter().find(|(known, _)| known == key) {
-            check(key, *kind, &value)?;
-        }
-        fields.insert(key.clone(), value);
-    }
-    Ok(fields)
-}
-
-fn check(key: &str, kind: Kind, value: &Value) -> Result<(), AdapterError> {
-    let (fits, expected) = match kind {
-        Kind::Str => (value.is_string(), "a string"),
-        Kind::Bool => (value.is_boolean(), "true or false"),
-        Kind::Integer => (value.is_u64(), "a whole number"),
-        Kind::Number => (value.is_number(), "a number"),
-        Kind::List => (value.is_array(), "a JSON list"),
-        Kind::Object => (value.is_object(), "a JSON object"),
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err(invalid(key, &format!("expected {expected}")))
-    }
-}
-
-fn invalid(key: &str, why: &str) -> AdapterError {
-    AdapterError::InvalidRequest(format!("-o {key}: {why}"))
+    let owned: Vec<(&str, &str)> = SAMPLING_OWNED.iter().chain(owned).copied().collect();
+    options::parse_known(extra, &owned, known)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use bedrock_adapter_kit::testing::pairs;
 
     #[test]
     fn known_and_unknown_keys_pass_through() {

@@ -11,10 +11,11 @@
 //! conversation, which it has no place for, is refused. Command R's `--raw`
 //! is its own `raw_prompting`.
 
+use bedrock_adapter_kit::request::{self, Setting, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Message, Params, Request, Role};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
 use crate::models::{self, Family};
 use crate::options;
 
@@ -27,21 +28,12 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         params,
     } = req;
     let family = models::family_for(&model_id)?;
-    check_finite("--temperature", params.temperature)?;
-    check_finite("--top-p", params.top_p)?;
+    request::check_finite(&params)?;
     let extra = options::parse(family, &params.extra)?;
-    let bytes = match family {
-        Family::Command => {
-            serde_json::to_vec(&command_body(&model_id, system, messages, params, extra)?)
-        }
-        Family::CommandR => serde_json::to_vec(&chat_body(system, messages, params, extra)?),
+    match family {
+        Family::Command => json_body(&command_body(&model_id, system, messages, params, extra)?),
+        Family::CommandR => json_body(&chat_body(system, messages, params, extra)?),
     }
-    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -73,22 +65,18 @@ fn command_body(
     params: Params,
     extra: Map<String, Value>,
 ) -> Result<CommandBody, AdapterError> {
-    if params.seed.is_some() {
-        return Err(AdapterError::Unsupported(format!(
-            "--seed: {model_id} takes no random seed (Command R, cohere.command-r-*, does)"
-        )));
-    }
+    request::refuse(
+        &params,
+        &[Setting::Seed],
+        &format!("{model_id} takes no random seed (Command R, cohere.command-r-*, does)"),
+    )?;
     if system.is_some() {
         return Err(AdapterError::Unsupported(format!(
             "system prompts: {model_id} takes one prompt and nothing else; write it into \
              the prompt, or use Command R (cohere.command-r-*), which takes a preamble"
         )));
     }
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
+    request::require_messages(&messages)?;
     let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
         AdapterError::Unsupported(format!(
             "conversations: {model_id} takes one prompt, not {} messages; use Command R \
@@ -206,76 +194,27 @@ fn chat_body(
 /// The text parts of message `number` (from 1), joined; Cohere's text
 /// models read no images.
 fn text_of(number: usize, message: Message) -> Result<String, AdapterError> {
-    if message.content.is_empty() {
-        return Err(AdapterError::InvalidRequest(format!(
-            "message {number} has no content"
-        )));
-    }
-    message
-        .content
-        .into_iter()
-        .map(|part| match part {
-            Content::Text(text) => Ok(text),
-            Content::Image(_) => Err(AdapterError::Unsupported(
-                "images: Cohere Command and Command R read text only".to_owned(),
-            )),
-        })
-        .collect()
-}
-
-fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
-            "{flag}: {v} is not a number"
-        ))),
-        _ => Ok(()),
-    }
+    request::message_text(
+        number,
+        message.content,
+        "images: Cohere Command and Command R read text only",
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::Image;
+    use bedrock_adapter_kit::testing::{
+        self, assert_refuses_malformed, image, message, params, request, text,
+    };
 
     /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
     /// Getting Started" (`shared/seed/bedrock-getting-started-notebook.md`).
     const NOTEBOOK_PROMPT: &str =
         "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";
 
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn text(role: Role, text: &str) -> Message {
-        Message {
-            role,
-            content: vec![Content::Text(text.to_owned())],
-        }
-    }
-
-    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages,
-            params,
-        }
-    }
-
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        assert_eq!(body.accept, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -437,45 +376,11 @@ mod tests {
         ];
         let many = build(request(command, conversation, params()));
         assert!(matches!(many, Err(AdapterError::Unsupported(_))));
-        let image = Message {
-            role: Role::User,
-            content: vec![Content::Image(Image {
-                media_type: "image/png".to_owned(),
-                data: vec![0],
-            })],
-        };
+        let image = message(Role::User, vec![image("image/png")]);
         for model in [command, command_r] {
             let err = build(request(model, vec![image.clone()], params()));
             assert!(matches!(err, Err(AdapterError::Unsupported(_))), "{model}");
-            let none = build(request(model, Vec::new(), params()));
-            assert!(
-                matches!(none, Err(AdapterError::InvalidRequest(_))),
-                "{model}"
-            );
-            let empty = build(request(
-                model,
-                vec![Message {
-                    role: Role::User,
-                    content: Vec::new(),
-                }],
-                params(),
-            ));
-            assert!(
-                matches!(empty, Err(AdapterError::InvalidRequest(_))),
-                "{model}"
-            );
-            let nan = build(request(
-                model,
-                hi(),
-                Params {
-                    temperature: Some(f32::NAN),
-                    ..params()
-                },
-            ));
-            assert!(
-                matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--temperature")),
-                "{model}"
-            );
+            assert_refuses_malformed(model, build);
         }
         let assistant_last = build(request(
             command_r,

@@ -8,28 +8,27 @@
 //! Usage is never given: Cohere's bodies on Bedrock carry no token counts,
 //! and the host reads Bedrock's headers.
 
-use serde_json::Value;
+use bedrock_adapter_kit::types::{AdapterError, Response};
+use bedrock_adapter_kit::wire::{json, read, text_outputs};
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response};
 use crate::models::{self, Family};
 use crate::stop;
-use crate::wire::{self, ChatResponse, CommandResponse, Generation};
+use crate::wire::{ChatResponse, CommandResponse, Generation};
 
 /// Parses the body of a successful `InvokeModel` response from `model_id`.
 pub fn parse(model_id: &str, body: &[u8]) -> Result<Response, AdapterError> {
     let family = models::family_for(model_id)?;
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    let value = json(body, "the body")?;
     match family {
         Family::Command => {
-            let response: CommandResponse = wire::read(value, "Cohere Command response")?;
+            let response: CommandResponse = read(value, "a Cohere Command response")?;
             Ok(generations(response.generations))
         }
         Family::CommandR => {
             let ChatResponse {
                 text,
                 finish_reason,
-            } = wire::read(value, "Cohere Command R response")?;
+            } = read(value, "a Cohere Command R response")?;
             Ok(Response {
                 outputs: text_outputs([text]),
                 stop: finish_reason.as_deref().map(stop::from_finish_reason),
@@ -53,29 +52,14 @@ pub fn generations(generations: Vec<Generation>) -> Response {
     }
 }
 
-/// One text output per non-empty text.
-fn text_outputs(texts: impl IntoIterator<Item = String>) -> Vec<Output> {
-    texts
-        .into_iter()
-        .filter(|text| !text.is_empty())
-        .map(Output::Text)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason};
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::types::{Output, StopReason};
 
     const COMMAND: &str = "cohere.command-light-text-v14";
     const COMMAND_R: &str = "cohere.command-r-v1:0";
-
-    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
-        Some(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
-    }
 
     #[test]
     fn several_generations() {
@@ -88,7 +72,7 @@ mod tests {
                     Output::Text(" A large language model (LLM) chain can".to_owned()),
                     Output::Text(" Sure! A Long Short-Term Memory (L".to_owned()),
                 ],
-                stop: stop(StopReason::MaxTokens, "MAX_TOKENS"),
+                stop: Some(sent(StopReason::MaxTokens, "MAX_TOKENS")),
                 usage: None,
             })
         );
@@ -102,7 +86,7 @@ mod tests {
             parse(COMMAND_R, body),
             Ok(Response {
                 outputs: vec![Output::Text("This is a test.<".to_owned())],
-                stop: stop(StopReason::StopSequence, "STOP_SEQUENCE"),
+                stop: Some(sent(StopReason::StopSequence, "STOP_SEQUENCE")),
                 usage: None,
             })
         );

@@ -4,49 +4,45 @@
 //! otel-python-contrib's Command R cassette). Invariant: every value maps
 //! to something (unknown ones to `other`), and the raw value is never lost.
 
-use crate::bedrock::adapter::types::{Stop, StopReason};
+use bedrock_adapter_kit::stop;
+use bedrock_adapter_kit::types::{Stop, StopReason};
 
-/// A `finish_reason`. `ERROR_TOXIC` is Cohere's content filter;
+/// The values of `finish_reason`. `ERROR_TOXIC` is Cohere's content filter;
 /// `ERROR_LIMIT` (the context limit reached) is running out of tokens;
 /// `ERROR` and `USER_CANCEL` are `other`.
+const FINISH_REASONS: &[(&str, StopReason)] = &[
+    ("COMPLETE", StopReason::EndTurn),
+    ("MAX_TOKENS", StopReason::MaxTokens),
+    ("ERROR_LIMIT", StopReason::MaxTokens),
+    ("STOP_SEQUENCE", StopReason::StopSequence),
+    ("TOOL_CALL", StopReason::ToolUse),
+    ("ERROR_TOXIC", StopReason::ContentFiltered),
+];
+
+/// A `finish_reason`.
 pub fn from_finish_reason(raw: &str) -> Stop {
-    let reason = match raw {
-        "COMPLETE" => StopReason::EndTurn,
-        "MAX_TOKENS" | "ERROR_LIMIT" => StopReason::MaxTokens,
-        "STOP_SEQUENCE" => StopReason::StopSequence,
-        "TOOL_CALL" => StopReason::ToolUse,
-        "ERROR_TOXIC" => StopReason::ContentFiltered,
-        _ => StopReason::Other,
-    };
-    Stop {
-        reason,
-        raw: Some(raw.to_owned()),
-    }
+    stop::mapped(FINISH_REASONS, raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_adapter_kit::testing::assert_stops;
 
     #[test]
     fn values() {
-        for (raw, reason) in [
-            ("COMPLETE", StopReason::EndTurn),
-            ("MAX_TOKENS", StopReason::MaxTokens),
-            ("ERROR_LIMIT", StopReason::MaxTokens),
-            ("STOP_SEQUENCE", StopReason::StopSequence),
-            ("TOOL_CALL", StopReason::ToolUse),
-            ("ERROR_TOXIC", StopReason::ContentFiltered),
-            ("ERROR", StopReason::Other),
-            ("USER_CANCEL", StopReason::Other),
-        ] {
-            assert_eq!(
-                from_finish_reason(raw),
-                Stop {
-                    reason,
-                    raw: Some(raw.to_owned())
-                }
-            );
-        }
+        assert_stops(
+            from_finish_reason,
+            &[
+                ("COMPLETE", StopReason::EndTurn),
+                ("MAX_TOKENS", StopReason::MaxTokens),
+                ("ERROR_LIMIT", StopReason::MaxTokens),
+                ("STOP_SEQUENCE", StopReason::StopSequence),
+                ("TOOL_CALL", StopReason::ToolUse),
+                ("ERROR_TOXIC", StopReason::ContentFiltered),
+                ("ERROR", StopReason::Other),
+                ("USER_CANCEL", StopReason::Other),
+            ],
+        );
     }
 }

@@ -19,13 +19,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use bedrock_adapter_kit::stream::Once;
+use bedrock_adapter_kit::types::{AdapterError, Event, Output};
+use bedrock_adapter_kit::wire::{object, read};
 
-use crate::bedrock::adapter::types::{AdapterError, Event, Output, Stop};
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::response;
 use crate::stop;
-use crate::wire::{self, Chunk};
+use crate::wire::Chunk;
 
 /// Decodes one stream.
 pub struct Decoder {
@@ -33,8 +34,8 @@ pub struct Decoder {
     live: Cell<Option<u32>>,
     /// The other generations' text so far, by generation.
     held: RefCell<BTreeMap<u32, String>>,
-    /// Whether the stop event has been emitted.
-    stopped: Cell<bool>,
+    /// Lets the first stop event through.
+    stopped: Once,
 }
 
 impl GuestStreamDecoder for Decoder {
@@ -42,20 +43,13 @@ impl GuestStreamDecoder for Decoder {
         Decoder {
             live: Cell::new(None),
             held: RefCell::new(BTreeMap::new()),
-            stopped: Cell::new(false),
+            stopped: Once::default(),
         }
     }
 
     fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
-        let value: Value = serde_json::from_slice(&chunk).map_err(|err| {
-            AdapterError::MalformedResponse(format!("a stream chunk is not JSON: {err}"))
-        })?;
-        if !value.is_object() {
-            return Err(AdapterError::MalformedResponse(format!(
-                "a stream chunk is not a JSON object: {value}"
-            )));
-        }
-        let chunk: Chunk = wire::read(value, "Cohere stream chunk")?;
+        let value = object(&chunk, "a stream chunk")?;
+        let chunk: Chunk = read(value, "a Cohere stream chunk")?;
         let mut events = Vec::new();
         if let Some(generations) = chunk.generations {
             let whole = response::generations(generations);
@@ -63,24 +57,30 @@ impl GuestStreamDecoder for Decoder {
                 Output::Text(text) => Some(Event::Text(text)),
                 Output::Image(_) => None,
             }));
-            events.extend(whole.stop.and_then(|stop| self.stop(stop)));
+            events.extend(
+                whole
+                    .stop
+                    .and_then(|stop| self.stopped.first(Event::Stop(stop))),
+            );
         } else if let Some(event_type) = chunk.event_type {
             match (event_type.as_str(), chunk.text, chunk.finish_reason) {
                 ("text-generation", Some(text), _) if !text.is_empty() => {
                     events.push(Event::Text(text));
                 }
                 ("stream-end", _, Some(raw)) => {
-                    events.extend(self.stop(stop::from_finish_reason(&raw)));
+                    events.extend(
+                        self.stopped
+                            .first(Event::Stop(stop::from_finish_reason(&raw))),
+                    );
                 }
                 _ => {}
             }
         } else if chunk.is_finished == Some(true) {
             events.extend(self.release());
-            events.extend(
-                chunk
-                    .finish_reason
-                    .and_then(|raw| self.stop(stop::from_finish_reason(&raw))),
-            );
+            events.extend(chunk.finish_reason.and_then(|raw| {
+                self.stopped
+                    .first(Event::Stop(stop::from_finish_reason(&raw)))
+            }));
         } else if let Some(text) = chunk.text.filter(|text| !text.is_empty()) {
             let index = chunk.index.unwrap_or(0);
             let live = self.live.get().unwrap_or(index);
@@ -111,37 +111,22 @@ impl Decoder {
             .map(Event::Text)
             .collect()
     }
-
-    /// The stop event, unless one has been emitted already.
-    fn stop(&self, stop: Stop) -> Option<Event> {
-        (!self.stopped.replace(true)).then_some(Event::Stop(stop))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::StopReason;
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::testing;
+    use bedrock_adapter_kit::types::StopReason;
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("cohere.command-light-text-v14".to_owned());
-        let mut events = Vec::new();
-        for chunk in chunks {
-            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
-        }
-        events.extend(decoder.finish()?);
-        Ok(events)
+        testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
     fn text(text: &str) -> Event {
         Event::Text(text.to_owned())
-    }
-
-    fn stop(reason: StopReason, raw: &str) -> Event {
-        Event::Stop(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
     }
 
     #[test]
@@ -157,7 +142,7 @@ mod tests {
             Ok(vec![
                 text(" I"),
                 text(" am"),
-                stop(StopReason::MaxTokens, "MAX_TOKENS")
+                Event::Stop(sent(StopReason::MaxTokens, "MAX_TOKENS"))
             ])
         );
     }
@@ -181,7 +166,7 @@ mod tests {
                 text(" machine"),
                 text(" A large"),
                 text(" C"),
-                stop(StopReason::MaxTokens, "MAX_TOKENS"),
+                Event::Stop(sent(StopReason::MaxTokens, "MAX_TOKENS")),
             ])
         );
     }
@@ -202,7 +187,7 @@ mod tests {
             events,
             Ok(vec![
                 text(" To convert"),
-                stop(StopReason::EndTurn, "COMPLETE")
+                Event::Stop(sent(StopReason::EndTurn, "COMPLETE"))
             ])
         );
     }
@@ -223,7 +208,7 @@ mod tests {
             Ok(vec![
                 text("Hel"),
                 text("lo"),
-                stop(StopReason::EndTurn, "COMPLETE")
+                Event::Stop(sent(StopReason::EndTurn, "COMPLETE"))
             ])
         );
     }

@@ -10,16 +10,6 @@
 //! carries token counts (none of the recorded ones does), so none are read.
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
-use crate::bedrock::adapter::types::AdapterError;
-
-/// Reads `value` as `T`, naming `what` in the error.
-pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
-    T::deserialize(value)
-        .map_err(|err| AdapterError::MalformedResponse(format!("not a {what}: {err}")))
-}
 
 /// A Command response body (AWS, "Cohere Command models"), and the one
 /// chunk a stream sends when the request did not ask for `stream: true`

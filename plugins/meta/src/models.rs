@@ -6,7 +6,8 @@
 //! invariant: an id whose generation is not known here gets no template at
 //! all (an `unsupported` error pointing to `--raw`), never a guessed one.
 
-use crate::bedrock::adapter::types::AdapterError;
+use bedrock_adapter_kit::models;
+use bedrock_adapter_kit::types::AdapterError;
 
 /// A Llama chat format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +34,12 @@ const PREFIXES: &[(&str, Template)] = &[
 
 /// The template for `model_id`.
 pub fn template_for(model_id: &str) -> Result<Template, AdapterError> {
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| model_id.starts_with(prefix))
-        .map(|(_, template)| *template)
-        .ok_or_else(|| {
-            AdapterError::Unsupported(format!(
-                "{model_id}: no chat template is known for this Llama model; write the prompt \
+    models::route(PREFIXES, model_id).ok_or_else(|| {
+        AdapterError::Unsupported(format!(
+            "{model_id}: no chat template is known for this Llama model; write the prompt \
                  in the model's own format and send it with --raw"
-            ))
-        })
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@
 //! body (`-o max_gen_len=5` is refused with a pointer to `--max-tokens`), so
 //! each body field has one source.
 
+use bedrock_adapter_kit::options;
+use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
-
-use crate::bedrock::adapter::types::AdapterError;
 
 /// The options this adapter knows, as listed by `describe`: none, since the
 /// common settings cover every documented field.
@@ -34,35 +34,13 @@ const OWNED: &[(&str, &str)] = &[
 /// Parses the `-o` pairs into body fields. A key given twice keeps its last
 /// value.
 pub fn parse(extra: &[(String, String)]) -> Result<Map<String, Value>, AdapterError> {
-    let mut fields = Map::new();
-    for (key, text) in extra {
-        if let Some((_, instead)) = OWNED.iter().find(|(owned, _)| owned == key) {
-            return Err(invalid(
-                key,
-                &format!("this field is not an option; {instead}"),
-            ));
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| invalid(key, &format!("the value is not JSON ({err})")))?;
-        fields.insert(key.clone(), value);
-    }
-    Ok(fields)
-}
-
-fn invalid(key: &str, why: &str) -> AdapterError {
-    AdapterError::InvalidRequest(format!("-o {key}: {why}"))
+    options::parse(extra, OWNED, |_, value| Ok(value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use bedrock_adapter_kit::testing::pairs;
 
     #[test]
     fn other_keys_pass_through() {

@@ -11,13 +11,14 @@
 //! Bedrock applies its own default (`max_gen_len` 512, `temperature` 0.5,
 //! `top_p` 0.9).
 
+use bedrock_adapter_kit::request::{self, Setting, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Request};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
 use crate::models;
 use crate::options;
-use crate::template::{self, Turn};
+use crate::template;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
@@ -27,13 +28,18 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         messages,
         params,
     } = req;
-    refuse_missing_settings(&params)?;
-    check_finite("--temperature", params.temperature)?;
-    check_finite("--top-p", params.top_p)?;
+    request::refuse(
+        &params,
+        &[Setting::TopK, Setting::Stop, Setting::Seed],
+        "Llama on Bedrock takes only temperature, top_p and max_gen_len",
+    )?;
+    request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
-    let turns = turns(messages)?;
+    // Llama reads text only here; a message's text parts are joined.
+    let turns = request::text_turns(messages, "images: this adapter sends Llama text only")?;
     let prompt = if params.raw {
-        raw_prompt(system, turns)?
+        // The user writes the chat format (or none) themselves.
+        request::raw_prompt(system.is_some(), turns)?.text
     } else {
         template::render(models::template_for(&model_id)?, system.as_deref(), &turns)?
     };
@@ -44,13 +50,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         max_gen_len: params.max_tokens,
         extra,
     };
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
+    json_body(&body)
 }
 
 /// Llama's body, fields in the order of AWS's documentation.
@@ -67,137 +67,20 @@ struct LlamaBody {
     extra: Map<String, Value>,
 }
 
-/// The common settings Llama on Bedrock does not have.
-fn refuse_missing_settings(params: &Params) -> Result<(), AdapterError> {
-    let refused = if params.top_k.is_some() {
-        Some("--top-k")
-    } else if !params.stop_sequences.is_empty() {
-        Some("--stop")
-    } else if params.seed.is_some() {
-        Some("--seed")
-    } else {
-        None
-    };
-    match refused {
-        Some(flag) => Err(AdapterError::Unsupported(format!(
-            "{flag}: Llama on Bedrock takes only temperature, top_p and max_gen_len"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The messages as turns of text. Llama reads text only here; a message's
-/// text parts are joined as they are.
-fn turns(messages: Vec<Message>) -> Result<Vec<Turn>, AdapterError> {
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
-    messages
-        .into_iter()
-        .enumerate()
-        .map(|(index, Message { role, content })| {
-            if content.is_empty() {
-                return Err(AdapterError::InvalidRequest(format!(
-                    "message {} has no content",
-                    index + 1
-                )));
-            }
-            let text = content
-                .into_iter()
-                .map(|part| match part {
-                    Content::Text(text) => Ok(text),
-                    Content::Image(_) => Err(AdapterError::Unsupported(
-                        "images: this adapter sends Llama text only".to_owned(),
-                    )),
-                })
-                .collect::<Result<String, _>>()?;
-            Ok(Turn { role, text })
-        })
-        .collect()
-}
-
-/// The raw prompt is the text of the one user message, sent as is: the user
-/// writes the chat format (or none) themselves.
-fn raw_prompt(system: Option<String>, turns: Vec<Turn>) -> Result<String, AdapterError> {
-    if system.is_some() {
-        return Err(AdapterError::InvalidRequest(
-            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
-                .to_owned(),
-        ));
-    }
-    match <[Turn; 1]>::try_from(turns) {
-        Ok(
-            [
-                Turn {
-                    role: Role::User,
-                    text,
-                },
-            ],
-        ) => Ok(text),
-        Ok(_) => Err(AdapterError::InvalidRequest(
-            "--raw sends the user's prompt; the message is not the user's".to_owned(),
-        )),
-        Err(turns) => Err(AdapterError::InvalidRequest(format!(
-            "--raw sends one prompt as is, not a conversation of {} messages",
-            turns.len()
-        ))),
-    }
-}
-
-fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
-            "{flag}: {v} is not a number"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::Image;
+    use bedrock_adapter_kit::testing::{
+        self, assert_refuses_malformed, image, message, params, request, text,
+    };
+    use bedrock_adapter_kit::types::{Params, Role};
 
     /// The Llama prompt of AWS's notebook "How to work with Amazon Bedrock
     /// APIs - Getting Started" (cell "Meta Llama").
     const NOTEBOOK_PROMPT: &str = "<s>[INST] <<SYS>>\nYou are a helpful, respectful and honest assistant. Always answer as helpfully as possible, while being safe.  Your answers should not include any harmful, unethical, racist, sexist, toxic, dangerous, or illegal content. Please ensure that your responses are socially unbiased and positive in nature.\nIf a question does not make any sense, or is not factually coherent, explain why instead of answering something not correct. If you don't know the answer to a question, please don't share false information.\n<</SYS>>\n\nWrite me a blog about making strong business decisions as a leader. [/INST]";
 
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn user(text: &str) -> Message {
-        Message {
-            role: Role::User,
-            content: vec![Content::Text(text.to_owned())],
-        }
-    }
-
-    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages,
-            params,
-        }
-    }
-
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        assert_eq!(body.accept, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -205,7 +88,7 @@ mod tests {
         // The notebook's cell, field for field, with its prompt sent as is.
         let req = request(
             "meta.llama3-8b-instruct-v1:0",
-            vec![user(NOTEBOOK_PROMPT)],
+            vec![text(Role::User, NOTEBOOK_PROMPT)],
             Params {
                 max_tokens: Some(512),
                 temperature: Some(0.5),
@@ -233,7 +116,11 @@ mod tests {
             .expect("the notebook prompt is in Llama 2's format");
         let req = Request {
             system: Some(system.to_owned()),
-            ..request("meta.llama2-13b-chat-v1", vec![user(question)], params())
+            ..request(
+                "meta.llama2-13b-chat-v1",
+                vec![text(Role::User, question)],
+                params(),
+            )
         };
         assert_eq!(
             body_json(req),
@@ -247,7 +134,7 @@ mod tests {
             system: Some("Be brief.".to_owned()),
             ..request(
                 "meta.llama3-1-70b-instruct-v1:0",
-                vec![user("Say this is a test")],
+                vec![text(Role::User, "Say this is a test")],
                 Params {
                     max_tokens: Some(10),
                     temperature: Some(0.8),
@@ -274,7 +161,7 @@ mod tests {
     fn raw_works_for_any_llama() {
         let req = request(
             "meta.llama5-1t-instruct-v1:0",
-            vec![user("Tell me a joke about opentelemetry")],
+            vec![text(Role::User, "Tell me a joke about opentelemetry")],
             Params {
                 raw: true,
                 ..params()
@@ -313,7 +200,7 @@ mod tests {
         ] {
             let err = build(request(
                 "meta.llama3-8b-instruct-v1:0",
-                vec![user("Hi")],
+                vec![text(Role::User, "Hi")],
                 params,
             ));
             assert!(
@@ -330,63 +217,35 @@ mod tests {
             raw: true,
             ..params()
         };
-        let none = build(request(llama3, Vec::new(), params()));
-        assert!(matches!(none, Err(AdapterError::InvalidRequest(_))));
-        let empty = build(request(
-            llama3,
-            vec![Message {
-                role: Role::User,
-                content: Vec::new(),
-            }],
-            params(),
-        ));
-        assert!(matches!(empty, Err(AdapterError::InvalidRequest(_))));
+        assert_refuses_malformed(llama3, build);
         let image = build(request(
             llama3,
-            vec![Message {
-                role: Role::User,
-                content: vec![Content::Image(Image {
-                    media_type: "image/png".to_owned(),
-                    data: vec![0],
-                })],
-            }],
+            vec![message(Role::User, vec![image("image/png")])],
             params(),
         ));
         assert!(matches!(image, Err(AdapterError::Unsupported(m)) if m.starts_with("images")));
-        let nan = build(request(
-            llama3,
-            vec![user("Hi")],
-            Params {
-                top_p: Some(f32::INFINITY),
-                ..params()
-            },
-        ));
-        assert!(matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--top-p")));
         let raw_system = build(Request {
             system: Some("s".to_owned()),
-            ..request(llama3, vec![user("Hi")], raw())
+            ..request(llama3, vec![text(Role::User, "Hi")], raw())
         });
         assert!(matches!(raw_system, Err(AdapterError::InvalidRequest(_))));
-        let raw_conversation = build(request(llama3, vec![user("a"), user("b")], raw()));
+        let raw_conversation = build(request(
+            llama3,
+            vec![text(Role::User, "a"), text(Role::User, "b")],
+            raw(),
+        ));
         assert!(matches!(
             raw_conversation,
             Err(AdapterError::InvalidRequest(_))
         ));
-        let raw_assistant = build(request(
-            llama3,
-            vec![Message {
-                role: Role::Assistant,
-                content: vec![Content::Text("a".to_owned())],
-            }],
-            raw(),
-        ));
+        let raw_assistant = build(request(llama3, vec![text(Role::Assistant, "a")], raw()));
         assert!(matches!(
             raw_assistant,
             Err(AdapterError::InvalidRequest(_))
         ));
         let owned = build(request(
             llama3,
-            vec![user("Hi")],
+            vec![text(Role::User, "Hi")],
             Params {
                 extra: vec![("max_gen_len".to_owned(), "5".to_owned())],
                 ..params()

@@ -5,9 +5,11 @@
 //! stop reason keeps the raw value; usage is given only when the body has
 //! both counts (the host falls back to Bedrock's headers otherwise).
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response, Usage};
+use bedrock_adapter_kit::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::wire::{object, read, usage};
+
 use crate::stop;
-use crate::wire::{self, Generation};
+use crate::wire::Generation;
 
 /// Parses the body of a successful `InvokeModel` response.
 pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
@@ -16,26 +18,21 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
         prompt_token_count,
         generation_token_count,
         stop_reason,
-    } = wire::read(wire::object(body, "the body")?, "response")?;
+    } = read(object(body, "the body")?, "a Llama response")?;
     let generation = generation.ok_or_else(|| {
         AdapterError::MalformedResponse("not a Llama response: no `generation`".to_owned())
     })?;
     Ok(Response {
         outputs: vec![Output::Text(generation)],
         stop: stop_reason.as_deref().map(stop::from_llama),
-        usage: prompt_token_count.zip(generation_token_count).map(
-            |(input_tokens, output_tokens)| Usage {
-                input_tokens,
-                output_tokens,
-            },
-        ),
+        usage: usage(prompt_token_count, generation_token_count),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason};
+    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
 
     #[test]
     fn body() {

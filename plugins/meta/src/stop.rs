@@ -4,39 +4,34 @@
 //! every value maps to something (unknown ones to `other`), and the raw
 //! value is never lost.
 
-use crate::bedrock::adapter::types::{Stop, StopReason};
+use bedrock_adapter_kit::stop;
+use bedrock_adapter_kit::types::{Stop, StopReason};
+
+/// The values of Llama's `stop_reason`.
+const LLAMA: &[(&str, StopReason)] = &[
+    ("stop", StopReason::EndTurn),
+    ("length", StopReason::MaxTokens),
+];
 
 /// A Llama `stop_reason`.
 pub fn from_llama(raw: &str) -> Stop {
-    let reason = match raw {
-        "stop" => StopReason::EndTurn,
-        "length" => StopReason::MaxTokens,
-        _ => StopReason::Other,
-    };
-    Stop {
-        reason,
-        raw: Some(raw.to_owned()),
-    }
+    stop::mapped(LLAMA, raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_adapter_kit::testing::assert_stops;
 
     #[test]
     fn values() {
-        for (raw, reason) in [
-            ("stop", StopReason::EndTurn),
-            ("length", StopReason::MaxTokens),
-            ("something_new", StopReason::Other),
-        ] {
-            assert_eq!(
-                from_llama(raw),
-                Stop {
-                    reason,
-                    raw: Some(raw.to_owned())
-                }
-            );
-        }
+        assert_stops(
+            from_llama,
+            &[
+                ("stop", StopReason::EndTurn),
+                ("length", StopReason::MaxTokens),
+                ("something_new", StopReason::Other),
+            ],
+        );
     }
 }

@@ -10,24 +10,23 @@
 //! `amazon-bedrock-invocationMetrics` is left to the host. A chunk that is
 //! not a JSON object, or has a field of the wrong type, is malformed.
 
-use std::cell::Cell;
+use bedrock_adapter_kit::stream::HeldUsage;
+use bedrock_adapter_kit::types::{AdapterError, Event};
+use bedrock_adapter_kit::wire::{object, read};
 
-use crate::bedrock::adapter::types::{AdapterError, Event, Usage};
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
-use crate::wire::{self, Generation};
+use crate::wire::Generation;
 
 /// Decodes one stream. The only state is the token counts seen so far.
 pub struct Decoder {
-    input_tokens: Cell<Option<u32>>,
-    output_tokens: Cell<Option<u32>>,
+    usage: HeldUsage,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
-            input_tokens: Cell::new(None),
-            output_tokens: Cell::new(None),
+            usage: HeldUsage::default(),
         }
     }
 
@@ -37,44 +36,28 @@ impl GuestStreamDecoder for Decoder {
             prompt_token_count,
             generation_token_count,
             stop_reason,
-        } = wire::read(wire::object(&chunk, "a stream chunk")?, "stream chunk")?;
-        if prompt_token_count.is_some() {
-            self.input_tokens.set(prompt_token_count);
-        }
-        if generation_token_count.is_some() {
-            self.output_tokens.set(generation_token_count);
-        }
+        } = read(object(&chunk, "a stream chunk")?, "a Llama stream chunk")?;
+        self.usage
+            .update(prompt_token_count, generation_token_count);
         let text = generation.filter(|text| !text.is_empty()).map(Event::Text);
         let stop = stop_reason.map(|raw| Event::Stop(stop::from_llama(&raw)));
         Ok(text.into_iter().chain(stop).collect())
     }
 
     fn finish(&self) -> Result<Vec<Event>, AdapterError> {
-        let usage = self.input_tokens.get().zip(self.output_tokens.get()).map(
-            |(input_tokens, output_tokens)| {
-                Event::Usage(Usage {
-                    input_tokens,
-                    output_tokens,
-                })
-            },
-        );
-        Ok(usage.into_iter().collect())
+        Ok(self.usage.take().map(Event::Usage).into_iter().collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason};
+    use bedrock_adapter_kit::testing;
+    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("meta.llama2-13b-chat-v1".to_owned());
-        let mut events = Vec::new();
-        for chunk in chunks {
-            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
-        }
-        events.extend(decoder.finish()?);
-        Ok(events)
+        testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
     #[test]

@@ -10,16 +10,10 @@
 //! with an assistant message leaves that message open, so the model
 //! continues it (a prefill).
 
-use crate::bedrock::adapter::types::{AdapterError, Role};
-use crate::models::Template;
+use bedrock_adapter_kit::request::{self, Turn};
+use bedrock_adapter_kit::types::{AdapterError, Role};
 
-/// One turn of the conversation, its text parts already joined.
-pub struct Turn {
-    /// Who said it.
-    pub role: Role,
-    /// What was said.
-    pub text: String,
-}
+use crate::models::Template;
 
 /// Renders `turns` (at least one) with the optional `system` prompt.
 pub fn render(
@@ -39,21 +33,9 @@ pub fn render(
 /// first `[INST]` between `<<SYS>>` markers. The format has no way to write
 /// two turns of one role in a row, or an answer before a question.
 fn llama2(system: Option<&str>, turns: &[Turn]) -> Result<String, AdapterError> {
+    request::require_alternating(turns, "Llama 2's chat format")?;
     let mut prompt = String::new();
     for (index, turn) in turns.iter().enumerate() {
-        let expected = if index % 2 == 0 {
-            Role::User
-        } else {
-            Role::Assistant
-        };
-        if turn.role != expected {
-            return Err(AdapterError::InvalidRequest(format!(
-                "Llama 2's chat format needs turns that alternate user, assistant, user, ... \
-                 starting with the user's; message {} is not the {}'s",
-                index + 1,
-                role_name(expected)
-            )));
-        }
         match turn.role {
             Role::User => {
                 prompt.push_str("<s>[INST] ");
@@ -117,7 +99,7 @@ fn headers(tokens: &Headers, system: Option<&str>, turns: &[Turn]) -> String {
         prompt.push_str(tokens.eot);
     }
     for (index, turn) in turns.iter().enumerate() {
-        open(&mut prompt, role_name(turn.role));
+        open(&mut prompt, request::role_name(turn.role));
         prompt.push_str(&turn.text);
         let prefill = turn.role == Role::Assistant && index + 1 == turns.len();
         if !prefill {
@@ -130,23 +112,10 @@ fn headers(tokens: &Headers, system: Option<&str>, turns: &[Turn]) -> String {
     prompt
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::User => "user",
-        Role::Assistant => "assistant",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn turn(role: Role, text: &str) -> Turn {
-        Turn {
-            role,
-            text: text.to_owned(),
-        }
-    }
+    use bedrock_adapter_kit::testing::turn;
 
     fn conversation() -> Vec<Turn> {
         vec![

@@ -1,7 +1,7 @@
 //! The shape of what Llama sends back on Bedrock, as far as the adapter
 //! reads it: one type for the response body and for each streamed chunk,
-//! which have the same fields (AWS, "Meta Llama models", response; recorded
-//! traffic in `testdata/recorded.json`).
+//! which have the same fields (AWS, "Meta Llama models", response; the
+//! recorded traffic of `shared/fixtures/bedrock`).
 //!
 //! Invariants: fields the adapter does not use are ignored (Bedrock's
 //! `amazon-bedrock-invocationMetrics` among them: the host reads it); a
@@ -9,29 +9,6 @@
 //! error, which the callers report as `malformed-response`.
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
-use crate::bedrock::adapter::types::AdapterError;
-
-/// Parses `bytes` as a JSON object, naming `what` in the error.
-pub fn object(bytes: &[u8], what: &str) -> Result<Value, AdapterError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|err| AdapterError::MalformedResponse(format!("{what} is not JSON: {err}")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(AdapterError::MalformedResponse(format!(
-            "{what} is not a JSON object: {value}"
-        )))
-    }
-}
-
-/// Reads `value` as `T`, naming `what` in the error.
-pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
-    T::deserialize(value)
-        .map_err(|err| AdapterError::MalformedResponse(format!("not a Llama {what}: {err}")))
-}
 
 /// A response body, or one streamed chunk.
 #[derive(Deserialize)]

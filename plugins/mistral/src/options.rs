@@ -10,9 +10,9 @@
 //! or the prompt puts in the body (`-o max_tokens=5` is refused with a
 //! pointer to `--max-tokens`), so each body field has one source.
 
+use bedrock_adapter_kit::options::{self, invalid};
+use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
-
-use crate::bedrock::adapter::types::AdapterError;
 
 /// The options this adapter knows, as listed by `describe`.
 pub const KNOWN: &[&str] = &["tools", "tool_choice"];
@@ -38,19 +38,7 @@ const OWNED: &[(&str, &str)] = &[
 /// Parses the `-o` pairs into body fields, checking the known ones. A key
 /// given twice keeps its last value.
 pub fn parse(extra: &[(String, String)]) -> Result<Map<String, Value>, AdapterError> {
-    let mut fields = Map::new();
-    for (key, text) in extra {
-        if let Some((_, instead)) = OWNED.iter().find(|(owned, _)| owned == key) {
-            return Err(invalid(
-                key,
-                &format!("this field is not an option; {instead}"),
-            ));
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| invalid(key, &format!("the value is not JSON ({err})")))?;
-        fields.insert(key.clone(), check(key, value)?);
-    }
-    Ok(fields)
+    options::parse(extra, OWNED, check)
 }
 
 /// Checks the type of a known option.
@@ -67,20 +55,10 @@ fn check(key: &str, value: Value) -> Result<Value, AdapterError> {
     }
 }
 
-fn invalid(key: &str, why: &str) -> AdapterError {
-    AdapterError::InvalidRequest(format!("-o {key}: {why}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use bedrock_adapter_kit::testing::pairs;
 
     #[test]
     fn known_and_unknown_keys_pass_through() {

@@ -11,13 +11,14 @@
 //! prompt); a setting the user did not give is left out, so Bedrock applies
 //! the model's own default.
 
+use bedrock_adapter_kit::request::{self, ChatMessage, Setting, Turn, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Params, Request};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
 use crate::models::{self, Api};
 use crate::options;
-use crate::template::{self, Turn};
+use crate::template;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
@@ -27,25 +28,19 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         messages,
         params,
     } = req;
-    if params.seed.is_some() {
-        return Err(AdapterError::Unsupported(
-            "--seed: Mistral models on Bedrock take no random seed".to_owned(),
-        ));
-    }
-    check_finite("--temperature", params.temperature)?;
-    check_finite("--top-p", params.top_p)?;
+    request::refuse(
+        &params,
+        &[Setting::Seed],
+        "Mistral models on Bedrock take no random seed",
+    )?;
+    request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
-    let turns = turns(messages)?;
-    let bytes = match models::api_for(&model_id) {
-        Api::Completion => serde_json::to_vec(&completion_body(system, turns, params, extra)?),
-        Api::Chat => serde_json::to_vec(&chat_body(&model_id, system, turns, params, extra)?),
+    // This adapter sends text only; a message's text parts are joined.
+    let turns = request::text_turns(messages, "images: this adapter sends Mistral text only")?;
+    match models::api_for(&model_id) {
+        Api::Completion => json_body(&completion_body(system, turns, params, extra)?),
+        Api::Chat => json_body(&chat_body(&model_id, system, turns, params, extra)?),
     }
-    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
 }
 
 /// A text completion body, fields in the order of AWS's documentation.
@@ -73,7 +68,8 @@ fn completion_body(
     extra: Map<String, Value>,
 ) -> Result<CompletionBody, AdapterError> {
     let prompt = if params.raw {
-        raw_prompt(system, turns)?
+        // The user writes the `[INST]` format (or none) themselves.
+        request::raw_prompt(system.is_some(), turns)?.text
     } else {
         template::render(system.as_deref(), &turns)?
     };
@@ -102,12 +98,6 @@ struct ChatBody {
     extra: Map<String, Value>,
 }
 
-#[derive(Serialize)]
-struct ChatMessage {
-    role: &'static str,
-    content: String,
-}
-
 fn chat_body(
     model_id: &str,
     system: Option<String>,
@@ -115,37 +105,16 @@ fn chat_body(
     params: Params,
     extra: Map<String, Value>,
 ) -> Result<ChatBody, AdapterError> {
-    let refused = if params.raw {
-        Some("--raw")
-    } else if params.top_k.is_some() {
-        Some("--top-k")
-    } else if !params.stop_sequences.is_empty() {
-        Some("--stop")
-    } else {
-        None
-    };
-    if let Some(flag) = refused {
-        return Err(AdapterError::Unsupported(format!(
-            "{flag}: {model_id} takes Mistral's chat completion API, which on Bedrock has \
+    request::refuse(
+        &params,
+        &[Setting::Raw, Setting::TopK, Setting::Stop],
+        &format!(
+            "{model_id} takes Mistral's chat completion API, which on Bedrock has \
              messages, max_tokens, temperature and top_p only"
-        )));
-    }
-    let system = system.map(|content| ChatMessage {
-        role: "system",
-        content,
-    });
-    let messages = system
-        .into_iter()
-        .chain(turns.into_iter().map(|Turn { role, text }| ChatMessage {
-            role: match role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            },
-            content: text,
-        }))
-        .collect();
+        ),
+    )?;
     Ok(ChatBody {
-        messages,
+        messages: request::chat_messages(system, turns),
         max_tokens: params.max_tokens,
         top_p: params.top_p,
         temperature: params.temperature,
@@ -153,79 +122,13 @@ fn chat_body(
     })
 }
 
-/// The messages as turns of text. This adapter sends text only; a message's
-/// text parts are joined as they are.
-fn turns(messages: Vec<Message>) -> Result<Vec<Turn>, AdapterError> {
-    if messages.is_empty() {
-        return Err(AdapterError::InvalidRequest(
-            "there is no message to send".to_owned(),
-        ));
-    }
-    messages
-        .into_iter()
-        .enumerate()
-        .map(|(index, Message { role, content })| {
-            if content.is_empty() {
-                return Err(AdapterError::InvalidRequest(format!(
-                    "message {} has no content",
-                    index + 1
-                )));
-            }
-            let text = content
-                .into_iter()
-                .map(|part| match part {
-                    Content::Text(text) => Ok(text),
-                    Content::Image(_) => Err(AdapterError::Unsupported(
-                        "images: this adapter sends Mistral text only".to_owned(),
-                    )),
-                })
-                .collect::<Result<String, _>>()?;
-            Ok(Turn { role, text })
-        })
-        .collect()
-}
-
-/// The raw prompt is the text of the one user message, sent as is: the user
-/// writes the `[INST]` format (or none) themselves.
-fn raw_prompt(system: Option<String>, turns: Vec<Turn>) -> Result<String, AdapterError> {
-    if system.is_some() {
-        return Err(AdapterError::InvalidRequest(
-            "--raw sends the prompt as is, with no system prompt; write it into the prompt"
-                .to_owned(),
-        ));
-    }
-    match <[Turn; 1]>::try_from(turns) {
-        Ok(
-            [
-                Turn {
-                    role: Role::User,
-                    text,
-                },
-            ],
-        ) => Ok(text),
-        Ok(_) => Err(AdapterError::InvalidRequest(
-            "--raw sends the user's prompt; the message is not the user's".to_owned(),
-        )),
-        Err(turns) => Err(AdapterError::InvalidRequest(format!(
-            "--raw sends one prompt as is, not a conversation of {} messages",
-            turns.len()
-        ))),
-    }
-}
-
-fn check_finite(flag: &str, value: Option<f32>) -> Result<(), AdapterError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AdapterError::InvalidRequest(format!(
-            "{flag}: {v} is not a number"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::Image;
+    use bedrock_adapter_kit::testing::{
+        self, assert_refuses_malformed, image, message, params, request, text,
+    };
+    use bedrock_adapter_kit::types::{Params, Role};
 
     /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
     /// Getting Started" (cell "Mistral Models").
@@ -234,44 +137,8 @@ mod tests {
     const MIXTRAL: &str = "mistral.mixtral-8x7b-instruct-v0:1";
     const LARGE_2: &str = "mistral.mistral-large-2407-v1:0";
 
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn message(role: Role, text: &str) -> Message {
-        Message {
-            role,
-            content: vec![Content::Text(text.to_owned())],
-        }
-    }
-
-    fn user(text: &str) -> Message {
-        message(Role::User, text)
-    }
-
-    fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages,
-            params,
-        }
-    }
-
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        assert_eq!(body.accept, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -279,7 +146,7 @@ mod tests {
         // The notebook's cell, field for field, with its prompt sent as is.
         let req = request(
             MIXTRAL,
-            vec![user(NOTEBOOK_PROMPT)],
+            vec![text(Role::User, NOTEBOOK_PROMPT)],
             Params {
                 max_tokens: Some(500),
                 top_p: Some(0.9),
@@ -304,7 +171,7 @@ mod tests {
             system: Some("Be brief.".to_owned()),
             ..request(
                 "mistral.mistral-7b-instruct-v0:2",
-                vec![user("Say this is a test")],
+                vec![text(Role::User, "Say this is a test")],
                 Params {
                     max_tokens: Some(10),
                     temperature: Some(0.8),
@@ -331,9 +198,9 @@ mod tests {
             ..request(
                 LARGE_2,
                 vec![
-                    user("Hi"),
-                    message(Role::Assistant, "Hello!"),
-                    user("Name a colour."),
+                    text(Role::User, "Hi"),
+                    text(Role::Assistant, "Hello!"),
+                    text(Role::User, "Name a colour."),
                 ],
                 Params {
                     max_tokens: Some(100),
@@ -390,7 +257,7 @@ mod tests {
                 },
             ),
         ] {
-            let err = build(request(LARGE_2, vec![user("Hi")], params));
+            let err = build(request(LARGE_2, vec![text(Role::User, "Hi")], params));
             assert!(
                 matches!(&err, Err(AdapterError::Unsupported(m)) if m.starts_with(flag)),
                 "{flag}: {err:?}"
@@ -398,7 +265,7 @@ mod tests {
         }
         let seed = build(request(
             MIXTRAL,
-            vec![user("Hi")],
+            vec![text(Role::User, "Hi")],
             Params {
                 seed: Some(1),
                 ..params()
@@ -413,59 +280,33 @@ mod tests {
             raw: true,
             ..params()
         };
-        let none = build(request(MIXTRAL, Vec::new(), params()));
-        assert!(matches!(none, Err(AdapterError::InvalidRequest(_))));
-        let empty = build(request(
-            LARGE_2,
-            vec![Message {
-                role: Role::User,
-                content: Vec::new(),
-            }],
-            params(),
-        ));
-        assert!(matches!(empty, Err(AdapterError::InvalidRequest(_))));
+        assert_refuses_malformed(MIXTRAL, build);
+        assert_refuses_malformed(LARGE_2, build);
         let image = build(request(
             LARGE_2,
-            vec![Message {
-                role: Role::User,
-                content: vec![Content::Image(Image {
-                    media_type: "image/png".to_owned(),
-                    data: vec![0],
-                })],
-            }],
+            vec![message(Role::User, vec![image("image/png")])],
             params(),
         ));
         assert!(matches!(image, Err(AdapterError::Unsupported(m)) if m.starts_with("images")));
-        let nan = build(request(
-            MIXTRAL,
-            vec![user("Hi")],
-            Params {
-                temperature: Some(f32::NAN),
-                ..params()
-            },
-        ));
-        assert!(
-            matches!(nan, Err(AdapterError::InvalidRequest(m)) if m.starts_with("--temperature"))
-        );
         let raw_system = build(Request {
             system: Some("s".to_owned()),
-            ..request(MIXTRAL, vec![user("Hi")], raw())
+            ..request(MIXTRAL, vec![text(Role::User, "Hi")], raw())
         });
         assert!(matches!(raw_system, Err(AdapterError::InvalidRequest(_))));
-        let raw_conversation = build(request(MIXTRAL, vec![user("a"), user("b")], raw()));
+        let raw_conversation = build(request(
+            MIXTRAL,
+            vec![text(Role::User, "a"), text(Role::User, "b")],
+            raw(),
+        ));
         assert!(matches!(
             raw_conversation,
             Err(AdapterError::InvalidRequest(_))
         ));
-        let unordered = build(request(
-            MIXTRAL,
-            vec![message(Role::Assistant, "a")],
-            params(),
-        ));
+        let unordered = build(request(MIXTRAL, vec![text(Role::Assistant, "a")], params()));
         assert!(matches!(unordered, Err(AdapterError::InvalidRequest(_))));
         let owned = build(request(
             MIXTRAL,
-            vec![user("Hi")],
+            vec![text(Role::User, "Hi")],
             Params {
                 extra: vec![("stop".to_owned(), "[\"x\"]".to_owned())],
                 ..params()

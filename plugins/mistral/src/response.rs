@@ -8,16 +8,18 @@
 //! body has both counts (text completion bodies have none, and the host then
 //! reads Bedrock's headers).
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::wire::{object, read};
+
 use crate::stop;
 use crate::wire::{self, Chat, Completion, Shape};
 
 /// Parses the body of a successful `InvokeModel` response.
 pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
-    let value = wire::object(body, "the body")?;
+    let value = object(body, "the body")?;
     match wire::shape(&value) {
         Shape::Completion => {
-            let Completion { outputs } = wire::read(value, "text completion")?;
+            let Completion { outputs } = read(value, "a Mistral text completion")?;
             let stop = outputs
                 .first()
                 .and_then(|output| output.stop_reason.as_deref())
@@ -32,7 +34,7 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
             })
         }
         Shape::Chat => {
-            let Chat { choices, usage } = wire::read(value, "chat completion")?;
+            let Chat { choices, usage } = read(value, "a Mistral chat completion")?;
             let stop = choices
                 .first()
                 .and_then(|choice| choice.reason())
@@ -56,14 +58,8 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason, Usage};
-
-    fn stop(reason: StopReason, raw: &str) -> Option<Stop> {
-        Some(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
-    }
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::types::{StopReason, Usage};
 
     #[test]
     fn text_completion() {
@@ -75,7 +71,7 @@ mod tests {
                 outputs: vec![Output::Text(
                     " to find out whether you think an animal is cute".to_owned()
                 )],
-                stop: stop(StopReason::MaxTokens, "length"),
+                stop: Some(sent(StopReason::MaxTokens, "length")),
                 usage: None,
             })
         );
@@ -90,7 +86,7 @@ mod tests {
             parse(body),
             Ok(Response {
                 outputs: vec![Output::Text("Paris.".to_owned())],
-                stop: stop(StopReason::EndTurn, "stop"),
+                stop: Some(sent(StopReason::EndTurn, "stop")),
                 usage: None,
             })
         );
@@ -104,7 +100,7 @@ mod tests {
             parse(body),
             Ok(Response {
                 outputs: vec![Output::Text("Coca-Cola is".to_owned())],
-                stop: stop(StopReason::MaxTokens, "length"),
+                stop: Some(sent(StopReason::MaxTokens, "length")),
                 usage: Some(Usage {
                     input_tokens: 34,
                     output_tokens: 100
@@ -118,7 +114,7 @@ mod tests {
         let tools = br#"{"choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"t1","function":{"name":"f","arguments":"{}"}}]},"stop_reason":"tool_calls"}]}"#;
         let response = parse(tools).expect("parse");
         assert_eq!(response.outputs, vec![Output::Text(String::new())]);
-        assert_eq!(response.stop, stop(StopReason::ToolUse, "tool_calls"));
+        assert_eq!(response.stop, Some(sent(StopReason::ToolUse, "tool_calls")));
         let parts = br#"{"choices":[{"message":{"content":[{"type":"thinking","thinking":[]},{"type":"text","text":"42"}]},"finish_reason":"stop"}]}"#;
         assert_eq!(
             parse(parts).map(|r| r.outputs),

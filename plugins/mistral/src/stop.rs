@@ -5,42 +5,38 @@
 //! `model_length` (the context ran out). Invariant: every value maps to
 //! something (unknown ones to `other`), and the raw value is never lost.
 
-use crate::bedrock::adapter::types::{Stop, StopReason};
+use bedrock_adapter_kit::stop;
+use bedrock_adapter_kit::types::{Stop, StopReason};
+
+/// The values of Mistral's `stop_reason` and `finish_reason`.
+const MISTRAL: &[(&str, StopReason)] = &[
+    ("stop", StopReason::EndTurn),
+    ("length", StopReason::MaxTokens),
+    ("model_length", StopReason::MaxTokens),
+    ("tool_calls", StopReason::ToolUse),
+];
 
 /// A Mistral `stop_reason` or `finish_reason`.
 pub fn from_mistral(raw: &str) -> Stop {
-    let reason = match raw {
-        "stop" => StopReason::EndTurn,
-        "length" | "model_length" => StopReason::MaxTokens,
-        "tool_calls" => StopReason::ToolUse,
-        _ => StopReason::Other,
-    };
-    Stop {
-        reason,
-        raw: Some(raw.to_owned()),
-    }
+    stop::mapped(MISTRAL, raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_adapter_kit::testing::assert_stops;
 
     #[test]
     fn values() {
-        for (raw, reason) in [
-            ("stop", StopReason::EndTurn),
-            ("length", StopReason::MaxTokens),
-            ("model_length", StopReason::MaxTokens),
-            ("tool_calls", StopReason::ToolUse),
-            ("error", StopReason::Other),
-        ] {
-            assert_eq!(
-                from_mistral(raw),
-                Stop {
-                    reason,
-                    raw: Some(raw.to_owned())
-                }
-            );
-        }
+        assert_stops(
+            from_mistral,
+            &[
+                ("stop", StopReason::EndTurn),
+                ("length", StopReason::MaxTokens),
+                ("model_length", StopReason::MaxTokens),
+                ("tool_calls", StopReason::ToolUse),
+                ("error", StopReason::Other),
+            ],
+        );
     }
 }

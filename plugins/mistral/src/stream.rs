@@ -12,39 +12,40 @@
 //! shape are ignored; a chunk that is not a JSON object, or has a field of
 //! the wrong type, is malformed.
 
-use std::cell::Cell;
+use bedrock_adapter_kit::stream::HeldUsage;
+use bedrock_adapter_kit::types::{AdapterError, Event};
+use bedrock_adapter_kit::wire::{object, read};
 
-use crate::bedrock::adapter::types::{AdapterError, Event, Usage};
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
 use crate::wire::{self, Chat, Completion, Shape};
 
 /// Decodes one stream. The only state is the last token counts seen.
 pub struct Decoder {
-    usage: Cell<Option<Usage>>,
+    usage: HeldUsage,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
-            usage: Cell::new(None),
+            usage: HeldUsage::default(),
         }
     }
 
     fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
-        let value = wire::object(&chunk, "a stream chunk")?;
+        let value = object(&chunk, "a stream chunk")?;
         let (text, reason) = match wire::shape(&value) {
             Shape::Completion => {
-                let Completion { outputs } = wire::read(value, "text completion chunk")?;
+                let Completion { outputs } = read(value, "a Mistral text completion chunk")?;
                 match outputs.into_iter().next() {
                     Some(output) => (Some(output.text), output.stop_reason),
                     None => (None, None),
                 }
             }
             Shape::Chat => {
-                let Chat { choices, usage } = wire::read(value, "chat completion chunk")?;
+                let Chat { choices, usage } = read(value, "a Mistral chat completion chunk")?;
                 if let Some(usage) = usage.as_ref().and_then(|counts| counts.usage()) {
-                    self.usage.set(Some(usage));
+                    self.usage.keep(usage);
                 }
                 match choices.into_iter().find(|choice| choice.is_first()) {
                     Some(choice) => {
@@ -69,23 +70,13 @@ impl GuestStreamDecoder for Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Stop, StopReason};
+    use bedrock_adapter_kit::stop::sent;
+    use bedrock_adapter_kit::testing;
+    use bedrock_adapter_kit::types::{StopReason, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("mistral.mistral-7b-instruct-v0:2".to_owned());
-        let mut events = Vec::new();
-        for chunk in chunks {
-            events.extend(decoder.feed(chunk.as_bytes().to_vec())?);
-        }
-        events.extend(decoder.finish()?);
-        Ok(events)
-    }
-
-    fn stop(reason: StopReason, raw: &str) -> Event {
-        Event::Stop(Stop {
-            reason,
-            raw: Some(raw.to_owned()),
-        })
+        testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
     #[test]
@@ -102,7 +93,7 @@ mod tests {
                 Event::Text(" To".to_owned()),
                 Event::Text(" convert".to_owned()),
                 Event::Text(")".to_owned()),
-                stop(StopReason::MaxTokens, "length"),
+                Event::Stop(sent(StopReason::MaxTokens, "length")),
             ])
         );
     }
@@ -120,7 +111,7 @@ mod tests {
             Ok(vec![
                 Event::Text("Par".to_owned()),
                 Event::Text("is.".to_owned()),
-                stop(StopReason::EndTurn, "stop"),
+                Event::Stop(sent(StopReason::EndTurn, "stop")),
                 Event::Usage(Usage {
                     input_tokens: 9,
                     output_tokens: 3
@@ -139,7 +130,7 @@ mod tests {
             events,
             Ok(vec![
                 Event::Text("Hi".to_owned()),
-                stop(StopReason::EndTurn, "stop")
+                Event::Stop(sent(StopReason::EndTurn, "stop"))
             ])
         );
     }

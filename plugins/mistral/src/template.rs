@@ -10,36 +10,14 @@
 //! order the format can write); a conversation that ends with an assistant
 //! message leaves that message open (no `</s>`), so the model continues it.
 
-use crate::bedrock::adapter::types::{AdapterError, Role};
-
-/// One turn of the conversation, its text parts already joined.
-pub struct Turn {
-    /// Who said it.
-    pub role: Role,
-    /// What was said.
-    pub text: String,
-}
+use bedrock_adapter_kit::request::{self, Turn};
+use bedrock_adapter_kit::types::{AdapterError, Role};
 
 /// Renders `turns` (at least one) with the optional `system` prompt.
 pub fn render(system: Option<&str>, turns: &[Turn]) -> Result<String, AdapterError> {
+    request::require_alternating(turns, "Mistral's [INST] format")?;
     let mut prompt = "<s>".to_owned();
     for (index, turn) in turns.iter().enumerate() {
-        let expected = if index % 2 == 0 {
-            Role::User
-        } else {
-            Role::Assistant
-        };
-        if turn.role != expected {
-            return Err(AdapterError::InvalidRequest(format!(
-                "Mistral's [INST] format needs turns that alternate user, assistant, user, ... \
-                 starting with the user's; message {} is not the {}'s",
-                index + 1,
-                match expected {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                }
-            )));
-        }
         match turn.role {
             Role::User => {
                 if index > 0 {
@@ -68,13 +46,7 @@ pub fn render(system: Option<&str>, turns: &[Turn]) -> Result<String, AdapterErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn turn(role: Role, text: &str) -> Turn {
-        Turn {
-            role,
-            text: text.to_owned(),
-        }
-    }
+    use bedrock_adapter_kit::testing::turn;
 
     #[test]
     fn aws_example() {

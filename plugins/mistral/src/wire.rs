@@ -16,11 +16,9 @@
 //! wrong type is a deserialisation error, which the callers report as
 //! `malformed-response`.
 
+use bedrock_adapter_kit::wire::ChatUsage;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-use crate::bedrock::adapter::types::{AdapterError, Usage};
 
 /// Which API a body or chunk comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,25 +40,6 @@ pub fn shape(value: &Value) -> Shape {
     } else {
         Shape::Unknown
     }
-}
-
-/// Parses `bytes` as a JSON object, naming `what` in the error.
-pub fn object(bytes: &[u8], what: &str) -> Result<Value, AdapterError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|err| AdapterError::MalformedResponse(format!("{what} is not JSON: {err}")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(AdapterError::MalformedResponse(format!(
-            "{what} is not a JSON object: {value}"
-        )))
-    }
-}
-
-/// Reads `value` as `T`, naming `what` in the error.
-pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterError> {
-    T::deserialize(value)
-        .map_err(|err| AdapterError::MalformedResponse(format!("not a Mistral {what}: {err}")))
 }
 
 /// A text completion body or chunk.
@@ -85,7 +64,7 @@ pub struct Chat {
     /// The answers (one, unless asked otherwise).
     pub choices: Vec<Choice>,
     /// The token counts, when sent.
-    pub usage: Option<TokenCounts>,
+    pub usage: Option<ChatUsage>,
 }
 
 /// One answer of a chat completion.
@@ -157,23 +136,4 @@ pub struct ContentPart {
     pub kind: String,
     /// The text of a `text` part.
     pub text: Option<String>,
-}
-
-/// A chat completion `usage` object.
-#[derive(Deserialize)]
-pub struct TokenCounts {
-    /// Tokens read.
-    pub prompt_tokens: Option<u32>,
-    /// Tokens generated.
-    pub completion_tokens: Option<u32>,
-}
-
-impl TokenCounts {
-    /// Both counts, when both are present.
-    pub fn usage(&self) -> Option<Usage> {
-        Some(Usage {
-            input_tokens: self.prompt_tokens?,
-            output_tokens: self.completion_tokens?,
-        })
-    }
 }

@@ -9,8 +9,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-
-use crate::bedrock::adapter::types::{AdapterError, Image};
+use bedrock_adapter_kit::types::{AdapterError, Image};
 
 /// The first bytes of PNG and JPEG, the formats AWS's model-parameter pages
 /// name for Stability's answers. WebP, which Stability's own API also

@@ -9,7 +9,8 @@
 //! claims) and [`family`] (what `build-request` accepts) come from the one
 //! table [`PREFIXES`], so the adapter never claims an id it then refuses.
 
-use crate::bedrock::adapter::types::AdapterError;
+use bedrock_adapter_kit::models;
+use bedrock_adapter_kit::types::AdapterError;
 
 /// The body family a model takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,24 +32,17 @@ const PREFIXES: &[(&str, Family)] = &[
 
 /// The model-id patterns `describe` lists.
 pub fn patterns() -> Vec<String> {
-    PREFIXES
-        .iter()
-        .map(|(prefix, _)| format!("{prefix}*"))
-        .collect()
+    models::patterns(PREFIXES)
 }
 
 /// The family of `model_id`, or `unsupported` for an id no pattern matches.
 pub fn family(model_id: &str) -> Result<Family, AdapterError> {
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| model_id.starts_with(prefix))
-        .map(|(_, family)| *family)
-        .ok_or_else(|| {
-            AdapterError::Unsupported(format!(
-                "{model_id} is not a Stability text-to-image model this adapter serves ({})",
-                patterns().join(", ")
-            ))
-        })
+    models::route(PREFIXES, model_id).ok_or_else(|| {
+        AdapterError::Unsupported(format!(
+            "{model_id} is not a Stability text-to-image model this adapter serves ({})",
+            patterns().join(", ")
+        ))
+    })
 }
 
 #[cfg(test)]

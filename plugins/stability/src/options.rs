@@ -11,9 +11,10 @@
 //! prompt or a common setting puts in the body (`-o seed=5` is refused with
 //! a pointer to `--seed`), so each body field has one source.
 
+use bedrock_adapter_kit::options::{self, Kind, invalid};
+use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::AdapterError;
 use crate::models::Family;
 
 /// The options this adapter knows, as listed by `describe`: the SDXL fields
@@ -50,7 +51,7 @@ const OWNED: &[(&str, &str)] = &[
 ];
 
 /// The `-o` options of one request, split as the body builders use them.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Options {
     /// What the image should not show (`-o negative_prompt=...`).
     pub negative_prompt: Option<String>,
@@ -61,35 +62,15 @@ pub struct Options {
 /// Parses the `-o` pairs for a model of `family`, checking the keys that
 /// family knows. A key given twice keeps its last value.
 pub fn parse(family: Family, extra: &[(String, String)]) -> Result<Options, AdapterError> {
-    let mut options = Options::default();
-    for (key, text) in extra {
-        if let Some((_, instead)) = OWNED.iter().find(|(owned, _)| owned == key) {
-            return Err(invalid(
-                key,
-                &format!("this field is not an option; {instead}"),
-            ));
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| invalid(key, &format!("the value is not JSON ({err})")))?;
-        match (key.as_str(), value) {
-            ("negative_prompt", Value::String(text)) => options.negative_prompt = Some(text),
-            ("negative_prompt", _) => return Err(invalid(key, "expected a string")),
-            (_, value) => {
-                check(family, key, &value)?;
-                options.fields.insert(key.clone(), value);
-            }
-        }
-    }
-    Ok(options)
-}
-
-/// What a value of a known key must be.
-#[derive(Clone, Copy)]
-enum Kind {
-    Number,
-    Count,
-    Text,
-    Object,
+    let mut fields = options::parse(extra, OWNED, |key, value| check(family, key, value))?;
+    let negative_prompt = match fields.remove("negative_prompt") {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    };
+    Ok(Options {
+        negative_prompt,
+        fields,
+    })
 }
 
 /// The type of each option a family knows.
@@ -97,45 +78,35 @@ fn kind(family: Family, key: &str) -> Option<Kind> {
     match (family, key) {
         (Family::Sdxl, "cfg_scale") => Some(Kind::Number),
         (Family::Sdxl, "steps" | "width" | "height" | "samples") => Some(Kind::Count),
-        (Family::Sdxl, "style_preset" | "sampler" | "clip_guidance_preset") => Some(Kind::Text),
+        (Family::Sdxl, "style_preset" | "sampler" | "clip_guidance_preset") => Some(Kind::String),
         (Family::Sdxl, "extras") => Some(Kind::Object),
-        (Family::StableImage, "aspect_ratio" | "output_format" | "mode") => Some(Kind::Text),
+        (Family::StableImage, "aspect_ratio" | "output_format" | "mode") => Some(Kind::String),
         _ => None,
     }
 }
 
-/// Checks the type of an option `family` knows; other keys pass.
-fn check(family: Family, key: &str, value: &Value) -> Result<(), AdapterError> {
-    let Some(kind) = kind(family, key) else {
-        return Ok(());
-    };
-    let (fits, expected) = match kind {
-        Kind::Number => (value.is_number(), "a number"),
-        Kind::Count => (value.is_u64(), "a whole number, 0 or more"),
-        Kind::Text => (value.is_string(), "a string"),
-        Kind::Object => (value.is_object(), "a JSON object"),
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err(invalid(key, &format!("expected {expected}, not {value}")))
+/// Checks `negative_prompt`, and the type of an option `family` knows;
+/// other keys pass. A refused known option is shown in the message.
+fn check(family: Family, key: &str, value: Value) -> Result<Value, AdapterError> {
+    if key == "negative_prompt" {
+        return Kind::String.check(key, value);
     }
-}
-
-fn invalid(key: &str, why: &str) -> AdapterError {
-    AdapterError::InvalidRequest(format!("-o {key}: {why}"))
+    match kind(family, key) {
+        Some(kind) if !kind.fits(&value) => {
+            let expected = match kind {
+                Kind::Count => "a whole number, 0 or more",
+                kind => kind.expected(),
+            };
+            Err(invalid(key, &format!("expected {expected}, not {value}")))
+        }
+        _ => Ok(value),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use bedrock_adapter_kit::testing::pairs;
 
     #[test]
     fn known_and_unknown_keys_pass_through() {

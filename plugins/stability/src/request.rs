@@ -9,10 +9,11 @@
 //! Bedrock applies Stability's defaults; `--seed` is checked against its
 //! family's documented range before it is sent.
 
+use bedrock_adapter_kit::request::{self, Setting, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Message, Params, Request, Role};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bedrock::adapter::types::{AdapterError, Body, Content, Message, Params, Request, Role};
 use crate::models::{self, Family};
 use crate::options::{self, Options};
 
@@ -55,21 +56,15 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         fields,
     } = options::parse(family, &params.extra)?;
     let prompt = prompt(messages)?;
-    let bytes = match family {
-        Family::Sdxl => serde_json::to_vec(&sdxl_body(prompt, negative_prompt, seed, fields)),
-        Family::StableImage => serde_json::to_vec(&StableImageBody {
+    match family {
+        Family::Sdxl => json_body(&sdxl_body(prompt, negative_prompt, seed, fields)),
+        Family::StableImage => json_body(&StableImageBody {
             prompt,
             negative_prompt,
             seed,
             fields,
         }),
     }
-    .map_err(|err| AdapterError::InvalidRequest(format!("cannot write the body: {err}")))?;
-    Ok(Body {
-        bytes,
-        content_type: "application/json".to_owned(),
-        accept: "application/json".to_owned(),
-    })
 }
 
 /// An SDXL body (AWS, "Stability.ai Diffusion 1.0 text to image"); every
@@ -129,44 +124,25 @@ struct StableImageBody {
 /// The common settings that belong to text generation, with why an image
 /// model has none of them.
 fn refuse_text_settings(params: &Params) -> Result<(), AdapterError> {
-    let given = [
+    let refused = [
+        (Setting::MaxTokens, "an image model generates no tokens"),
         (
-            params.max_tokens.is_some(),
-            "--max-tokens",
-            "an image model generates no tokens",
-        ),
-        (
-            params.temperature.is_some(),
-            "--temperature",
+            Setting::Temperature,
             "an image model has no sampling temperature (SDXL's -o cfg_scale sets how \
              closely the image follows the prompt)",
         ),
+        (Setting::TopP, "an image model has no nucleus sampling"),
+        (Setting::TopK, "an image model has no top-k sampling"),
+        (Setting::Stop, "an image model has no stop sequences"),
         (
-            params.top_p.is_some(),
-            "--top-p",
-            "an image model has no nucleus sampling",
-        ),
-        (
-            params.top_k.is_some(),
-            "--top-k",
-            "an image model has no top-k sampling",
-        ),
-        (
-            !params.stop_sequences.is_empty(),
-            "--stop",
-            "an image model has no stop sequences",
-        ),
-        (
-            params.raw,
-            "--raw",
+            Setting::Raw,
             "the prompt is always sent as given: an image model has no chat template \
              to leave out",
         ),
     ];
-    match given.iter().find(|(set, _, _)| *set) {
-        Some((_, flag, why)) => Err(AdapterError::Unsupported(format!("{flag}: {why}"))),
-        None => Ok(()),
-    }
+    refused
+        .into_iter()
+        .try_for_each(|(setting, why)| request::refuse(params, &[setting], why))
 }
 
 /// `--seed`, checked against the range `family` takes.
@@ -207,18 +183,11 @@ fn prompt(messages: Vec<Message>) -> Result<String, AdapterError> {
             "the prompt must be the user's message".to_owned(),
         ));
     }
-    let prompt = message
-        .content
-        .into_iter()
-        .map(|part| match part {
-            Content::Text(text) => Ok(text),
-            Content::Image(_) => Err(AdapterError::Unsupported(
-                "images in the prompt: this adapter generates images from text only \
-                 (no image-to-image)"
-                    .to_owned(),
-            )),
-        })
-        .collect::<Result<String, _>>()?;
+    let prompt = request::text_only(
+        message.content,
+        "images in the prompt: this adapter generates images from text only \
+         (no image-to-image)",
+    )?;
     if prompt.trim().is_empty() {
         return Err(AdapterError::InvalidRequest(
             "the prompt is empty".to_owned(),
@@ -230,48 +199,18 @@ fn prompt(messages: Vec<Message>) -> Result<String, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::Image;
+    use bedrock_adapter_kit::testing::{self, message, pairs, params, text};
+    use bedrock_adapter_kit::types::{Content, Image};
 
     const SDXL: &str = "stability.stable-diffusion-xl-v1";
     const ULTRA: &str = "stability.stable-image-ultra-v1:1";
 
-    fn params() -> Params {
-        Params {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
-            stop_sequences: Vec::new(),
-            seed: None,
-            extra: Vec::new(),
-            raw: false,
-        }
-    }
-
-    fn extra(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
     fn request(model_id: &str, prompt: &str, params: Params) -> Request {
-        Request {
-            model_id: model_id.to_owned(),
-            system: None,
-            messages: vec![Message {
-                role: Role::User,
-                content: vec![Content::Text(prompt.to_owned())],
-            }],
-            params,
-        }
+        testing::request(model_id, vec![text(Role::User, prompt)], params)
     }
 
     fn body_json(req: Request) -> Value {
-        let body = build(req).expect("build");
-        assert_eq!(body.content_type, "application/json");
-        assert_eq!(body.accept, "application/json");
-        serde_json::from_slice(&body.bytes).expect("body is JSON")
+        testing::body_json(build(req))
     }
 
     #[test]
@@ -283,7 +222,7 @@ mod tests {
             "a landscape with trees",
             Params {
                 seed: Some(20),
-                extra: extra(&[("cfg_scale", "10"), ("steps", "50")]),
+                extra: pairs(&[("cfg_scale", "10"), ("steps", "50")]),
                 ..params()
             },
         );
@@ -306,7 +245,7 @@ mod tests {
             "a lighthouse",
             Params {
                 seed: Some(MAX_SDXL_SEED),
-                extra: extra(&[
+                extra: pairs(&[
                     ("negative_prompt", "\"fog\""),
                     ("cfg_scale", "7.5"),
                     ("steps", "30"),
@@ -344,7 +283,7 @@ mod tests {
             "A car made out of vegetables.",
             Params {
                 seed: Some(0),
-                extra: extra(&[
+                extra: pairs(&[
                     ("negative_prompt", "\"blurry\""),
                     ("aspect_ratio", "\"16:9\""),
                     ("output_format", "\"jpeg\""),
@@ -494,16 +433,16 @@ mod tests {
         assert!(matches!(assistant, Err(AdapterError::InvalidRequest(_))));
 
         let image = build(Request {
-            messages: vec![Message {
-                role: Role::User,
-                content: vec![
+            messages: vec![message(
+                Role::User,
+                vec![
                     Content::Text("like this".to_owned()),
                     Content::Image(Image {
                         media_type: "image/png".to_owned(),
                         data: vec![0x89],
                     }),
                 ],
-            }],
+            )],
             ..request(ULTRA, "", params())
         });
         assert!(matches!(image, Err(AdapterError::Unsupported(m)) if m.starts_with("images")));
@@ -519,13 +458,13 @@ mod tests {
     #[test]
     fn text_parts_are_joined_as_given() {
         let req = Request {
-            messages: vec![Message {
-                role: Role::User,
-                content: vec![
+            messages: vec![message(
+                Role::User,
+                vec![
                     Content::Text("a landscape ".to_owned()),
                     Content::Text("with trees".to_owned()),
                 ],
-            }],
+            )],
             ..request(SDXL, "", params())
         };
         assert_eq!(

@@ -10,24 +10,23 @@
 //! image and no reason) is `malformed-response`. There is never usage:
 //! these bodies carry no token counts.
 
-use crate::bedrock::adapter::types::{AdapterError, Output, Response, Stop};
+use bedrock_adapter_kit::types::{AdapterError, Output, Response, Stop};
+use bedrock_adapter_kit::wire::{json, read};
+
 use crate::image;
 use crate::stop;
 use crate::wire::{Artifact, Reply, Shape};
 
 /// Parses the body of a successful `InvokeModel` response.
 pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|err| AdapterError::MalformedResponse(format!("the body is not JSON: {err}")))?;
+    let value = json(body, "the body")?;
     if !value.is_object() {
         return Err(AdapterError::MalformedResponse(format!(
             "the body is not a JSON object: {}",
             kind(&value)
         )));
     }
-    let reply: Reply = serde::Deserialize::deserialize(value).map_err(|err| {
-        AdapterError::MalformedResponse(format!("not a Stability image body: {err}"))
-    })?;
+    let reply: Reply = read(value, "a Stability image body")?;
     let (outputs, stops) = match reply.shape()? {
         Shape::Sdxl { result, artifacts } => sdxl(result, artifacts)?,
         Shape::StableImage {
@@ -119,8 +118,8 @@ fn kind(value: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::adapter::types::{Image, StopReason};
     use crate::image::samples::{JPEG_HEAD, PNG_1X1, PNG_SIGNATURE};
+    use bedrock_adapter_kit::types::{Image, StopReason};
 
     fn stop(reason: StopReason, raw: Option<&str>) -> Option<Stop> {
         Some(Stop {

@@ -7,7 +7,7 @@
 //! is end-turn (see [`keeps_image`]): a filtered or failed image is never
 //! shown, whatever bytes came with it.
 
-use crate::bedrock::adapter::types::{Stop, StopReason};
+use bedrock_adapter_kit::types::{Stop, StopReason};
 
 /// An SDXL artifact's `finishReason`: `SUCCESS`, `CONTENT_FILTERED` or
 /// `ERROR` (AWS, "Stability.ai Diffusion 1.0 text to image"). A missing

@@ -5,7 +5,8 @@
 //! end of a stream, are `unsupported`, so a stream can never pass for an
 //! answer with no image.
 
-use crate::bedrock::adapter::types::{AdapterError, Event};
+use bedrock_adapter_kit::types::{AdapterError, Event};
+
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 
 /// A decoder that refuses every stream; it holds nothing.

@@ -8,9 +8,8 @@
 //! Which shape a body is is decided by its keys ([`Reply::shape`]), never by
 //! model id.
 
+use bedrock_adapter_kit::types::AdapterError;
 use serde::Deserialize;
-
-use crate::bedrock::adapter::types::AdapterError;
 
 /// A response body of either shape; which fields are present says which.
 #[derive(Deserialize)]
