@@ -270,3 +270,32 @@ async fn a_decoder_that_traps_mid_stream_keeps_what_it_returned_before() {
     let (next, _) = build(hostile, "hostile.polite").await;
     assert_eq!(next.expect("a fresh sandbox serves"), b"{}");
 }
+
+#[test]
+fn the_limits_are_set_per_run_on_the_command_line() {
+    let invoke = |model: &str, limit: &[&str]| {
+        let mut command = crate::support::bedrock_host_without_plugins();
+        command
+            .arg("--plugins-dir")
+            .arg(test_plugins_dir())
+            .args(limit)
+            .args(["--local", "invoke", "--model", model, "hi"]);
+        crate::support::run(command)
+    };
+    let looped = invoke("hostile.loop", &["--plugin-timeout", "150"]);
+    assert_eq!(looped.code, Some(3), "{}", looped.stderr);
+    assert!(
+        looped
+            .stderr
+            .contains("plugin `hostile` stopped in build-request: time limit of 150 ms exceeded"),
+        "{}",
+        looped.stderr
+    );
+    let hoarded = invoke("hostile.memory", &["--plugin-memory", "8"]);
+    assert_eq!(hoarded.code, Some(3), "{}", hoarded.stderr);
+    assert!(
+        hoarded.stderr.contains("memory limit of 8 MiB exceeded"),
+        "{}",
+        hoarded.stderr
+    );
+}

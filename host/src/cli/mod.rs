@@ -98,6 +98,12 @@ struct GlobalArgs {
     /// Run against a local Bedrock started in this process, with its own credentials.
     #[arg(long, global = true, conflicts_with_all = ["endpoint_url", "profile"])]
     local: bool,
+    /// Largest linear memory one plugin instance may use, in MiB.
+    #[arg(long, global = true, default_value_t = 64, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    plugin_memory: u32,
+    /// Wall-clock time one plugin call may take, in milliseconds.
+    #[arg(long, global = true, default_value_t = 1000, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    plugin_timeout: u64,
     /// Log what the host does to stderr (repeat for more: -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -193,7 +199,12 @@ impl GlobalArgs {
     async fn load_plugins(&self) -> anyhow::Result<(PluginRuntime, PluginRegistry)> {
         let cache =
             paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
-        let runtime = PluginRuntime::new(SandboxLimits::default(), cache)
+        let limits = SandboxLimits {
+            memory_bytes: usize::try_from(self.plugin_memory).unwrap_or(usize::MAX) << 20,
+            call_timeout: Duration::from_millis(self.plugin_timeout),
+            ..SandboxLimits::default()
+        };
+        let runtime = PluginRuntime::new(limits, cache)
             .map_err(|error| anyhow::anyhow!("{error:#}"))
             .context("cannot start the WebAssembly engine")?;
         let registry = PluginRegistry::load(&self.plugin_sources(), &runtime).await;
