@@ -75,6 +75,11 @@ impl ApiError {
         )
     }
 
+    /// 500 `InternalServerException` for a reply the emulator could not serialize.
+    pub fn unrenderable(error: &serde_json::Error) -> Self {
+        Self::internal(format!("The emulator could not render its reply: {error}"))
+    }
+
     /// 403 with an authentication error name such as `InvalidSignatureException`.
     pub fn forbidden(error_type: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, error_type, message)

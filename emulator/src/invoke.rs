@@ -64,7 +64,7 @@ pub(crate) async fn invoke_model(
     };
     let body = match reply.response_body() {
         Ok(body) => body,
-        Err(error) => return render_failure(&error).into_response(),
+        Err(error) => return ApiError::unrenderable(&error).into_response(),
     };
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
@@ -109,7 +109,7 @@ pub(crate) async fn invoke_model_with_response_stream(
         first_byte_latency,
     }) {
         Ok(chunks) => chunks,
-        Err(error) => return render_failure(&error).into_response(),
+        Err(error) => return ApiError::unrenderable(&error).into_response(),
     };
     let frames = planned_frames(chunks, state.behaviour.take_stream_fault());
 
@@ -190,10 +190,6 @@ fn resolve_model_identifier<'a>(
 fn injected_error(injected: InjectedError) -> ApiError {
     let status = StatusCode::from_u16(injected.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     ApiError::new(status, injected.error_type, injected.message)
-}
-
-fn render_failure(error: &serde_json::Error) -> ApiError {
-    ApiError::internal(format!("The emulator could not render its reply: {error}"))
 }
 
 /// Refuses an accept type that rules out a JSON reply, the only kind the emulator produces.

@@ -6,13 +6,17 @@
 //! is exactly [`RunningEmulator::client_environment`] without any AWS key pair: success then
 //! proves the token was sent and accepted.
 
-use std::net::SocketAddr;
 use std::process::{Command, Output};
 
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
-use aws_sdk_bedrockruntime::primitives::Blob;
-use bedrock_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use bedrock_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::json;
+
+use support::emulator::{json_body, start};
+
+mod support {
+    pub mod emulator;
+}
 
 /// Tells the child test what to expect: `accepted`, or the error code it must get.
 const EXPECT: &str = "BEDROCK_EMULATOR_BEARER_TEST_EXPECT";
@@ -34,7 +38,7 @@ async fn child_calls_bedrock_with_the_environment_it_was_given() {
     let invoked = aws_sdk_bedrockruntime::Client::new(&sdk_config)
         .invoke_model()
         .model_id("anthropic.claude-3-haiku-20240307-v1:0")
-        .body(Blob::new(serde_json::to_vec(&body).expect("JSON")))
+        .body(json_body(&body))
         .send()
         .await;
     let listed = aws_sdk_bedrock::Client::new(&sdk_config)
@@ -57,17 +61,13 @@ async fn child_calls_bedrock_with_the_environment_it_was_given() {
     }
 }
 
-async fn start(bearer_token: &str) -> RunningEmulator {
-    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
-    Emulator::start(
-        EmulatorConfig {
-            bearer_token: Some(bearer_token.to_owned()),
-            ..EmulatorConfig::default()
-        },
-        loopback,
-    )
+/// An emulator that accepts `bearer_token` as a Bedrock API key.
+async fn start_with_token(bearer_token: &str) -> RunningEmulator {
+    start(EmulatorConfig {
+        bearer_token: Some(bearer_token.to_owned()),
+        ..EmulatorConfig::default()
+    })
     .await
-    .expect("the emulator starts on an ephemeral port")
 }
 
 /// Runs the child test with `environment` and no other AWS settings, waiting off the runtime
@@ -126,7 +126,7 @@ fn assert_child_passed(output: &Output) {
 
 #[tokio::test]
 async fn the_sdks_send_aws_bearer_token_bedrock_and_it_is_accepted() {
-    let emulator = start(API_KEY).await;
+    let emulator = start_with_token(API_KEY).await;
     let environment = emulator.client_environment();
     assert!(environment.contains(&("AWS_BEARER_TOKEN_BEDROCK", API_KEY.to_owned())));
     let output = run_child(token_only_environment(&emulator, API_KEY), "accepted").await;
@@ -135,7 +135,7 @@ async fn the_sdks_send_aws_bearer_token_bedrock_and_it_is_accepted() {
 
 #[tokio::test]
 async fn another_token_from_the_environment_is_refused() {
-    let emulator = start(API_KEY).await;
+    let emulator = start_with_token(API_KEY).await;
     let output = run_child(
         token_only_environment(&emulator, "someone-elses-api-key"),
         "UnrecognizedClientException",

@@ -6,60 +6,58 @@
 //! a profile-only model refuses on-demand invocation with Bedrock's message, and the pre-made
 //! application inference profile's ARN reaches its Claude model.
 
-use std::net::SocketAddr;
-
-use aws_sdk_bedrock::error::ProvideErrorMetadata;
+use aws_sdk_bedrock::config::http::HttpResponse;
+use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrock::operation::get_inference_profile::{
+    GetInferenceProfileError, GetInferenceProfileOutput,
+};
+use aws_sdk_bedrock::operation::list_foundation_models::builders::ListFoundationModelsFluentBuilder;
 use aws_sdk_bedrock::types::{
     FoundationModelLifecycleStatus, FoundationModelSummary, InferenceProfileStatus,
     InferenceProfileSummary, InferenceProfileType, InferenceType, ModelCustomization,
     ModelModality,
 };
-use aws_sdk_bedrockruntime::primitives::Blob;
+use aws_sdk_bedrockruntime::operation::invoke_model::{InvokeModelError, InvokeModelOutput};
+use aws_sdk_bedrockruntime::operation::invoke_model_with_response_stream::{
+    InvokeModelWithResponseStreamError, InvokeModelWithResponseStreamOutput,
+};
 use bedrock_emulator::{
-    ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID, Emulator,
+    ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID,
     EmulatorConfig, RunningEmulator,
 };
 use serde_json::{Value, json};
 
-async fn start(config: EmulatorConfig) -> RunningEmulator {
-    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
-    Emulator::start(config, loopback)
-        .await
-        .expect("the emulator starts on an ephemeral port")
-}
+use support::clients::{Outcome, keys, own_keys, sdk_config};
+use support::emulator::{json_body, start};
 
-fn credentials(emulator: &RunningEmulator) -> aws_sdk_bedrock::config::Credentials {
-    aws_sdk_bedrock::config::Credentials::new(
-        emulator.access_key_id(),
-        emulator.secret_access_key(),
-        None,
-        None,
-        "control-plane-tests",
-    )
+mod support {
+    pub mod clients;
+    pub mod emulator;
 }
 
 fn bedrock(emulator: &RunningEmulator) -> aws_sdk_bedrock::Client {
-    let config = aws_sdk_bedrock::Config::builder()
-        .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
-        .region(aws_sdk_bedrock::config::Region::new(
-            emulator.region().to_owned(),
-        ))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(credentials(emulator))
-        .build();
-    aws_sdk_bedrock::Client::from_conf(config)
+    aws_sdk_bedrock::Client::new(&sdk_config(emulator, own_keys(emulator)))
 }
 
 fn runtime(emulator: &RunningEmulator) -> aws_sdk_bedrockruntime::Client {
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(aws_sdk_bedrockruntime::config::BehaviorVersion::latest())
-        .region(aws_sdk_bedrockruntime::config::Region::new(
-            emulator.region().to_owned(),
-        ))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(credentials(emulator))
-        .build();
-    aws_sdk_bedrockruntime::Client::from_conf(config)
+    aws_sdk_bedrockruntime::Client::new(&sdk_config(emulator, own_keys(emulator)))
+}
+
+/// The models `request` lists.
+async fn list_models(request: ListFoundationModelsFluentBuilder) -> Vec<FoundationModelSummary> {
+    request
+        .send()
+        .await
+        .accepted("ListFoundationModels")
+        .model_summaries()
+        .to_vec()
+}
+
+/// The ValidationException message `request` must be refused with (`why` says why).
+async fn list_validation_message(request: ListFoundationModelsFluentBuilder, why: &str) -> String {
+    let error = request.send().await.refused(why);
+    assert!(error.is_validation_exception(), "{error:?}");
+    error.message().unwrap_or_default().to_owned()
 }
 
 fn ids(summaries: &[FoundationModelSummary]) -> Vec<&str> {
@@ -87,13 +85,8 @@ async fn the_whole_list_is_real_shaped_and_names_the_emulator_region() {
         ..EmulatorConfig::default()
     })
     .await;
-    let output = bedrock(&emulator)
-        .list_foundation_models()
-        .send()
-        .await
-        .expect("ListFoundationModels succeeds");
-    let summaries = output.model_summaries();
-    let listed = ids(summaries);
+    let summaries = list_models(bedrock(&emulator).list_foundation_models()).await;
+    let listed = ids(&summaries);
     for model in NOTEBOOK_MODELS {
         assert!(listed.contains(model), "{model} is listed");
     }
@@ -111,7 +104,7 @@ async fn the_whole_list_is_real_shaped_and_names_the_emulator_region() {
             "{family} is listed"
         );
     }
-    for summary in summaries {
+    for summary in &summaries {
         assert_eq!(
             summary.model_arn(),
             format!(
@@ -163,21 +156,10 @@ async fn the_whole_list_is_real_shaped_and_names_the_emulator_region() {
 async fn each_filter_narrows_the_list() {
     let emulator = start(EmulatorConfig::default()).await;
     let client = bedrock(&emulator);
-    let all = client
-        .list_foundation_models()
-        .send()
-        .await
-        .expect("ListFoundationModels succeeds");
-    let total = all.model_summaries().len();
+    let total = list_models(client.list_foundation_models()).await.len();
 
     for provider in ["anthropic", "Anthropic", "ANTHROPIC"] {
-        let output = client
-            .list_foundation_models()
-            .by_provider(provider)
-            .send()
-            .await
-            .expect("by provider");
-        let summaries = output.model_summaries();
+        let summaries = list_models(client.list_foundation_models().by_provider(provider)).await;
         assert!(
             !summaries.is_empty() && summaries.len() < total,
             "{provider}"
@@ -189,78 +171,48 @@ async fn each_filter_narrows_the_list() {
             "{provider}"
         );
     }
-    let mistral = client
-        .list_foundation_models()
-        .by_provider("mistral ai")
-        .send()
-        .await
-        .expect("a provider name with a space");
+    let mistral = list_models(client.list_foundation_models().by_provider("mistral ai")).await;
     assert!(
-        ids(mistral.model_summaries()).contains(&"mistral.mixtral-8x7b-instruct-v0:1"),
+        ids(&mistral).contains(&"mistral.mixtral-8x7b-instruct-v0:1"),
         "providers are matched by their full name"
     );
 
-    let text = client
-        .list_foundation_models()
-        .by_output_modality(ModelModality::Text)
-        .send()
-        .await
-        .expect("by output modality");
+    let by_output = |modality| client.list_foundation_models().by_output_modality(modality);
+    let text = list_models(by_output(ModelModality::Text)).await;
     assert!(
-        text.model_summaries()
-            .iter()
+        text.iter()
             .all(|summary| summary.output_modalities().contains(&ModelModality::Text))
     );
-    assert_eq!(text.model_summaries().len(), total - 1, "all but SDXL");
-    let images = client
-        .list_foundation_models()
-        .by_output_modality(ModelModality::Image)
-        .send()
-        .await
-        .expect("by output modality");
-    assert_eq!(
-        ids(images.model_summaries()),
-        ["stability.stable-diffusion-xl-v1"]
-    );
+    assert_eq!(text.len(), total - 1, "all but SDXL");
+    let images = list_models(by_output(ModelModality::Image)).await;
+    assert_eq!(ids(&images), ["stability.stable-diffusion-xl-v1"]);
 
-    let on_demand = client
-        .list_foundation_models()
-        .by_inference_type(InferenceType::OnDemand)
-        .send()
-        .await
-        .expect("by inference type");
-    let on_demand_ids = ids(on_demand.model_summaries());
+    let by_inference = |kind| client.list_foundation_models().by_inference_type(kind);
+    let on_demand = list_models(by_inference(InferenceType::OnDemand)).await;
+    let on_demand_ids = ids(&on_demand);
     assert!(on_demand_ids.contains(&"anthropic.claude-3-haiku-20240307-v1:0"));
     assert!(
         !on_demand_ids.contains(&"anthropic.claude-sonnet-4-20250514-v1:0"),
         "a model served only through an inference profile is not on demand"
     );
-    let provisioned = client
-        .list_foundation_models()
-        .by_inference_type(InferenceType::Provisioned)
-        .send()
-        .await
-        .expect("by inference type");
-    assert!(provisioned.model_summaries().is_empty());
+    assert!(
+        list_models(by_inference(InferenceType::Provisioned))
+            .await
+            .is_empty()
+    );
 
     let fine_tunable = client
         .list_foundation_models()
-        .by_customization_type(ModelCustomization::FineTuning)
-        .send()
-        .await
-        .expect("by customization type");
-    assert!(fine_tunable.model_summaries().is_empty());
+        .by_customization_type(ModelCustomization::FineTuning);
+    assert!(list_models(fine_tunable).await.is_empty());
 
     let combined = client
         .list_foundation_models()
         .by_provider("Meta")
         .by_inference_type(InferenceType::OnDemand)
-        .by_output_modality(ModelModality::Text)
-        .send()
-        .await
-        .expect("combined filters");
+        .by_output_modality(ModelModality::Text);
     assert_eq!(
-        ids(combined.model_summaries()),
+        ids(&list_models(combined).await),
         [
             "meta.llama3-70b-instruct-v1:0",
             "meta.llama3-8b-instruct-v1:0"
@@ -272,71 +224,41 @@ async fn each_filter_narrows_the_list() {
 async fn values_outside_the_enums_are_typed_validation_exceptions() {
     let emulator = start(EmulatorConfig::default()).await;
     let client = bedrock(&emulator);
-    let error = client
+    let audio = client
         .list_foundation_models()
-        .by_output_modality(ModelModality::from("AUDIO"))
-        .send()
-        .await
-        .expect_err("AUDIO is not a ModelModality")
-        .into_service_error();
-    assert!(error.is_validation_exception(), "{error:?}");
+        .by_output_modality(ModelModality::from("AUDIO"));
     assert_eq!(
-        error.message(),
-        Some(
-            "1 validation error detected: Value 'AUDIO' at 'byOutputModality' failed to satisfy \
-             constraint: Member must satisfy enum value set: [TEXT, IMAGE, EMBEDDING]"
-        )
+        list_validation_message(audio, "AUDIO is not a ModelModality").await,
+        "1 validation error detected: Value 'AUDIO' at 'byOutputModality' failed to satisfy \
+         constraint: Member must satisfy enum value set: [TEXT, IMAGE, EMBEDDING]"
     );
 
-    let error = client
+    let both = client
         .list_foundation_models()
         .by_inference_type(InferenceType::from("INFERENCE_PROFILE"))
-        .by_customization_type(ModelCustomization::from("fine_tuning"))
-        .send()
-        .await
-        .expect_err("neither value is in its enum")
-        .into_service_error();
-    assert!(error.is_validation_exception(), "{error:?}");
-    let message = error.message().unwrap_or_default();
+        .by_customization_type(ModelCustomization::from("fine_tuning"));
+    let message = list_validation_message(both, "neither value is in its enum").await;
     assert!(
         message.starts_with("2 validation errors detected: "),
         "{message}"
     );
     assert!(message.contains("'byInferenceType'") && message.contains("'byCustomizationType'"));
 
-    let error = client
+    let slash = client
         .list_foundation_models()
-        .by_provider("anthropic/claude")
-        .send()
-        .await
-        .expect_err("a slash breaks the provider pattern")
-        .into_service_error();
-    assert!(error.is_validation_exception(), "{error:?}");
+        .by_provider("anthropic/claude");
+    list_validation_message(slash, "a slash breaks the provider pattern").await;
 }
 
 #[tokio::test]
 async fn the_list_needs_a_valid_signature() {
     let emulator = start(EmulatorConfig::default()).await;
-    let config = aws_sdk_bedrock::Config::builder()
-        .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
-        .region(aws_sdk_bedrock::config::Region::new(
-            emulator.region().to_owned(),
-        ))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(aws_sdk_bedrock::config::Credentials::new(
-            emulator.access_key_id(),
-            "not-the-secret",
-            None,
-            None,
-            "control-plane-tests",
-        ))
-        .build();
-    let error = aws_sdk_bedrock::Client::from_conf(config)
+    let wrong_secret = keys(emulator.access_key_id(), "not-the-secret");
+    let error = aws_sdk_bedrock::Client::new(&sdk_config(&emulator, wrong_secret))
         .list_foundation_models()
         .send()
         .await
-        .expect_err("a wrong secret")
-        .into_service_error();
+        .refused("a wrong secret");
     assert_eq!(error.code(), Some("InvalidSignatureException"));
 }
 
@@ -363,16 +285,45 @@ fn family_body(model_id: &str) -> Value {
     }
 }
 
+/// `InvokeModel` of `model_id` with a small body of `base_model_id`'s family.
+async fn invoke(
+    runtime: &aws_sdk_bedrockruntime::Client,
+    model_id: &str,
+    base_model_id: &str,
+) -> Result<InvokeModelOutput, SdkError<InvokeModelError, HttpResponse>> {
+    runtime
+        .invoke_model()
+        .model_id(model_id)
+        .content_type("application/json")
+        .body(json_body(&family_body(base_model_id)))
+        .send()
+        .await
+}
+
+/// `InvokeModelWithResponseStream` of `model_id` with a small body of `base_model_id`'s family.
+async fn stream(
+    runtime: &aws_sdk_bedrockruntime::Client,
+    model_id: &str,
+    base_model_id: &str,
+) -> Result<
+    InvokeModelWithResponseStreamOutput,
+    SdkError<InvokeModelWithResponseStreamError, HttpResponse>,
+> {
+    runtime
+        .invoke_model_with_response_stream()
+        .model_id(model_id)
+        .content_type("application/json")
+        .body(json_body(&family_body(base_model_id)))
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn every_listed_model_is_invocable() {
     let emulator = start(EmulatorConfig::default()).await;
-    let listed = bedrock(&emulator)
-        .list_foundation_models()
-        .send()
-        .await
-        .expect("ListFoundationModels succeeds");
+    let listed = list_models(bedrock(&emulator).list_foundation_models()).await;
     let runtime = runtime(&emulator);
-    for summary in listed.model_summaries() {
+    for summary in &listed {
         let model_id = summary.model_id();
         let on_demand = summary
             .inference_types_supported()
@@ -383,35 +334,16 @@ async fn every_listed_model_is_invocable() {
         } else {
             format!("us.{model_id}")
         };
-        let body = serde_json::to_vec(&family_body(model_id)).expect("JSON");
-        let output = runtime
-            .invoke_model()
-            .model_id(&invoked_id)
-            .content_type("application/json")
-            .body(Blob::new(body.clone()))
-            .send()
+        let output = invoke(&runtime, &invoked_id, model_id)
             .await
-            .unwrap_or_else(|error| {
-                panic!(
-                    "{invoked_id} is listed but not invocable: {:?}",
-                    error.into_service_error()
-                )
-            });
+            .accepted(&format!("{invoked_id} is listed but not invocable"));
         assert!(!output.body().as_ref().is_empty(), "{invoked_id}");
         if summary.response_streaming_supported() == Some(true) {
-            runtime
-                .invoke_model_with_response_stream()
-                .model_id(&invoked_id)
-                .content_type("application/json")
-                .body(Blob::new(body))
-                .send()
+            stream(&runtime, &invoked_id, model_id)
                 .await
-                .unwrap_or_else(|error| {
-                    panic!(
-                        "{invoked_id} is listed as streaming but does not stream: {:?}",
-                        error.into_service_error()
-                    )
-                });
+                .accepted(&format!(
+                    "{invoked_id} is listed as streaming but does not stream"
+                ));
         }
     }
 }
@@ -427,20 +359,16 @@ fn profile_ids(summaries: &[InferenceProfileSummary]) -> Vec<&str> {
 async fn system_profiles_exist_for_the_models_listed_with_inference_profile() {
     let emulator = start(EmulatorConfig::default()).await;
     let client = bedrock(&emulator);
-    let models = client
-        .list_foundation_models()
-        .send()
-        .await
-        .expect("ListFoundationModels succeeds");
+    let models = list_models(client.list_foundation_models()).await;
     let profiles = client
         .list_inference_profiles()
         .send()
         .await
-        .expect("ListInferenceProfiles succeeds");
+        .accepted("ListInferenceProfiles");
     let summaries = profiles.inference_profile_summaries();
     assert!(profiles.next_token().is_none());
     let listed = profile_ids(summaries);
-    for model in models.model_summaries() {
+    for model in &models {
         let through_profile = model
             .inference_types_supported()
             .iter()
@@ -500,7 +428,7 @@ async fn the_type_filter_and_the_paginator_see_every_profile_once() {
         .type_equals(InferenceProfileType::SystemDefined)
         .send()
         .await
-        .expect("system-defined profiles");
+        .accepted("system-defined profiles");
     let all_system = profile_ids(system.inference_profile_summaries());
 
     let first_page = client
@@ -508,7 +436,7 @@ async fn the_type_filter_and_the_paginator_see_every_profile_once() {
         .max_results(3)
         .send()
         .await
-        .expect("a first page");
+        .accepted("a first page");
     assert_eq!(first_page.inference_profile_summaries().len(), 3);
     assert!(first_page.next_token().is_some());
 
@@ -528,7 +456,7 @@ async fn the_type_filter_and_the_paginator_see_every_profile_once() {
         .type_equals(InferenceProfileType::Application)
         .send()
         .await
-        .expect("application profiles");
+        .accepted("application profiles");
     let [profile] = application.inference_profile_summaries() else {
         panic!("exactly one application profile");
     };
@@ -543,22 +471,33 @@ async fn the_type_filter_and_the_paginator_see_every_profile_once() {
     assert_eq!(profile.r#type(), &InferenceProfileType::Application);
     assert_eq!(profile.models().len(), 3);
 
-    let error = client
-        .list_inference_profiles()
-        .max_results(0)
+    for (request, why) in [
+        (
+            client.list_inference_profiles().max_results(0),
+            "maxResults below 1",
+        ),
+        (
+            client
+                .list_inference_profiles()
+                .next_token("not-a-token-we-gave"),
+            "a made-up token",
+        ),
+    ] {
+        let error = request.send().await.refused(why);
+        assert!(error.is_validation_exception(), "{error:?}");
+    }
+}
+
+/// `GetInferenceProfile` of `identifier`.
+async fn get_profile(
+    client: &aws_sdk_bedrock::Client,
+    identifier: &str,
+) -> Result<GetInferenceProfileOutput, SdkError<GetInferenceProfileError, HttpResponse>> {
+    client
+        .get_inference_profile()
+        .inference_profile_identifier(identifier)
         .send()
         .await
-        .expect_err("maxResults below 1")
-        .into_service_error();
-    assert!(error.is_validation_exception(), "{error:?}");
-    let error = client
-        .list_inference_profiles()
-        .next_token("not-a-token-we-gave")
-        .send()
-        .await
-        .expect_err("a made-up token")
-        .into_service_error();
-    assert!(error.is_validation_exception(), "{error:?}");
 }
 
 #[tokio::test]
@@ -570,12 +509,9 @@ async fn get_inference_profile_takes_ids_and_percent_encoded_arns() {
         profile_id.to_owned(),
         format!("arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/{profile_id}"),
     ] {
-        let profile = client
-            .get_inference_profile()
-            .inference_profile_identifier(&identifier)
-            .send()
+        let profile = get_profile(&client, &identifier)
             .await
-            .unwrap_or_else(|error| panic!("{identifier}: {:?}", error.into_service_error()));
+            .accepted(&identifier);
         assert_eq!(profile.inference_profile_id(), profile_id);
         assert_eq!(
             profile.inference_profile_name(),
@@ -599,33 +535,20 @@ async fn get_inference_profile_takes_ids_and_percent_encoded_arns() {
         APPLICATION_INFERENCE_PROFILE_ID,
         APPLICATION_INFERENCE_PROFILE_ARN,
     ] {
-        let profile = client
-            .get_inference_profile()
-            .inference_profile_identifier(identifier)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("{identifier}: {:?}", error.into_service_error()));
+        let profile = get_profile(&client, identifier).await.accepted(identifier);
         assert_eq!(profile.r#type(), &InferenceProfileType::Application);
         assert_eq!(
             profile.inference_profile_arn(),
             APPLICATION_INFERENCE_PROFILE_ARN
         );
     }
-    let error = client
-        .get_inference_profile()
-        .inference_profile_identifier("us.anthropic.claude-3-haiku-20240307-v1:0")
-        .send()
+    let error = get_profile(&client, "us.anthropic.claude-3-haiku-20240307-v1:0")
         .await
-        .expect_err("Claude 3 Haiku has no US profile in us-east-1")
-        .into_service_error();
+        .refused("Claude 3 Haiku has no US profile in us-east-1");
     assert!(error.is_resource_not_found_exception(), "{error:?}");
-    let error = client
-        .get_inference_profile()
-        .inference_profile_identifier("not a profile")
-        .send()
+    let error = get_profile(&client, "not a profile")
         .await
-        .expect_err("a space breaks the identifier pattern")
-        .into_service_error();
+        .refused("a space breaks the identifier pattern");
     assert!(error.is_validation_exception(), "{error:?}");
 }
 
@@ -642,53 +565,35 @@ async fn a_profile_only_model_refuses_its_base_id_and_answers_through_profiles()
     let emulator = start(EmulatorConfig::default()).await;
     let runtime = runtime(&emulator);
     let sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0";
-    let body = || Blob::new(serde_json::to_vec(&family_body(sonnet)).expect("JSON"));
+    let refusal = on_demand_refusal(sonnet);
     for model_id in [
         sonnet.to_owned(),
         format!("arn:aws:bedrock:us-east-1::foundation-model/{sonnet}"),
     ] {
-        let error = runtime
-            .invoke_model()
-            .model_id(&model_id)
-            .body(body())
-            .send()
+        let error = invoke(&runtime, &model_id, sonnet)
             .await
-            .expect_err("on demand is refused")
-            .into_service_error();
+            .refused("on demand is refused");
         assert!(error.is_validation_exception(), "{error:?}");
-        assert_eq!(error.message(), Some(on_demand_refusal(sonnet).as_str()));
-        let error = runtime
-            .invoke_model_with_response_stream()
-            .model_id(&model_id)
-            .body(body())
-            .send()
+        assert_eq!(error.message(), Some(refusal.as_str()));
+        let error = stream(&runtime, &model_id, sonnet)
             .await
-            .expect_err("on demand is refused")
-            .into_service_error();
+            .refused("on demand is refused");
         assert!(error.is_validation_exception(), "{error:?}");
-        assert_eq!(error.message(), Some(on_demand_refusal(sonnet).as_str()));
+        assert_eq!(error.message(), Some(refusal.as_str()));
     }
     for model_id in [
         format!("us.{sonnet}"),
         format!("arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/us.{sonnet}"),
         APPLICATION_INFERENCE_PROFILE_ARN.to_owned(),
     ] {
-        let output = runtime
-            .invoke_model()
-            .model_id(&model_id)
-            .body(body())
-            .send()
+        let output = invoke(&runtime, &model_id, sonnet)
             .await
-            .unwrap_or_else(|error| panic!("{model_id}: {:?}", error.into_service_error()));
+            .accepted(&model_id);
         let reply: Value = serde_json::from_slice(output.body().as_ref()).expect("JSON");
         assert_eq!(reply["model"], "claude-sonnet-4-5-20250929", "{model_id}");
-        runtime
-            .invoke_model_with_response_stream()
-            .model_id(&model_id)
-            .body(body())
-            .send()
+        stream(&runtime, &model_id, sonnet)
             .await
-            .unwrap_or_else(|error| panic!("{model_id}: {:?}", error.into_service_error()));
+            .accepted(&model_id);
     }
 }
 
@@ -707,31 +612,17 @@ async fn application_profile_arns_resolve_only_for_the_emulators_region_and_prof
             "arn:aws:bedrock:eu-west-1:{ACCOUNT_ID}:application-inference-profile/localbedrock"
         )
     );
-    let body = || {
-        Blob::new(
-            serde_json::to_vec(&family_body("anthropic.claude-sonnet-4-5-20250929-v1:0"))
-                .expect("JSON"),
-        )
-    };
-    runtime
-        .invoke_model()
-        .model_id(&own_arn)
-        .body(body())
-        .send()
+    let sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+    invoke(&runtime, &own_arn, sonnet)
         .await
-        .expect("the emulator's own application profile");
+        .accepted("the emulator's own application profile");
     for model_id in [
         APPLICATION_INFERENCE_PROFILE_ARN.to_owned(),
         own_arn.replace("localbedrock", "notaprofile1"),
     ] {
-        let error = runtime
-            .invoke_model()
-            .model_id(&model_id)
-            .body(body())
-            .send()
+        let error = invoke(&runtime, &model_id, sonnet)
             .await
-            .expect_err("another region's or an unknown profile")
-            .into_service_error();
+            .refused("another region's or an unknown profile");
         assert!(error.is_validation_exception(), "{error:?}");
         assert_eq!(
             error.message(),

@@ -3,108 +3,59 @@
 //! errors exactly as it does against AWS, so anything the emulator gets wrong on the wire shows
 //! up here as a failed call or a wrongly typed error.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::{
-    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents, Token,
-};
+use aws_sdk_bedrockruntime::config::Token;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelOutput;
+use aws_sdk_bedrockruntime::operation::invoke_model::{InvokeModelError, InvokeModelOutput};
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::ResponseStream;
 use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
 use aws_smithy_types::retry::RetryConfig;
 use bedrock_emulator::{
-    Behaviour, CONTROL_PATH, DEFAULT_REGION, Emulator, EmulatorConfig, InjectedError,
-    RunningEmulator, StreamFault, StreamFaultAction, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY,
+    Behaviour, CONTROL_PATH, DEFAULT_REGION, EmulatorConfig, InjectedError, RunningEmulator,
+    StreamFault, StreamFaultAction, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use support::clients::{Outcome, keys, own_keys, sdk_config, unsigned_config};
+use support::emulator::{json_body, start};
+use support::headers::ResponseHeaders;
+
+mod support {
+    pub mod clients;
+    pub mod emulator;
+    pub mod headers;
+}
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const HAIKU_ARN: &str =
     "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0";
 const HAIKU_PROFILE_ARN: &str = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0";
 
-async fn start(config: EmulatorConfig) -> RunningEmulator {
-    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
-    Emulator::start(config, loopback)
-        .await
-        .expect("the emulator starts on an ephemeral port")
-}
-
-/// Records the headers of the last HTTP response the SDK received.
-#[derive(Debug, Clone, Default)]
-struct ResponseHeaders(Arc<Mutex<Vec<(String, String)>>>);
-
-impl ResponseHeaders {
-    fn get(&self, name: &str) -> Option<String> {
-        let headers = self
-            .0
-            .lock()
-            .expect("no test thread panicked holding the lock");
-        headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.clone())
-    }
-}
-
-impl Intercept for ResponseHeaders {
-    fn name(&self) -> &'static str {
-        "ResponseHeaders"
-    }
-
-    fn read_before_deserialization(
-        &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let mut recorded = self
-            .0
-            .lock()
-            .expect("no test thread panicked holding the lock");
-        *recorded = context
-            .response()
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect();
-        Ok(())
-    }
-}
-
-fn client_config(emulator: &RunningEmulator) -> aws_sdk_bedrockruntime::config::Builder {
-    aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(emulator.region().to_owned()))
-        .endpoint_url(emulator.endpoint())
+/// A runtime client config from `shared` settings, retrying quickly.
+fn client_config(shared: &SdkConfig) -> aws_sdk_bedrockruntime::config::Builder {
+    aws_sdk_bedrockruntime::config::Builder::from(shared)
         .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(10)))
 }
 
-fn client_with_secret(emulator: &RunningEmulator, secret: &str) -> (Client, ResponseHeaders) {
+/// A client signing with `credentials`, and the headers of the last response it received.
+fn client_with(
+    emulator: &RunningEmulator,
+    credentials: aws_credential_types::Credentials,
+) -> (Client, ResponseHeaders) {
     let headers = ResponseHeaders::default();
-    let config = client_config(emulator)
-        .credentials_provider(Credentials::new(
-            emulator.access_key_id(),
-            secret,
-            None,
-            None,
-            "emulator-tests",
-        ))
+    let config = client_config(&sdk_config(emulator, credentials))
         .interceptor(headers.clone())
         .build();
     (Client::from_conf(config), headers)
 }
 
 fn client(emulator: &RunningEmulator) -> (Client, ResponseHeaders) {
-    client_with_secret(emulator, emulator.secret_access_key())
+    client_with(emulator, own_keys(emulator))
 }
 
 fn messages_body(prompt: &str, max_tokens: u32, stop_sequences: &[&str]) -> Blob {
@@ -116,7 +67,12 @@ fn messages_body(prompt: &str, max_tokens: u32, stop_sequences: &[&str]) -> Blob
     if !stop_sequences.is_empty() {
         body["stop_sequences"] = json!(stop_sequences);
     }
-    Blob::new(serde_json::to_vec(&body).expect("JSON"))
+    json_body(&body)
+}
+
+/// The smallest valid Messages body.
+fn hi() -> Blob {
+    messages_body("hi", 5, &[])
 }
 
 async fn invoke(client: &Client, model_id: &str, body: Blob) -> InvokeModelOutput {
@@ -128,7 +84,28 @@ async fn invoke(client: &Client, model_id: &str, body: Blob) -> InvokeModelOutpu
         .body(body)
         .send()
         .await
-        .expect("InvokeModel succeeds")
+        .accepted("InvokeModel")
+}
+
+/// The JSON reply of `InvokeModel`.
+async fn invoke_json(client: &Client, model_id: &str, body: Blob) -> Value {
+    json_of(invoke(client, model_id, body).await.body().as_ref())
+}
+
+/// The error of an `InvokeModel` that must be refused (`why` says why it must).
+async fn invoke_refused(
+    client: &Client,
+    model_id: &str,
+    body: Blob,
+    why: &str,
+) -> InvokeModelError {
+    client
+        .invoke_model()
+        .model_id(model_id)
+        .body(body)
+        .send()
+        .await
+        .refused(why)
 }
 
 fn json_of(bytes: &[u8]) -> Value {
@@ -160,30 +137,29 @@ async fn stream(client: &Client, model_id: &str, body: Blob) -> StreamOutcome {
         .body(body)
         .send()
         .await
-        .expect("InvokeModelWithResponseStream succeeds");
+        .accepted("InvokeModelWithResponseStream");
     assert_eq!(output.content_type(), "application/json");
     let mut chunks = Vec::new();
-    loop {
+    let error = loop {
         match output.body.recv().await {
             Ok(Some(ResponseStream::Chunk(part))) => {
                 let bytes = part.bytes().expect("a chunk carries bytes");
                 chunks.push(json_of(bytes.as_ref()));
             }
             Ok(Some(other)) => panic!("unexpected stream member {other:?}"),
-            Ok(None) => {
-                return StreamOutcome {
-                    chunks,
-                    error: None,
-                };
-            }
-            Err(error) => {
-                return StreamOutcome {
-                    chunks,
-                    error: Some(error),
-                };
-            }
+            Ok(None) => break None,
+            Err(error) => break Some(error),
         }
-    }
+    };
+    StreamOutcome { chunks, error }
+}
+
+/// The `type` of every Messages stream event.
+fn event_types(chunks: &[Value]) -> Vec<&str> {
+    chunks
+        .iter()
+        .filter_map(|chunk| chunk["type"].as_str())
+        .collect()
 }
 
 fn streamed_text(chunks: &[Value]) -> String {
@@ -230,12 +206,8 @@ async fn invoke_returns_a_claude_message_with_token_headers() {
     let request_id = headers.get("x-amzn-requestid").expect("a request id");
     assert!(uuid::Uuid::parse_str(&request_id).is_ok(), "{request_id}");
 
-    let again = invoke(&client, HAIKU, messages_body(prompt, 500, &[])).await;
-    assert_eq!(
-        text_of(&json_of(again.body().as_ref())),
-        text,
-        "same request, same text"
-    );
+    let again = invoke_json(&client, HAIKU, messages_body(prompt, 500, &[])).await;
+    assert_eq!(text_of(&again), text, "same request, same text");
 }
 
 #[tokio::test]
@@ -247,10 +219,7 @@ async fn stream_delivers_the_recorded_event_sequence_and_metrics() {
     assert!(outcome.error.is_none());
 
     let chunks = outcome.chunks;
-    let types: Vec<&str> = chunks
-        .iter()
-        .filter_map(|chunk| chunk["type"].as_str())
-        .collect();
+    let types = event_types(&chunks);
     assert_eq!(types.first(), Some(&"message_start"));
     assert_eq!(types.get(1), Some(&"content_block_start"));
     assert_eq!(
@@ -274,12 +243,8 @@ async fn stream_delivers_the_recorded_event_sequence_and_metrics() {
     assert!(metrics["invocationLatency"].is_u64());
     assert!(metrics["firstByteLatency"].is_u64());
 
-    let invoked = invoke(&client, HAIKU, messages_body(prompt, 500, &[])).await;
-    assert_eq!(
-        text_of(&json_of(invoked.body().as_ref())),
-        text,
-        "streamed and invoked text agree"
-    );
+    let invoked = invoke_json(&client, HAIKU, messages_body(prompt, 500, &[])).await;
+    assert_eq!(text_of(&invoked), text, "streamed and invoked text agree");
 }
 
 #[tokio::test]
@@ -293,12 +258,8 @@ async fn ids_with_colons_profiles_and_arns_all_reach_the_model() {
         HAIKU_ARN,
         HAIKU_PROFILE_ARN,
     ] {
-        let output = invoke(&client, model_id, messages_body("hello there", 5, &[])).await;
-        assert_eq!(
-            json_of(output.body().as_ref())["model"],
-            "claude-3-haiku-20240307",
-            "{model_id}"
-        );
+        let reply = invoke_json(&client, model_id, messages_body("hello there", 5, &[])).await;
+        assert_eq!(reply["model"], "claude-3-haiku-20240307", "{model_id}");
         let outcome = stream(&client, model_id, messages_body("hello there", 5, &[])).await;
         assert!(outcome.error.is_none(), "{model_id}");
         assert!(
@@ -313,14 +274,7 @@ async fn an_unknown_model_is_a_typed_validation_exception() {
     let emulator = start(EmulatorConfig::default()).await;
     let (client, _) = client(&emulator);
     for model_id in ["does-not-exist", "us.does-not-exist-model-v1:0"] {
-        let error = client
-            .invoke_model()
-            .model_id(model_id)
-            .body(messages_body("hi", 5, &[]))
-            .send()
-            .await
-            .expect_err("unknown model")
-            .into_service_error();
+        let error = invoke_refused(&client, model_id, hi(), "unknown model").await;
         assert!(error.is_validation_exception(), "{error:?}");
         assert_eq!(
             error.message(),
@@ -330,11 +284,10 @@ async fn an_unknown_model_is_a_typed_validation_exception() {
     let error = client
         .invoke_model_with_response_stream()
         .model_id("does-not-exist")
-        .body(messages_body("hi", 5, &[]))
+        .body(hi())
         .send()
         .await
-        .expect_err("unknown model")
-        .into_service_error();
+        .refused("unknown model");
     assert!(error.is_validation_exception(), "{error:?}");
 }
 
@@ -346,14 +299,7 @@ async fn a_missing_max_tokens_is_a_malformed_input_validation_exception() {
         "anthropic_version": "bedrock-2023-05-31",
         "messages": [{"role": "user", "content": "hi"}],
     });
-    let error = client
-        .invoke_model()
-        .model_id(HAIKU)
-        .body(Blob::new(serde_json::to_vec(&body).expect("JSON")))
-        .send()
-        .await
-        .expect_err("invalid body")
-        .into_service_error();
+    let error = invoke_refused(&client, HAIKU, json_body(&body), "invalid body").await;
     assert!(error.is_validation_exception(), "{error:?}");
     assert_eq!(
         error.message(),
@@ -367,11 +313,11 @@ async fn a_missing_max_tokens_is_a_malformed_input_validation_exception() {
 #[tokio::test]
 async fn a_wrong_secret_is_an_invalid_signature() {
     let emulator = start(EmulatorConfig::default()).await;
-    let (client, _) = client_with_secret(&emulator, "not-the-secret");
+    let (client, _) = client_with(&emulator, keys(emulator.access_key_id(), "not-the-secret"));
     let error = client
         .invoke_model()
         .model_id(HAIKU)
-        .body(messages_body("hi", 5, &[]))
+        .body(hi())
         .send()
         .await
         .expect_err("bad signature");
@@ -397,23 +343,8 @@ async fn a_wrong_secret_is_an_invalid_signature() {
 #[tokio::test]
 async fn an_unknown_access_key_is_an_unrecognized_client() {
     let emulator = start(EmulatorConfig::default()).await;
-    let config = client_config(&emulator)
-        .credentials_provider(Credentials::new(
-            "AKIDSOMEONEELSE",
-            "x",
-            None,
-            None,
-            "tests",
-        ))
-        .build();
-    let error = Client::from_conf(config)
-        .invoke_model()
-        .model_id(HAIKU)
-        .body(messages_body("hi", 5, &[]))
-        .send()
-        .await
-        .expect_err("unknown key")
-        .into_service_error();
+    let (client, _) = client_with(&emulator, keys("AKIDSOMEONEELSE", "x"));
+    let error = invoke_refused(&client, HAIKU, hi(), "unknown key").await;
     assert_eq!(error.meta().code(), Some("UnrecognizedClientException"));
 }
 
@@ -426,26 +357,14 @@ async fn a_bedrock_api_key_is_accepted_as_a_bearer_token() {
     .await;
     let bearer_client = |token: &str| {
         Client::from_conf(
-            client_config(&emulator)
+            client_config(&unsigned_config(&emulator))
                 .bearer_token(Token::new(token, None))
                 .build(),
         )
     };
-    let output = invoke(
-        &bearer_client("bedrock-api-key-for-tests"),
-        HAIKU,
-        messages_body("hi", 5, &[]),
-    )
-    .await;
-    assert_eq!(json_of(output.body().as_ref())["type"], "message");
-    let error = bearer_client("some-other-key")
-        .invoke_model()
-        .model_id(HAIKU)
-        .body(messages_body("hi", 5, &[]))
-        .send()
-        .await
-        .expect_err("wrong token")
-        .into_service_error();
+    let reply = invoke_json(&bearer_client("bedrock-api-key-for-tests"), HAIKU, hi()).await;
+    assert_eq!(reply["type"], "message");
+    let error = invoke_refused(&bearer_client("some-other-key"), HAIKU, hi(), "wrong token").await;
     assert_eq!(error.meta().code(), Some("UnrecognizedClientException"));
 }
 
@@ -455,12 +374,7 @@ async fn max_tokens_and_stop_sequences_are_honoured() {
     let (client, headers) = client(&emulator);
     let prompt = "please describe the lighthouse at dawn in great detail";
 
-    let limited = json_of(
-        invoke(&client, HAIKU, messages_body(prompt, 4, &[]))
-            .await
-            .body()
-            .as_ref(),
-    );
+    let limited = invoke_json(&client, HAIKU, messages_body(prompt, 4, &[])).await;
     assert_eq!(limited["stop_reason"], "max_tokens");
     assert_eq!(text_of(&limited), "please describe the lighthouse");
     assert_eq!(limited["usage"]["output_tokens"], 4);
@@ -469,16 +383,12 @@ async fn max_tokens_and_stop_sequences_are_honoured() {
         Some("4")
     );
 
-    let stopped = json_of(
-        invoke(
-            &client,
-            HAIKU,
-            messages_body(prompt, 500, &["never", "lighthouse"]),
-        )
-        .await
-        .body()
-        .as_ref(),
-    );
+    let stopped = invoke_json(
+        &client,
+        HAIKU,
+        messages_body(prompt, 500, &["never", "lighthouse"]),
+    )
+    .await;
     assert_eq!(stopped["stop_reason"], "stop_sequence");
     assert_eq!(stopped["stop_sequence"], "lighthouse");
     assert_eq!(text_of(&stopped), "please describe the ");
@@ -497,20 +407,12 @@ async fn max_tokens_and_stop_sequences_are_honoured() {
 async fn legacy_text_completions_work_for_claude_2() {
     let emulator = start(EmulatorConfig::default()).await;
     let (client, _) = client(&emulator);
-    let body = Blob::new(
-        serde_json::to_vec(&json!({
-            "prompt": "\n\nHuman: What makes you better than other assistants?\n\nAssistant:",
-            "max_tokens_to_sample": 300,
-            "stop_sequences": ["\n\nHuman:"],
-        }))
-        .expect("JSON"),
-    );
-    let completion = json_of(
-        invoke(&client, "anthropic.claude-v2", body.clone())
-            .await
-            .body()
-            .as_ref(),
-    );
+    let body = json_body(&json!({
+        "prompt": "\n\nHuman: What makes you better than other assistants?\n\nAssistant:",
+        "max_tokens_to_sample": 300,
+        "stop_sequences": ["\n\nHuman:"],
+    }));
+    let completion = invoke_json(&client, "anthropic.claude-v2", body.clone()).await;
     assert!(
         completion["completion"]
             .as_str()
@@ -532,34 +434,37 @@ async fn legacy_text_completions_work_for_claude_2() {
     assert_eq!(Some(text.as_str()), completion["completion"].as_str());
 }
 
+/// A behaviour that breaks the next stream after `after_chunks` chunks with `action`.
+fn one_stream_fault(after_chunks: u32, action: StreamFaultAction) -> Behaviour {
+    Behaviour {
+        stream_fault: Some(StreamFault {
+            count: 1,
+            after_chunks,
+            action,
+        }),
+        ..Behaviour::default()
+    }
+}
+
 #[tokio::test]
 async fn an_injected_exception_frame_arrives_as_a_typed_stream_error_after_earlier_chunks() {
     let emulator = start(EmulatorConfig::default()).await;
     emulator
-        .set_behaviour(Behaviour {
-            stream_fault: Some(StreamFault {
-                count: 1,
-                after_chunks: 3,
-                action: StreamFaultAction::Exception {
-                    exception_type: "modelStreamErrorException".into(),
-                    message: "The system encountered an unexpected error during processing. \
-                              Try your request again."
-                        .into(),
-                },
-            }),
-            ..Behaviour::default()
-        })
+        .set_behaviour(one_stream_fault(
+            3,
+            StreamFaultAction::Exception {
+                exception_type: "modelStreamErrorException".into(),
+                message: "The system encountered an unexpected error during processing. \
+                          Try your request again."
+                    .into(),
+            },
+        ))
         .expect("a valid behaviour");
     let (client, _) = client(&emulator);
 
     let broken = stream(&client, HAIKU, messages_body("tell me a story", 200, &[])).await;
-    let types: Vec<&str> = broken
-        .chunks
-        .iter()
-        .filter_map(|chunk| chunk["type"].as_str())
-        .collect();
     assert_eq!(
-        types,
+        event_types(&broken.chunks),
         [
             "message_start",
             "content_block_start",
@@ -587,14 +492,7 @@ async fn an_injected_exception_frame_arrives_as_a_typed_stream_error_after_earli
 #[tokio::test]
 async fn an_injected_disconnect_cuts_the_stream() {
     let emulator = start(EmulatorConfig {
-        behaviour: Behaviour {
-            stream_fault: Some(StreamFault {
-                count: 1,
-                after_chunks: 2,
-                action: StreamFaultAction::Disconnect,
-            }),
-            ..Behaviour::default()
-        },
+        behaviour: one_stream_fault(2, StreamFaultAction::Disconnect),
         ..EmulatorConfig::default()
     })
     .await;
@@ -623,12 +521,8 @@ async fn injected_errors_reach_the_sdk_and_are_retried_like_real_throttling() {
     let (client, _) = client(&emulator);
 
     emulator.set_behaviour(throttling(1)).expect("valid");
-    let output = invoke(&client, HAIKU, messages_body("hi", 5, &[])).await;
-    assert_eq!(
-        json_of(output.body().as_ref())["type"],
-        "message",
-        "the retry succeeded"
-    );
+    let reply = invoke_json(&client, HAIKU, hi()).await;
+    assert_eq!(reply["type"], "message", "the retry succeeded");
     assert_eq!(
         emulator.behaviour(),
         Behaviour::default(),
@@ -636,14 +530,7 @@ async fn injected_errors_reach_the_sdk_and_are_retried_like_real_throttling() {
     );
 
     emulator.set_behaviour(throttling(10)).expect("valid");
-    let error = client
-        .invoke_model()
-        .model_id(HAIKU)
-        .body(messages_body("hi", 5, &[]))
-        .send()
-        .await
-        .expect_err("every attempt throttled")
-        .into_service_error();
+    let error = invoke_refused(&client, HAIKU, hi(), "every attempt throttled").await;
     assert!(error.is_throttling_exception(), "{error:?}");
     assert_eq!(
         error.message(),

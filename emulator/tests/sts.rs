@@ -4,70 +4,49 @@
 //! chaining works, `aws-config`'s `AssumeRoleProvider` can be pointed at the emulator, and
 //! failures come back as STS's typed XML errors.
 
-use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_bedrockruntime::primitives::Blob;
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::config::http::HttpResponse;
+use aws_sdk_bedrockruntime::error::SdkError;
+use aws_sdk_bedrockruntime::operation::invoke_model::{InvokeModelError, InvokeModelOutput};
 use aws_sdk_sts::error::ProvideErrorMetadata;
-use bedrock_emulator::{ACCOUNT_ID, Emulator, EmulatorConfig, RunningEmulator};
+use bedrock_emulator::{ACCOUNT_ID, EmulatorConfig, RunningEmulator};
 use serde_json::{Value, json};
+
+use support::clients::{Outcome, keys, own_keys, sdk_config};
+use support::emulator::{json_body, start};
+
+mod support {
+    pub mod clients;
+    pub mod emulator;
+}
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/team/bedrock-invoker";
 
-async fn start() -> RunningEmulator {
-    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
-    Emulator::start(EmulatorConfig::default(), loopback)
-        .await
-        .expect("the emulator starts on an ephemeral port")
-}
-
-/// Credentials of any of the SDKs (they all re-export the same type).
-type Credentials = aws_sdk_sts::config::Credentials;
-
-fn long_term(emulator: &RunningEmulator) -> Credentials {
-    Credentials::new(
-        emulator.access_key_id(),
-        emulator.secret_access_key(),
-        None,
-        None,
-        "sts-tests",
-    )
-}
-
 fn sts(emulator: &RunningEmulator, credentials: Credentials) -> aws_sdk_sts::Client {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(
-            emulator.region().to_owned(),
-        ))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(credentials)
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
+    aws_sdk_sts::Client::new(&sdk_config(emulator, credentials))
 }
 
 fn runtime(emulator: &RunningEmulator, credentials: Credentials) -> aws_sdk_bedrockruntime::Client {
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(aws_sdk_bedrockruntime::config::BehaviorVersion::latest())
-        .region(aws_sdk_bedrockruntime::config::Region::new(
-            emulator.region().to_owned(),
-        ))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(credentials)
-        .build();
-    aws_sdk_bedrockruntime::Client::from_conf(config)
+    aws_sdk_bedrockruntime::Client::new(&sdk_config(emulator, credentials))
 }
 
-fn haiku_body() -> Blob {
-    Blob::new(
-        serde_json::to_vec(&json!({
+/// `InvokeModel` of Claude 3 Haiku with a small Messages body.
+async fn invoke_haiku(
+    runtime: &aws_sdk_bedrockruntime::Client,
+) -> Result<InvokeModelOutput, SdkError<InvokeModelError, HttpResponse>> {
+    runtime
+        .invoke_model()
+        .model_id(HAIKU)
+        .body(json_body(&json!({
             "anthropic_version": "bedrock-2023-05-31",
             "max_tokens": 5,
             "messages": [{"role": "user", "content": "hello"}],
-        }))
-        .expect("JSON"),
-    )
+        })))
+        .send()
+        .await
 }
 
 /// Assumes [`ROLE_ARN`] with `credentials` and returns the temporary credentials.
@@ -83,12 +62,13 @@ async fn assume_role(
         .duration_seconds(900)
         .send()
         .await
-        .unwrap_or_else(|error| panic!("AssumeRole: {:?}", error.into_service_error()))
+        .accepted("AssumeRole")
         .credentials()
         .expect("AssumeRole returns credentials")
         .clone()
 }
 
+/// The temporary key pair of `issued`, with `session_token`.
 fn temporary(issued: &aws_sdk_sts::types::Credentials, session_token: Option<&str>) -> Credentials {
     Credentials::new(
         issued.access_key_id(),
@@ -99,17 +79,22 @@ fn temporary(issued: &aws_sdk_sts::types::Credentials, session_token: Option<&st
     )
 }
 
+/// The temporary credentials `issued`, with their own session token.
+fn issued_keys(issued: &aws_sdk_sts::types::Credentials) -> Credentials {
+    temporary(issued, Some(issued.session_token()))
+}
+
 #[tokio::test]
 async fn assume_role_answers_with_real_shaped_temporary_credentials() {
-    let emulator = start().await;
-    let output = sts(&emulator, long_term(&emulator))
+    let emulator = start(EmulatorConfig::default()).await;
+    let output = sts(&emulator, own_keys(&emulator))
         .assume_role()
         .role_arn(ROLE_ARN)
         .role_session_name("notebook-session")
         .duration_seconds(900)
         .send()
         .await
-        .expect("AssumeRole succeeds");
+        .accepted("AssumeRole");
     let user = output.assumed_role_user().expect("an assumed role user");
     assert_eq!(
         user.arn(),
@@ -135,47 +120,30 @@ async fn assume_role_answers_with_real_shaped_temporary_credentials() {
 
 #[tokio::test]
 async fn bedrock_accepts_temporary_credentials_only_with_their_own_token() {
-    let emulator = start().await;
-    let issued = assume_role(&emulator, long_term(&emulator), "invoke").await;
+    let emulator = start(EmulatorConfig::default()).await;
+    let issued = assume_role(&emulator, own_keys(&emulator), "invoke").await;
 
-    let output = runtime(&emulator, temporary(&issued, Some(issued.session_token())))
-        .invoke_model()
-        .model_id(HAIKU)
-        .body(haiku_body())
-        .send()
+    let output = invoke_haiku(&runtime(&emulator, issued_keys(&issued)))
         .await
-        .expect("temporary credentials invoke a model");
+        .accepted("temporary credentials invoke a model");
     let reply: Value = serde_json::from_slice(output.body().as_ref()).expect("JSON");
     assert_eq!(reply["type"], "message");
 
-    let bedrock_config = aws_sdk_bedrock::Config::builder()
-        .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
-        .region(aws_sdk_bedrock::config::Region::new(
-            emulator.region().to_owned(),
-        ))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(temporary(&issued, Some(issued.session_token())))
-        .build();
-    aws_sdk_bedrock::Client::from_conf(bedrock_config)
+    aws_sdk_bedrock::Client::new(&sdk_config(&emulator, issued_keys(&issued)))
         .list_foundation_models()
         .send()
         .await
-        .expect("temporary credentials list the models");
+        .accepted("temporary credentials list the models");
 
-    let other = assume_role(&emulator, long_term(&emulator), "other").await;
+    let other = assume_role(&emulator, own_keys(&emulator), "other").await;
     for session_token in [
         None,
         Some("not-the-issued-token"),
         Some(other.session_token()),
     ] {
-        let error = runtime(&emulator, temporary(&issued, session_token))
-            .invoke_model()
-            .model_id(HAIKU)
-            .body(haiku_body())
-            .send()
+        let error = invoke_haiku(&runtime(&emulator, temporary(&issued, session_token)))
             .await
-            .expect_err("the issued token is required")
-            .into_service_error();
+            .refused("the issued token is required");
         assert_eq!(
             error.code(),
             Some("UnrecognizedClientException"),
@@ -186,56 +154,37 @@ async fn bedrock_accepts_temporary_credentials_only_with_their_own_token() {
             Some("The security token included in the request is invalid.")
         );
     }
-    let error = runtime(
-        &emulator,
-        Credentials::new(
-            emulator.access_key_id(),
-            emulator.secret_access_key(),
-            Some(issued.session_token().to_owned()),
-            None,
-            "sts-tests",
-        ),
-    )
-    .invoke_model()
-    .model_id(HAIKU)
-    .body(haiku_body())
-    .send()
-    .await
-    .expect_err("long-term keys take no session token")
-    .into_service_error();
+    let long_term_with_token = Credentials::new(
+        emulator.access_key_id(),
+        emulator.secret_access_key(),
+        Some(issued.session_token().to_owned()),
+        None,
+        "sts-tests",
+    );
+    let error = invoke_haiku(&runtime(&emulator, long_term_with_token))
+        .await
+        .refused("long-term keys take no session token");
     assert_eq!(error.code(), Some("UnrecognizedClientException"));
 }
 
 #[tokio::test]
 async fn temporary_credentials_can_assume_a_role_again() {
-    let emulator = start().await;
-    let first = assume_role(&emulator, long_term(&emulator), "first").await;
-    let chained = assume_role(
-        &emulator,
-        temporary(&first, Some(first.session_token())),
-        "chained",
-    )
-    .await;
+    let emulator = start(EmulatorConfig::default()).await;
+    let first = assume_role(&emulator, own_keys(&emulator), "first").await;
+    let chained = assume_role(&emulator, issued_keys(&first), "chained").await;
     assert_ne!(chained.access_key_id(), first.access_key_id());
-    runtime(
-        &emulator,
-        temporary(&chained, Some(chained.session_token())),
-    )
-    .invoke_model()
-    .model_id(HAIKU)
-    .body(haiku_body())
-    .send()
-    .await
-    .expect("chained credentials invoke a model");
+    invoke_haiku(&runtime(&emulator, issued_keys(&chained)))
+        .await
+        .accepted("chained credentials invoke a model");
 }
 
 #[tokio::test]
 async fn aws_configs_assume_role_provider_works_against_the_emulator() {
-    let emulator = start().await;
+    let emulator = start(EmulatorConfig::default()).await;
     let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(emulator.region().to_owned()))
         .endpoint_url(emulator.endpoint())
-        .credentials_provider(long_term(&emulator))
+        .credentials_provider(own_keys(&emulator))
         .load()
         .await;
     let provider = aws_config::sts::AssumeRoleProvider::builder(ROLE_ARN)
@@ -246,60 +195,47 @@ async fn aws_configs_assume_role_provider_works_against_the_emulator() {
     let config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
         .credentials_provider(provider)
         .build();
-    let output = aws_sdk_bedrockruntime::Client::from_conf(config)
-        .invoke_model()
-        .model_id(HAIKU)
-        .body(haiku_body())
-        .send()
+    let output = invoke_haiku(&aws_sdk_bedrockruntime::Client::from_conf(config))
         .await
-        .expect("the provider's credentials invoke a model");
+        .accepted("the provider's credentials invoke a model");
     assert!(!output.body().as_ref().is_empty());
 }
 
 #[tokio::test]
 async fn sts_failures_are_typed_xml_errors() {
-    let emulator = start().await;
-    let wrong_secret = Credentials::new(
-        emulator.access_key_id(),
-        "not-the-secret",
-        None,
-        None,
-        "sts-tests",
-    );
+    let emulator = start(EmulatorConfig::default()).await;
+    let wrong_secret = keys(emulator.access_key_id(), "not-the-secret");
     let error = sts(&emulator, wrong_secret)
         .assume_role()
         .role_arn(ROLE_ARN)
         .role_session_name("x1")
         .send()
         .await
-        .expect_err("a wrong secret")
-        .into_service_error();
+        .refused("a wrong secret");
     assert_eq!(error.code(), Some("SignatureDoesNotMatch"));
 
-    let unknown_key = Credentials::new("AKIDSOMEONEELSE", "secret", None, None, "sts-tests");
+    let unknown_key = keys("AKIDSOMEONEELSE", "secret");
     let error = sts(&emulator, unknown_key)
         .assume_role()
         .role_arn(ROLE_ARN)
         .role_session_name("x1")
         .send()
         .await
-        .expect_err("an unknown key")
-        .into_service_error();
+        .refused("an unknown key");
     assert_eq!(error.code(), Some("InvalidClientTokenId"));
     assert_eq!(
         error.message(),
         Some("The security token included in the request is invalid.")
     );
 
-    let client = sts(&emulator, long_term(&emulator));
+    let client = sts(&emulator, own_keys(&emulator));
     let error = client
         .assume_role()
         .role_arn(ROLE_ARN)
         .role_session_name("x")
         .send()
         .await
-        .expect_err("a one-character session name")
-        .into_service_error();
+        .refused("a one-character session name");
     assert_eq!(error.code(), Some("ValidationError"));
     assert_eq!(
         error.message(),
@@ -315,16 +251,14 @@ async fn sts_failures_are_typed_xml_errors() {
         .duration_seconds(43_201)
         .send()
         .await
-        .expect_err("more than twelve hours")
-        .into_service_error();
+        .refused("more than twelve hours");
     assert_eq!(error.code(), Some("ValidationError"));
     let error = client
         .assume_role()
         .role_session_name("no-role")
         .send()
         .await
-        .expect_err("no role ARN")
-        .into_service_error();
+        .refused("no role ARN");
     assert_eq!(
         error.message(),
         Some(

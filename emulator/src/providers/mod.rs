@@ -1,7 +1,9 @@
 //! Provider families: the only code that knows model request and response JSON. Each family is
 //! one module that owns its model catalogue, validates request bodies the way Bedrock does for
 //! that family, and renders replies in the family's recorded shapes. This module is the seam the
-//! HTTP layer uses: look a base model id up, hand it a body, get back a [`Reply`].
+//! HTTP layer uses: look a base model id up, hand it a body, get back a [`Reply`]. It also holds
+//! what is the same in every family: counting tokens, usage from a generation, and streaming one
+//! chunk per piece of text; what a family's JSON looks like stays in that family's module.
 //!
 //! To add a family: write `providers/<family>/`, add a [`KnownModel`] variant, and extend
 //! [`KnownModel::lookup`], [`KnownModel::invoke`] and, for a model that cannot stream,
@@ -16,16 +18,29 @@ mod mistral;
 mod prompt;
 mod schema;
 mod stability;
+#[cfg(test)]
+mod testing;
 
 use serde::Serialize;
 
 use crate::api_error::ApiError;
+use crate::generator::Generation;
 
 /// Token counts of one invocation, for the `X-Amzn-Bedrock-*-Token-Count` headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct TokenUsage {
     pub input_tokens: u32,
     pub output_tokens: u32,
+}
+
+impl TokenUsage {
+    /// The usage of a reply that is one generation from a prompt of `input_tokens`.
+    fn of(input_tokens: u32, generation: &Generation) -> Self {
+        Self {
+            input_tokens,
+            output_tokens: generation.output_tokens,
+        }
+    }
 }
 
 /// The `amazon-bedrock-invocationMetrics` object Bedrock adds to the last chunk of a stream.
@@ -103,6 +118,42 @@ impl KnownModel {
             Self::Stability(model) => stability::invoke(model, body),
         }
     }
+}
+
+/// One piece of streamed text and where it stands in the stream.
+struct StreamPiece<'a> {
+    text: &'a str,
+    /// 0 for the first piece.
+    position: usize,
+    is_last: bool,
+}
+
+/// Renders one stream chunk per piece of text, in order. A reply without pieces still gets one
+/// chunk, with empty text, because the last chunk is the one that carries the stop reason and the
+/// invocation metrics.
+fn chunk_per_piece<S: AsRef<str>>(
+    pieces: &[S],
+    mut render: impl FnMut(StreamPiece<'_>) -> Result<Vec<u8>, serde_json::Error>,
+) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    if pieces.is_empty() {
+        return Ok(vec![render(StreamPiece {
+            text: "",
+            position: 0,
+            is_last: true,
+        })?]);
+    }
+    let last = pieces.len() - 1;
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(position, piece)| {
+            render(StreamPiece {
+                text: piece.as_ref(),
+                position,
+                is_last: position == last,
+            })
+        })
+        .collect()
 }
 
 /// Counts tokens the way the emulator defines them: whitespace-separated words.

@@ -67,6 +67,42 @@ impl Violations {
         ));
     }
 
+    /// `value` as `read` reads it, or `None` and a [`Self::wrong_type`] violation when `read`
+    /// finds it is not of the `expected` type.
+    fn of_type<'a, T>(
+        &mut self,
+        value: &'a Value,
+        path: &str,
+        expected: &str,
+        read: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let typed = read(value);
+        if typed.is_none() {
+            self.wrong_type(path, expected, value);
+        }
+        typed
+    }
+
+    /// `number` (read from `value`) when it lies in `range`, else `None` and a
+    /// [`Self::below_minimum`] or [`Self::above_maximum`] violation.
+    fn within<T: PartialOrd + Display>(
+        &mut self,
+        path: &str,
+        value: &Value,
+        number: T,
+        range: &RangeInclusive<T>,
+    ) -> Option<T> {
+        if number < *range.start() {
+            self.below_minimum(path, value, range.start());
+            None
+        } else if number > *range.end() {
+            self.above_maximum(path, value, range.end());
+            None
+        } else {
+            Some(number)
+        }
+    }
+
     /// `path: expected minimum item count: minimum, found: count`.
     pub fn too_few_items(&mut self, path: &str, minimum: usize, count: usize) {
         self.0.push(format!(
@@ -197,13 +233,8 @@ pub(crate) fn optional_string<'a>(
     key: &str,
     violations: &mut Violations,
 ) -> Option<&'a str> {
-    match object.get(key)? {
-        Value::String(text) => Some(text),
-        other => {
-            violations.wrong_type(&child_path(parent, key), "String", other);
-            None
-        }
-    }
+    let value = object.get(key)?;
+    violations.of_type(value, &child_path(parent, key), "String", Value::as_str)
 }
 
 /// Reads an optional string that must be one of `allowed`.
@@ -230,13 +261,8 @@ pub(crate) fn optional_bool(
     key: &str,
     violations: &mut Violations,
 ) -> Option<bool> {
-    match object.get(key)? {
-        Value::Bool(flag) => Some(*flag),
-        other => {
-            violations.wrong_type(&child_path(parent, key), "Boolean", other);
-            None
-        }
-    }
+    let value = object.get(key)?;
+    violations.of_type(value, &child_path(parent, key), "Boolean", Value::as_bool)
 }
 
 /// Reads an optional integer within `range`.
@@ -257,15 +283,7 @@ pub(crate) fn optional_integer(
         }
         return None;
     };
-    if number < *range.start() {
-        violations.below_minimum(&path, value, range.start());
-        None
-    } else if number > *range.end() {
-        violations.above_maximum(&path, value, range.end());
-        None
-    } else {
-        Some(number)
-    }
+    violations.within(&path, value, number, &range)
 }
 
 /// Reads an optional integer within `range` as a token count.
@@ -295,15 +313,7 @@ pub(crate) fn optional_number(
         violations.wrong_type(&path, "Number", value);
         return None;
     };
-    if number < *range.start() {
-        violations.below_minimum(&path, value, range.start());
-        None
-    } else if number > *range.end() {
-        violations.above_maximum(&path, value, range.end());
-        None
-    } else {
-        Some(number)
-    }
+    violations.within(&path, value, number, &range)
 }
 
 /// Reads an optional JSON object.
@@ -313,13 +323,8 @@ pub(crate) fn optional_object<'a>(
     key: &str,
     violations: &mut Violations,
 ) -> Option<&'a Map<String, Value>> {
-    match object.get(key)? {
-        Value::Object(inner) => Some(inner),
-        other => {
-            violations.wrong_type(&child_path(parent, key), "JSONObject", other);
-            None
-        }
-    }
+    let value = object.get(key)?;
+    as_object(value, &child_path(parent, key), violations)
 }
 
 /// Reads a required array with at least `minimum` items.
@@ -335,17 +340,12 @@ pub(crate) fn required_array<'a>(
         return None;
     };
     let path = child_path(parent, key);
-    match value {
-        Value::Array(items) if items.len() < minimum => {
-            violations.too_few_items(&path, minimum, items.len());
-            None
-        }
-        Value::Array(items) => Some(items),
-        other => {
-            violations.wrong_type(&path, "JSONArray", other);
-            None
-        }
+    let items = violations.of_type(value, &path, "JSONArray", Value::as_array)?;
+    if items.len() < minimum {
+        violations.too_few_items(&path, minimum, items.len());
+        return None;
     }
+    Some(items)
 }
 
 /// Reads an optional array of strings with at most `maximum` items.
@@ -388,13 +388,7 @@ pub(crate) fn as_object<'a>(
     path: &str,
     violations: &mut Violations,
 ) -> Option<&'a Map<String, Value>> {
-    match value {
-        Value::Object(object) => Some(object),
-        other => {
-            violations.wrong_type(path, "JSONObject", other);
-            None
-        }
-    }
+    violations.of_type(value, path, "JSONObject", Value::as_object)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{BLOG_PROMPT, harness, key_paths, malformed, number_at, text_at, words};
+use crate::harness::{BLOG_PROMPT, harness, key_paths, malformed, number_at, text_at, words};
 
 const JAMBA: &str = "ai21.jamba-instruct-v1:0";
 

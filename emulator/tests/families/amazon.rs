@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{
+use crate::harness::{
     BLOG_PROMPT, harness, key_paths, key_paths_without, malformed, number_at, recorded_bodies,
     recorded_stream, text_at, words,
 };

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{
+use crate::harness::{
     BLOG_PROMPT, harness, key_paths, malformed, number_at, recorded_bodies, recorded_stream,
     text_at, words,
 };

@@ -4,12 +4,20 @@
 //! invoked and streamed, checks that max tokens and stop sequences are honoured with the family's
 //! stop-reason values, that a malformed body is a typed `ValidationException`, and compares the
 //! emulator's response and stream shapes key by key with traffic recorded from the real service
-//! (`shared/fixtures/bedrock`), or with AWS's documentation where nothing was recorded.
+//! (`shared/fixtures/bedrock`), or with AWS's documentation where nothing was recorded. The
+//! modules share `harness.rs`, which builds on the pieces of `tests/support` included here.
 
 mod ai21;
 mod amazon;
 mod cohere;
+mod harness;
 mod meta;
 mod mistral;
 mod stability;
-mod support;
+
+#[path = "../support"]
+mod support {
+    pub mod clients;
+    pub mod emulator;
+    pub mod headers;
+}

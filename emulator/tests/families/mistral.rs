@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{
+use crate::harness::{
     LLAMA_INSTRUCTION, LLAMA_PROMPT, harness, key_paths, malformed, recorded_bodies,
     recorded_stream, text_at, words,
 };

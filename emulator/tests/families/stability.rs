@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::support::{harness, key_paths, malformed, number_at, text_at};
+use crate::harness::{harness, key_paths, malformed, number_at, text_at};
 
 const SDXL: &str = "stability.stable-diffusion-xl-v1";
 

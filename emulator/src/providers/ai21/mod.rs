@@ -308,28 +308,25 @@ impl Reply for JambaReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{assert_catalogue, reply, response_json};
     use serde_json::json;
 
-    fn reply(value: &Value) -> Result<Box<dyn Reply>, ApiError> {
-        let model =
-            lookup("ai21.jamba-instruct-v1:0").ok_or_else(ApiError::invalid_model_identifier)?;
-        invoke(model, &serde_json::to_vec(value).unwrap_or_default())
-    }
+    const JAMBA: &str = "ai21.jamba-instruct-v1:0";
 
     #[test]
     fn catalogue_ids_are_unique_and_ai21() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("ai21.jamba"), "{}", model.id);
-            assert!(MODELS[index + 1..].iter().all(|other| other.id != model.id));
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "ai21.jamba");
     }
 
     #[test]
     fn every_violation_is_reported() {
-        let error = reply(&json!({
-            "messages": [{"role": "bot", "content": "x"}, {"role": "user"}],
-            "max_tokens": 5000, "n": 0, "temperature": 2.5
-        }))
+        let error = reply(
+            JAMBA,
+            &json!({
+                "messages": [{"role": "bot", "content": "x"}, {"role": "user"}],
+                "max_tokens": 5000, "n": 0, "temperature": 2.5
+            }),
+        )
         .err()
         .expect("invalid");
         assert_eq!(
@@ -343,13 +340,12 @@ mod tests {
 
     #[test]
     fn a_single_stop_string_and_several_choices() {
-        let reply = reply(&json!({
+        let reply = reply(JAMBA, &json!({
             "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "one two three"}],
             "stop": "three", "n": 2
         }))
         .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+        let body = response_json(reply.as_ref());
         assert_eq!(body["choices"][0]["message"]["content"], "one two ");
         assert_eq!(body["choices"][1]["index"], 1);
         assert_eq!(body["choices"][0]["finish_reason"], "stop");

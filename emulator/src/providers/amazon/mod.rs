@@ -68,17 +68,11 @@ pub(crate) fn invoke(model: &'static AmazonModel, body: &[u8]) -> Result<Box<dyn
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::assert_catalogue;
 
     #[test]
     fn catalogue_ids_are_unique_and_amazon() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("amazon."), "{}", model.id);
-            assert!(
-                MODELS[index + 1..].iter().all(|other| other.id != model.id),
-                "duplicate {}",
-                model.id
-            );
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "amazon.");
     }
 
     #[test]

@@ -350,10 +350,7 @@ impl NovaReply {
 
 impl Reply for NovaReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.input_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -411,13 +408,11 @@ impl Reply for NovaReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{chunks_json, metrics, object, response_json};
     use serde_json::json;
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
-        match value {
-            Value::Object(object) => invoke(&object),
-            _ => Err(ApiError::internal("test body is not an object")),
-        }
+        invoke(&object(value))
     }
 
     fn user(text: &str) -> Value {
@@ -468,8 +463,7 @@ mod tests {
                 json!({"messages": [user("one two three four")], "inferenceConfig": {key: 2}}),
             )
             .expect("valid");
-            let body: Value =
-                serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+            let body = response_json(reply.as_ref());
             assert_eq!(body["stopReason"], "max_tokens");
             assert_eq!(body["output"]["message"]["content"][0]["text"], "one two");
             assert_eq!(body["usage"]["totalTokens"], 6);
@@ -479,8 +473,7 @@ mod tests {
             "inferenceConfig": {"stopSequences": ["three"]}
         }))
         .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&stopped.response_body().expect("renders")).expect("JSON");
+        let body = response_json(stopped.as_ref());
         assert_eq!(body["stopReason"], "stop_sequence");
     }
 
@@ -489,18 +482,7 @@ mod tests {
         let reply =
             reply(json!({"messages": [user("a b c")], "inferenceConfig": {"maxTokens": 2}}))
                 .expect("valid");
-        let metrics = InvocationMetrics {
-            input_token_count: 3,
-            output_token_count: 2,
-            invocation_latency: 9,
-            first_byte_latency: 4,
-        };
-        let chunks: Vec<Value> = reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect();
+        let chunks = chunks_json(reply.as_ref(), &metrics(3, 2, 9, 4));
         assert_eq!(
             chunks,
             [

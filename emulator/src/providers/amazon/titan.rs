@@ -15,7 +15,7 @@ use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
 use crate::providers::prompt::last_user_text;
 use crate::providers::schema::{self, Violations};
-use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
+use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
 
 const KEYS: &[&str] = &["inputText", "textGenerationConfig"];
 const CONFIG: &str = "#/textGenerationConfig";
@@ -97,7 +97,7 @@ struct TitanResult {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TitanChunk<'a> {
-    output_text: String,
+    output_text: &'a str,
     index: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     total_output_text_token_count: Option<u32>,
@@ -124,10 +124,7 @@ impl TitanReply {
 
 impl Reply for TitanReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.input_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -145,59 +142,39 @@ impl Reply for TitanReply {
         &self,
         metrics: &InvocationMetrics,
     ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-        let mut texts: Vec<String> = self
+        let texts: Vec<String> = self
             .generation
             .pieces
             .chunks(WORDS_PER_CHUNK)
             .map(<[String]>::concat)
             .collect();
-        if texts.is_empty() {
-            texts.push(String::new());
-        }
-        let last = texts.len() - 1;
-        texts
-            .into_iter()
-            .enumerate()
-            .map(|(position, output_text)| {
-                let is_last = position == last;
-                serde_json::to_vec(&TitanChunk {
-                    output_text,
-                    index: 0,
-                    total_output_text_token_count: is_last.then_some(self.generation.output_tokens),
-                    completion_reason: is_last.then(|| self.completion_reason()),
-                    input_text_token_count: (position == 0).then_some(self.input_tokens),
-                    invocation_metrics: is_last.then_some(metrics),
-                })
+        chunk_per_piece(&texts, |piece| {
+            serde_json::to_vec(&TitanChunk {
+                output_text: piece.text,
+                index: 0,
+                total_output_text_token_count: piece
+                    .is_last
+                    .then_some(self.generation.output_tokens),
+                completion_reason: piece.is_last.then(|| self.completion_reason()),
+                input_text_token_count: (piece.position == 0).then_some(self.input_tokens),
+                invocation_metrics: piece.is_last.then_some(metrics),
             })
-            .collect()
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{chunks_json, metrics, object, response_json};
     use serde_json::json;
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
-        match value {
-            Value::Object(object) => invoke(&object, 8192),
-            _ => Err(ApiError::internal("test body is not an object")),
-        }
+        invoke(&object(value), 8192)
     }
 
     fn chunks(reply: &dyn Reply) -> Vec<Value> {
-        let metrics = InvocationMetrics {
-            input_token_count: 1,
-            output_token_count: 2,
-            invocation_latency: 3,
-            first_byte_latency: 4,
-        };
-        reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect()
+        chunks_json(reply, &metrics(1, 2, 3, 4))
     }
 
     #[test]
@@ -223,8 +200,7 @@ mod tests {
         let cut =
             reply(json!({"inputText": "a b c d", "textGenerationConfig": {"maxTokenCount": 2}}))
                 .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&cut.response_body().expect("renders")).expect("JSON");
+        let body = response_json(cut.as_ref());
         assert_eq!(body["results"][0]["completionReason"], "LENGTH");
         assert_eq!(body["results"][0]["outputText"], "a b");
         assert_eq!(body["inputTextTokenCount"], 4);
@@ -233,14 +209,12 @@ mod tests {
             json!({"inputText": "a b c d", "textGenerationConfig": {"stopSequences": ["c"]}}),
         )
         .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&stopped.response_body().expect("renders")).expect("JSON");
+        let body = response_json(stopped.as_ref());
         assert_eq!(body["results"][0]["completionReason"], "STOP_CRITERIA_MET");
         assert_eq!(body["results"][0]["tokenCount"], 2);
 
         let natural = reply(json!({"inputText": "a b c d"})).expect("valid");
-        let body: Value =
-            serde_json::from_slice(&natural.response_body().expect("renders")).expect("JSON");
+        let body = response_json(natural.as_ref());
         assert_eq!(body["results"][0]["completionReason"], "FINISH");
     }
 
@@ -270,8 +244,7 @@ mod tests {
             .iter()
             .filter_map(|chunk| chunk["outputText"].as_str())
             .collect();
-        let body: Value =
-            serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+        let body = response_json(reply.as_ref());
         assert_eq!(body["results"][0]["outputText"], text.as_str());
     }
 }

@@ -320,10 +320,7 @@ impl MessagesReply {
 
 impl Reply for MessagesReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.input_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -403,14 +400,8 @@ impl Reply for MessagesReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{chunks_json, metrics, object};
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(object) => object,
-            _ => Map::new(),
-        }
-    }
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
         invoke("claude-test", &object(value))
@@ -538,18 +529,7 @@ mod tests {
             "messages": [{"role": "user", "content": "one two three four five six"}]
         }))
         .expect("valid");
-        let metrics = InvocationMetrics {
-            input_token_count: 6,
-            output_token_count: 4,
-            invocation_latency: 20,
-            first_byte_latency: 10,
-        };
-        let chunks: Vec<Value> = reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect();
+        let chunks = chunks_json(reply.as_ref(), &metrics(6, 4, 20, 10));
         let types: Vec<&str> = chunks
             .iter()
             .filter_map(|chunk| chunk["type"].as_str())

@@ -127,17 +127,11 @@ pub(crate) fn invoke(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{assert_catalogue, response_json};
 
     #[test]
     fn catalogue_ids_are_unique_and_anthropic() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("anthropic.claude-"), "{}", model.id);
-            assert!(
-                MODELS[index + 1..].iter().all(|other| other.id != model.id),
-                "duplicate {}",
-                model.id
-            );
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "anthropic.claude-");
     }
 
     #[test]
@@ -166,8 +160,7 @@ mod tests {
             br#"{"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": 5}"#,
         )
         .expect("text completion body");
-        let body: serde_json::Value =
-            serde_json::from_slice(&legacy.response_body().expect("renders")).expect("JSON");
+        let body = response_json(legacy.as_ref());
         assert!(body.get("completion").is_some());
         let messages = invoke(
             model,
@@ -175,8 +168,7 @@ mod tests {
                  "messages": [{"role": "user", "content": "hi"}]}"#,
         )
         .expect("messages body");
-        let body: serde_json::Value =
-            serde_json::from_slice(&messages.response_body().expect("renders")).expect("JSON");
+        let body = response_json(messages.as_ref());
         assert_eq!(body["model"], "claude-2.0");
     }
 }

@@ -110,10 +110,7 @@ impl TextCompletionReply {
 
 impl Reply for TextCompletionReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.input_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -155,13 +152,11 @@ impl Reply for TextCompletionReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{chunks_json, metrics, object, response_json};
     use serde_json::json;
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
-        match value {
-            Value::Object(object) => invoke(&object),
-            _ => Err(ApiError::internal("test body is not an object")),
-        }
+        invoke(&object(value))
     }
 
     #[test]
@@ -181,8 +176,7 @@ mod tests {
             "max_tokens_to_sample": 500
         }))
         .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+        let body = response_json(reply.as_ref());
         assert!(
             body["completion"]
                 .as_str()
@@ -198,18 +192,7 @@ mod tests {
         let reply =
             reply(json!({"prompt": "\n\nHuman: a b c\n\nAssistant:", "max_tokens_to_sample": 2}))
                 .expect("valid");
-        let metrics = InvocationMetrics {
-            input_token_count: 5,
-            output_token_count: 2,
-            invocation_latency: 3,
-            first_byte_latency: 1,
-        };
-        let chunks: Vec<Value> = reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect();
+        let chunks = chunks_json(reply.as_ref(), &metrics(5, 2, 3, 1));
         assert_eq!(
             chunks,
             [

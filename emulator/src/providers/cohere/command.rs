@@ -230,28 +230,15 @@ impl Reply for CommandReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{chunks_json, metrics, object, response_json};
     use serde_json::json;
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
-        match value {
-            Value::Object(object) => invoke(&object),
-            _ => Err(ApiError::internal("test body is not an object")),
-        }
+        invoke(&object(value))
     }
 
     fn chunks(reply: &dyn Reply) -> Vec<Value> {
-        let metrics = InvocationMetrics {
-            input_token_count: 1,
-            output_token_count: 1,
-            invocation_latency: 1,
-            first_byte_latency: 1,
-        };
-        reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect()
+        chunks_json(reply, &metrics(1, 1, 1, 1))
     }
 
     #[test]
@@ -276,8 +263,7 @@ mod tests {
     fn the_default_is_twenty_tokens_and_several_generations_differ() {
         let reply = reply(json!({"prompt": "tell me a long story please", "num_generations": 2}))
             .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+        let body = response_json(reply.as_ref());
         let generations = body["generations"].as_array().expect("generations");
         assert_eq!(generations.len(), 2);
         assert_ne!(generations[0]["text"], generations[1]["text"]);

@@ -213,10 +213,7 @@ impl ChatReply {
 
 impl Reply for ChatReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.input_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -254,13 +251,11 @@ impl Reply for ChatReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{chunks_json, metrics, object, response_json};
     use serde_json::json;
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
-        match value {
-            Value::Object(object) => invoke(&object),
-            _ => Err(ApiError::internal("test body is not an object")),
-        }
+        invoke(&object(value))
     }
 
     #[test]
@@ -286,8 +281,7 @@ mod tests {
             "stop_sequences": ["three"]
         }))
         .expect("valid");
-        let body: Value =
-            serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON");
+        let body = response_json(reply.as_ref());
         assert_eq!(body["text"], "one two ");
         assert_eq!(body["finish_reason"], "STOP_SEQUENCE");
         assert_eq!(
@@ -302,18 +296,7 @@ mod tests {
     #[test]
     fn the_stream_starts_generates_and_ends() {
         let reply = reply(json!({"message": "a b c", "max_tokens": 2})).expect("valid");
-        let metrics = InvocationMetrics {
-            input_token_count: 3,
-            output_token_count: 2,
-            invocation_latency: 5,
-            first_byte_latency: 1,
-        };
-        let chunks: Vec<Value> = reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect();
+        let chunks = chunks_json(reply.as_ref(), &metrics(3, 2, 5, 1));
         assert_eq!(chunks.len(), 4);
         assert_eq!(chunks[0]["event_type"], "stream-start");
         assert_eq!(

@@ -60,13 +60,11 @@ fn fresh_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::assert_catalogue;
 
     #[test]
     fn catalogue_ids_are_unique_and_cohere() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("cohere.command"), "{}", model.id);
-            assert!(MODELS[index + 1..].iter().all(|other| other.id != model.id));
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "cohere.command");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
 use crate::providers::prompt::last_user_text;
 use crate::providers::schema::{self, Violations};
-use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
+use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
 
 /// One Llama model Bedrock serves.
 #[derive(Debug)]
@@ -127,10 +127,7 @@ impl LlamaReply {
 
 impl Reply for LlamaReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.prompt_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.prompt_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -147,48 +144,29 @@ impl Reply for LlamaReply {
         &self,
         metrics: &InvocationMetrics,
     ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-        let empty = [String::new()];
-        let pieces = if self.generation.pieces.is_empty() {
-            &empty[..]
-        } else {
-            &self.generation.pieces[..]
-        };
-        let last = pieces.len() - 1;
-        pieces
-            .iter()
-            .enumerate()
-            .map(|(position, piece)| {
-                let is_last = position == last;
-                serde_json::to_vec(&LlamaChunk {
-                    generation: piece,
-                    prompt_token_count: (position == 0).then_some(self.prompt_tokens),
-                    generation_token_count: u32::try_from(position + 1)
-                        .unwrap_or(u32::MAX)
-                        .min(self.generation.output_tokens),
-                    stop_reason: is_last.then(|| self.stop_reason()),
-                    invocation_metrics: is_last.then_some(metrics),
-                })
+        chunk_per_piece(&self.generation.pieces, |piece| {
+            serde_json::to_vec(&LlamaChunk {
+                generation: piece.text,
+                prompt_token_count: (piece.position == 0).then_some(self.prompt_tokens),
+                generation_token_count: u32::try_from(piece.position + 1)
+                    .unwrap_or(u32::MAX)
+                    .min(self.generation.output_tokens),
+                stop_reason: piece.is_last.then(|| self.stop_reason()),
+                invocation_metrics: piece.is_last.then_some(metrics),
             })
-            .collect()
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
-
-    fn reply(model_id: &str, value: &Value) -> Result<Box<dyn Reply>, ApiError> {
-        let model = lookup(model_id).ok_or_else(ApiError::invalid_model_identifier)?;
-        invoke(model, &serde_json::to_vec(value).unwrap_or_default())
-    }
+    use crate::providers::testing::{assert_catalogue, chunks_json, metrics, reply};
+    use serde_json::json;
 
     #[test]
     fn catalogue_ids_are_unique_and_meta() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("meta.llama"), "{}", model.id);
-            assert!(MODELS[index + 1..].iter().all(|other| other.id != model.id));
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "meta.llama");
     }
 
     #[test]
@@ -222,18 +200,7 @@ mod tests {
             &json!({"prompt": "[INST] a b c d [/INST]", "max_gen_len": 3}),
         )
         .expect("valid");
-        let metrics = InvocationMetrics {
-            input_token_count: 6,
-            output_token_count: 3,
-            invocation_latency: 7,
-            first_byte_latency: 2,
-        };
-        let chunks: Vec<Value> = reply
-            .stream_chunks(&metrics)
-            .expect("renders")
-            .iter()
-            .map(|chunk| serde_json::from_slice(chunk).expect("JSON"))
-            .collect();
+        let chunks = chunks_json(reply.as_ref(), &metrics(6, 3, 7, 2));
         assert_eq!(
             chunks,
             [

@@ -15,7 +15,7 @@ use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
 use crate::providers::prompt::last_user_text;
 use crate::providers::schema::{self, Violations};
-use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
+use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
 
 /// One Mistral model Bedrock serves.
 #[derive(Debug)]
@@ -285,10 +285,7 @@ impl MistralReply {
 
 impl Reply for MistralReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.generation.output_tokens,
-        })
+        Some(TokenUsage::of(self.input_tokens, &self.generation))
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -299,48 +296,25 @@ impl Reply for MistralReply {
         &self,
         metrics: &InvocationMetrics,
     ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-        let empty = [String::new()];
-        let pieces = if self.generation.pieces.is_empty() {
-            &empty[..]
-        } else {
-            &self.generation.pieces[..]
-        };
-        let last = pieces.len() - 1;
-        pieces
-            .iter()
-            .enumerate()
-            .map(|(position, piece)| {
-                let is_last = position == last;
-                serde_json::to_vec(&self.body(
-                    piece,
-                    is_last.then(|| self.stop_reason()),
-                    is_last.then_some(metrics),
-                ))
-            })
-            .collect()
+        chunk_per_piece(&self.generation.pieces, |piece| {
+            serde_json::to_vec(&self.body(
+                piece.text,
+                piece.is_last.then(|| self.stop_reason()),
+                piece.is_last.then_some(metrics),
+            ))
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::{assert_catalogue, reply, response_json};
     use serde_json::json;
-
-    fn reply(model_id: &str, value: &Value) -> Result<Box<dyn Reply>, ApiError> {
-        let model = lookup(model_id).ok_or_else(ApiError::invalid_model_identifier)?;
-        invoke(model, &serde_json::to_vec(value).unwrap_or_default())
-    }
-
-    fn body(reply: &dyn Reply) -> Value {
-        serde_json::from_slice(&reply.response_body().expect("renders")).expect("JSON")
-    }
 
     #[test]
     fn catalogue_ids_are_unique_and_mistral() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("mistral."), "{}", model.id);
-            assert!(MODELS[index + 1..].iter().all(|other| other.id != model.id));
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "mistral.");
     }
 
     #[test]
@@ -368,7 +342,7 @@ mod tests {
         )
         .expect("text completion");
         assert_eq!(
-            body(text.as_ref()),
+            response_json(text.as_ref()),
             json!({"outputs": [{"text": "one two", "stop_reason": "length"}]})
         );
         let chat = reply(
@@ -377,7 +351,7 @@ mod tests {
         )
         .expect("chat");
         assert_eq!(
-            body(chat.as_ref()),
+            response_json(chat.as_ref()),
             json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "one two "}, "stop_reason": "stop"}]})
         );
         let error = reply("mistral.mistral-large-2407-v1:0", &json!({"prompt": "hi"}))

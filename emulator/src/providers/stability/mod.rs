@@ -84,13 +84,11 @@ impl Reply for ImageReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::assert_catalogue;
 
     #[test]
     fn catalogue_ids_are_unique_and_stability() {
-        for (index, model) in MODELS.iter().enumerate() {
-            assert!(model.id.starts_with("stability."), "{}", model.id);
-            assert!(MODELS[index + 1..].iter().all(|other| other.id != model.id));
-        }
+        assert_catalogue(MODELS.iter().map(|model| model.id), "stability.");
     }
 
     #[test]

@@ -61,8 +61,17 @@ fn scale(position: u32, extent: u32) -> u8 {
     u8::try_from(position.saturating_mul(255) / extent.max(1)).unwrap_or(u8::MAX)
 }
 
+/// The seed a picture is drawn with: the `requested` one, or, when the request sets none or 0,
+/// one in 1..=`maximum` derived from the prompt.
+pub(super) fn seed(requested: Option<i64>, prompt: &str, maximum: i64) -> u64 {
+    match requested.and_then(|seed| u64::try_from(seed).ok()) {
+        Some(seed) if seed > 0 => seed,
+        _ => seed_for(prompt, maximum.unsigned_abs()),
+    }
+}
+
 /// A seed in 1..=`maximum` derived from the prompt, for requests that leave the seed to chance.
-pub(super) fn seed_for(prompt: &str, maximum: u64) -> u64 {
+fn seed_for(prompt: &str, maximum: u64) -> u64 {
     let digest = Sha256::digest(prompt.as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);

@@ -129,10 +129,7 @@ pub(super) fn invoke(object: &Map<String, Value>) -> Result<Vec<u8>, ApiError> {
         )));
     }
 
-    let seed = match seed.and_then(|seed| u64::try_from(seed).ok()) {
-        Some(seed) if seed > 0 => seed,
-        _ => picture::seed_for(&prompt, MAX_SEED.unsigned_abs()),
-    };
+    let seed = picture::seed(seed, &prompt, MAX_SEED);
     let base64 = picture::png_base64(&prompt, seed, size.0, size.1)?;
     serde_json::to_vec(&SdxlResponse {
         result: "success",
@@ -142,9 +139,7 @@ pub(super) fn invoke(object: &Map<String, Value>) -> Result<Vec<u8>, ApiError> {
             finish_reason: "SUCCESS",
         }],
     })
-    .map_err(|error| {
-        ApiError::internal(format!("The emulator could not render its reply: {error}"))
-    })
+    .map_err(|error| ApiError::unrenderable(&error))
 }
 
 /// The prompts' texts joined by newlines, or `None` (with violations) when they are malformed.
@@ -186,14 +181,11 @@ struct Artifact {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::object;
     use serde_json::json;
 
     fn render(value: Value) -> Result<Value, ApiError> {
-        let Value::Object(object) = value else {
-            return Err(ApiError::internal("test body is not an object"));
-        };
-        let body = invoke(&object)?;
-        serde_json::from_slice(&body).map_err(|error| ApiError::internal(error.to_string()))
+        invoke(&object(value)).map(|body| serde_json::from_slice(&body).expect("JSON"))
     }
 
     #[test]

@@ -86,19 +86,14 @@ pub(super) fn invoke(object: &Map<String, Value>) -> Result<Vec<u8>, ApiError> {
         .iter()
         .find(|(known, _)| *known == ratio)
         .map_or((1024, 1024), |(_, size)| *size);
-    let seed = match seed.and_then(|seed| u64::try_from(seed).ok()) {
-        Some(seed) if seed > 0 => seed,
-        _ => picture::seed_for(prompt, MAX_SEED.unsigned_abs()),
-    };
+    let seed = picture::seed(seed, prompt, MAX_SEED);
     let image = picture::png_base64(prompt, seed, width, height)?;
     serde_json::to_vec(&StableImageResponse {
         seeds: [seed],
         finish_reasons: [None],
         images: [image],
     })
-    .map_err(|error| {
-        ApiError::internal(format!("The emulator could not render its reply: {error}"))
-    })
+    .map_err(|error| ApiError::unrenderable(&error))
 }
 
 #[derive(Serialize)]
@@ -111,14 +106,11 @@ struct StableImageResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::object;
     use serde_json::json;
 
     fn render(value: Value) -> Result<Value, ApiError> {
-        let Value::Object(object) = value else {
-            return Err(ApiError::internal("test body is not an object"));
-        };
-        let body = invoke(&object)?;
-        serde_json::from_slice(&body).map_err(|error| ApiError::internal(error.to_string()))
+        invoke(&object(value)).map(|body| serde_json::from_slice(&body).expect("JSON"))
     }
 
     #[test]

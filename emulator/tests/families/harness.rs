@@ -1,24 +1,20 @@
-//! Shared harness for the family tests: an emulator on an ephemeral port, an SDK client that
-//! records response headers, helpers that invoke and stream JSON bodies, the notebook's prompts,
+//! The family tests' harness: an emulator with a client that records response headers (from the
+//! shared `tests/support`), helpers that invoke and stream JSON bodies, the notebook's prompts,
 //! and readers for the recorded traffic in `shared/fixtures/bedrock` (VCR cassettes and decoded
 //! streams) together with the key-path comparison the shape checks use.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::{
-    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
-};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
-use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::ResponseStream;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
-use bedrock_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use bedrock_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::Value;
+
+use crate::support::clients::{Outcome, own_keys, sdk_config};
+use crate::support::emulator::{json_body, start};
+use crate::support::headers::ResponseHeaders;
 
 /// The notebook's prompt for Jamba, Nova, Cohere (and Titan here).
 pub const BLOG_PROMPT: &str =
@@ -50,24 +46,12 @@ pub struct Harness {
 
 /// Starts an emulator with the default configuration and a client for it.
 pub async fn harness() -> Harness {
-    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let emulator = Emulator::start(EmulatorConfig::default(), loopback)
-        .await
-        .expect("the emulator starts on an ephemeral port");
+    let emulator = start(EmulatorConfig::default()).await;
     let headers = ResponseHeaders::default();
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(emulator.region().to_owned()))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(Credentials::new(
-            emulator.access_key_id(),
-            emulator.secret_access_key(),
-            None,
-            None,
-            "family-tests",
-        ))
-        .interceptor(headers.clone())
-        .build();
+    let config =
+        aws_sdk_bedrockruntime::config::Builder::from(&sdk_config(&emulator, own_keys(&emulator)))
+            .interceptor(headers.clone())
+            .build();
     Harness {
         _emulator: emulator,
         client: Client::from_conf(config),
@@ -82,6 +66,16 @@ pub struct ServiceError {
     pub message: String,
 }
 
+impl ServiceError {
+    /// The code and message of `error`.
+    fn of(error: &impl ProvideErrorMetadata) -> Self {
+        Self {
+            code: error.code().unwrap_or_default().to_owned(),
+            message: error.message().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
 impl Harness {
     /// `InvokeModel` with a JSON body; the decoded JSON response.
     pub async fn invoke(&self, model_id: &str, body: &Value) -> Value {
@@ -91,10 +85,10 @@ impl Harness {
             .model_id(model_id)
             .content_type("application/json")
             .accept("application/json")
-            .body(blob(body))
+            .body(json_body(body))
             .send()
             .await
-            .unwrap_or_else(|error| panic!("InvokeModel {model_id} fails: {error:?}"));
+            .accepted(&format!("InvokeModel {model_id}"));
         assert_eq!(output.content_type(), "application/json");
         serde_json::from_slice(output.body().as_ref()).expect("the response is JSON")
     }
@@ -105,15 +99,11 @@ impl Harness {
             .client
             .invoke_model()
             .model_id(model_id)
-            .body(blob(body))
+            .body(json_body(body))
             .send()
             .await
-            .expect_err("InvokeModel is refused")
-            .into_service_error();
-        ServiceError {
-            code: error.code().unwrap_or_default().to_owned(),
-            message: error.message().unwrap_or_default().to_owned(),
-        }
+            .refused("InvokeModel is refused");
+        ServiceError::of(&error)
     }
 
     /// `InvokeModelWithResponseStream`; every chunk decoded as JSON.
@@ -124,10 +114,10 @@ impl Harness {
             .model_id(model_id)
             .content_type("application/json")
             .accept("application/json")
-            .body(blob(body))
+            .body(json_body(body))
             .send()
             .await
-            .unwrap_or_else(|error| panic!("stream {model_id} fails: {error:?}"));
+            .accepted(&format!("stream {model_id}"));
         let mut chunks = Vec::new();
         while let Some(event) = output.body.recv().await.expect("the stream is well formed") {
             match event {
@@ -147,15 +137,11 @@ impl Harness {
             .client
             .invoke_model_with_response_stream()
             .model_id(model_id)
-            .body(blob(body))
+            .body(json_body(body))
             .send()
             .await
-            .expect_err("the stream is refused")
-            .into_service_error();
-        ServiceError {
-            code: error.code().unwrap_or_default().to_owned(),
-            message: error.message().unwrap_or_default().to_owned(),
-        }
+            .refused("the stream is refused");
+        ServiceError::of(&error)
     }
 
     /// A header of the last response, as a number.
@@ -166,52 +152,6 @@ impl Harness {
     /// Whether the last response had this header.
     pub fn has_header(&self, name: &str) -> bool {
         self.headers.get(name).is_some()
-    }
-}
-
-fn blob(body: &Value) -> Blob {
-    Blob::new(serde_json::to_vec(body).expect("JSON"))
-}
-
-/// Records the headers of the last HTTP response the SDK received.
-#[derive(Debug, Clone, Default)]
-struct ResponseHeaders(Arc<Mutex<Vec<(String, String)>>>);
-
-impl ResponseHeaders {
-    fn get(&self, name: &str) -> Option<String> {
-        let headers = self
-            .0
-            .lock()
-            .expect("no test thread panicked holding the lock");
-        headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.clone())
-    }
-}
-
-impl Intercept for ResponseHeaders {
-    fn name(&self) -> &'static str {
-        "ResponseHeaders"
-    }
-
-    fn read_before_deserialization(
-        &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let mut recorded = self
-            .0
-            .lock()
-            .expect("no test thread panicked holding the lock");
-        *recorded = context
-            .response()
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect();
-        Ok(())
     }
 }
 
