@@ -8,6 +8,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod config;
 pub mod invocation;
 pub mod model_id;
 pub mod paths;

@@ -5,6 +5,7 @@
 //! Run through `cargo xtask test`, which builds the plugins first.
 
 mod cli;
+mod config;
 mod credentials;
 mod errors;
 mod families;
@@ -12,3 +13,4 @@ mod fixtures;
 mod sandbox;
 mod support;
 mod tour;
+mod trust;

@@ -46,7 +46,11 @@ pub fn bedrock_host_without_plugins() -> Command {
     command
         .env("BEDROCK_HOST_CACHE_DIR", cache_dir())
         .env_remove("BEDROCK_HOST_PLUGINS")
-        .env_remove("BEDROCK_HOST_LOG");
+        .env_remove("BEDROCK_HOST_LOG")
+        .env_remove("BEDROCK_HOST_CONFIG")
+        .env_remove("BEDROCK_HOST_PLUGIN_MEMORY")
+        .env_remove("BEDROCK_HOST_PLUGIN_TIMEOUT")
+        .env("XDG_CONFIG_HOME", empty_config_home());
     for var in [
         "AWS_PROFILE",
         "AWS_REGION",
@@ -75,6 +79,28 @@ fn empty_file() -> &'static PathBuf {
         std::fs::write(&file, b"").expect("write an empty AWS config");
         file
     })
+}
+
+/// An empty per-user config folder, so the user's own config file never
+/// changes what a test sees.
+pub fn empty_config_home() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = cache_dir().join("empty-config-home");
+        std::fs::create_dir_all(&dir).expect("create an empty config home");
+        dir
+    })
+}
+
+/// The folder `cargo xtask test` writes the test-only plugins to.
+pub fn test_plugins_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugins");
+    assert!(
+        dir.join("hostile.wasm").is_file(),
+        "{} has no hostile.wasm: run the tests with `cargo xtask test`",
+        dir.display()
+    );
+    dir
 }
 
 /// What a finished run printed, and how it exited.

@@ -7,9 +7,10 @@
 use std::process::ExitCode;
 
 use crate::aws::{AwsError, AwsErrorClass};
+use crate::config::ConfigError;
 use crate::invocation::InvocationError;
 use crate::model_id::ModelIdError;
-use crate::plugin::{PluginError, RouteError};
+use crate::plugin::{LockError, PluginError, RouteError};
 
 /// The documented exit codes, for `--help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -21,7 +22,8 @@ Exit codes:
   4  AWS rejected the request (validation, access denied, model not found, ...),
      or the model's content filter stopped the answer
   5  AWS throttled or was unavailable after every retry
-  6  credentials or configuration missing or invalid (region, keys, profile)
+  6  credentials or configuration missing or invalid (region, keys, profile,
+     the config file, a plugins.lock)
   7  network failure, timeout, or a stream that broke off part-way";
 
 /// A usage error found after argument parsing (bad input, a missing prompt).
@@ -37,6 +39,9 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
         }
         if cause.is::<super::invoke::ContentFiltered>() {
             return ExitCode::from(4);
+        }
+        if cause.is::<ConfigError>() || cause.is::<LockError>() {
+            return ExitCode::from(6);
         }
         if cause.is::<PluginError>() || cause.is::<RouteError>() {
             return ExitCode::from(3);

@@ -17,17 +17,22 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::RangedU64ValueParser;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::aws::{AssumedRole, ClientSettings, StaticCredentials};
+use crate::config::{self, Config, LimitKey, LimitSettings, NamedBy};
 use crate::paths;
-use crate::plugin::{CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits};
+use crate::plugin::{
+    CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits, served_contracts,
+};
 
 pub use exit::{EXIT_CODES_HELP, UsageError};
 
 /// Invoke Amazon Bedrock models through sandboxed WebAssembly adapters.
 #[derive(Debug, Parser)]
-#[command(name = "bedrock-host", version, after_help = EXIT_CODES_HELP, after_long_help = LONG_HELP)]
+#[command(name = "bedrock-host", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -45,12 +50,16 @@ Examples:
 Plugins are searched in --plugins-dir (only there, when given), else in
 $BEDROCK_HOST_PLUGINS (a path list), the per-user data folder
 (~/.local/share/bedrock-host/plugins on Linux) and this repository's
-target/plugins.
+target/plugins. A folder with a plugins.lock (written by `plugins pin`) loads
+only the plugins it pins, with the pinned bytes; a folder without one loads
+every plugin in it.";
 
+const EXIT_CODES_SHORT: &str = "\
 Exit codes:
   0 success; 1 internal error; 2 usage error; 3 plugin error; 4 AWS rejected
   the request; 5 AWS throttled or unavailable after retries; 6 credentials or
-  configuration; 7 network failure, timeout or a broken stream.";
+  configuration (including the config file and plugins.lock); 7 network
+  failure, timeout or a broken stream.";
 
 /// Options every command takes.
 #[derive(Debug, Args)]
@@ -58,6 +67,12 @@ struct GlobalArgs {
     /// Search only this folder for plugins (repeatable).
     #[arg(long, global = true, value_name = "DIR")]
     plugins_dir: Vec<PathBuf>,
+    /// Read settings from this TOML file (see the config file section of --help).
+    #[arg(long, global = true, env = config::CONFIG_ENV, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Whether `config` came from the flag or the environment, for messages.
+    #[arg(skip)]
+    config_named_by: Option<NamedBy>,
     /// AWS region (else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region).
     #[arg(long, global = true)]
     region: Option<String>,
@@ -98,12 +113,18 @@ struct GlobalArgs {
     /// Run against a local Bedrock started in this process, with its own credentials.
     #[arg(long, global = true, conflicts_with_all = ["endpoint_url", "profile"])]
     local: bool,
-    /// Largest linear memory one plugin instance may use, in MiB.
-    #[arg(long, global = true, default_value_t = 64, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    plugin_memory: u32,
-    /// Wall-clock time one plugin call may take, in milliseconds.
-    #[arg(long, global = true, default_value_t = 1000, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=600_000))]
-    plugin_timeout: u64,
+    /// Largest linear memory one plugin instance may use, in MiB [default: 64,
+    /// or the config file's plugin-limits.memory-mib].
+    #[arg(long, global = true, env = "BEDROCK_HOST_PLUGIN_MEMORY", value_name = "MIB", value_parser = limit_parser(&config::MEMORY_MIB))]
+    plugin_memory: Option<u64>,
+    /// Wall-clock time one plugin call may take, in milliseconds [default: 1000,
+    /// or the config file's plugin-limits.timeout-ms].
+    #[arg(long, global = true, env = "BEDROCK_HOST_PLUGIN_TIMEOUT", value_name = "MS", value_parser = limit_parser(&config::TIMEOUT_MS))]
+    plugin_timeout: Option<u64>,
+    /// The sandbox limits: the flags above over the config file over the
+    /// defaults; set by `run` before any command.
+    #[arg(skip)]
+    limits: SandboxLimits,
     /// Log what the host does to stderr (repeat for more: -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -140,9 +161,39 @@ pub enum OutputFormat {
     Json,
 }
 
+/// The parser for a limit flag: the range the config file accepts too.
+fn limit_parser(key: &LimitKey) -> RangedU64ValueParser {
+    RangedU64ValueParser::new().range(key.range.clone())
+}
+
+/// The command-line definition, with the help that is built at run time: the
+/// contract versions served, and the config file's keys and defaults.
+fn command() -> clap::Command {
+    // clap keeps `&'static str`s without its `string` feature; these two are
+    // built once per process.
+    let long_version = format!(
+        "{}\nserves plugins built against {}",
+        env!("CARGO_PKG_VERSION"),
+        served_contracts()
+    );
+    let long_help = format!("{LONG_HELP}\n\n{}\n{EXIT_CODES_SHORT}", config::help());
+    Cli::command()
+        .long_version(&*long_version.leak())
+        .after_long_help(&*long_help.leak())
+}
+
 /// Parses the command line, runs the command, and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    cli.global.config_named_by = match matches.value_source("config") {
+        Some(ValueSource::EnvVariable) => Some(NamedBy::Environment),
+        Some(_) => Some(NamedBy::Flag),
+        None => None,
+    };
     init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -163,7 +214,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    cli.global.limits = cli.global.resolve_limits()?;
     match cli.command {
         Command::Invoke(args) => invoke::run(&cli.global, args).await,
         Command::Models(args) => models::run(&cli.global, args).await,
@@ -187,6 +239,25 @@ fn init_logging(verbose: u8) {
 }
 
 impl GlobalArgs {
+    /// The sandbox limits: each flag (or its environment variable) over the
+    /// config file over the defaults.
+    fn resolve_limits(&self) -> anyhow::Result<SandboxLimits> {
+        let named = self
+            .config
+            .as_deref()
+            .map(|path| (path, self.config_named_by.unwrap_or(NamedBy::Flag)));
+        let file = Config::load(named)?;
+        if let Some(path) = &file.path {
+            tracing::info!(config = %path.display(), "read the config file");
+        }
+        let flags = LimitSettings {
+            memory_mib: self.plugin_memory,
+            timeout_ms: self.plugin_timeout,
+            ..LimitSettings::default()
+        };
+        Ok(flags.over(file.plugin_limits.over(SandboxLimits::default())))
+    }
+
     fn plugin_sources(&self) -> PluginSources {
         if self.plugins_dir.is_empty() {
             PluginSources::default_search_path()
@@ -199,12 +270,7 @@ impl GlobalArgs {
     async fn load_plugins(&self) -> anyhow::Result<(PluginRuntime, PluginRegistry)> {
         let cache =
             paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
-        let limits = SandboxLimits {
-            memory_bytes: usize::try_from(self.plugin_memory).unwrap_or(usize::MAX) << 20,
-            call_timeout: Duration::from_millis(self.plugin_timeout),
-            ..SandboxLimits::default()
-        };
-        let runtime = PluginRuntime::new(limits, cache)
+        let runtime = PluginRuntime::new(self.limits.clone(), cache)
             .map_err(|error| anyhow::anyhow!("{error:#}"))
             .context("cannot start the WebAssembly engine")?;
         let registry = PluginRegistry::load(&self.plugin_sources(), &runtime).await;

@@ -1,32 +1,98 @@
-//! `bedrock-host plugins ...`: what is installed, and what failed to load.
+//! `bedrock-host plugins ...`: what is installed and what failed to load
+//! (`list`), pinning plugin bytes in each folder's `plugins.lock` (`pin`),
+//! checking the folders against their locks (`verify`), and reading one file
+//! without running it (`inspect`).
+//!
+//! Invariant: `pin`, `verify` and `inspect` never compile or run a plugin;
+//! they read bytes, hash them, and (for `inspect`) parse them. Only `list`
+//! loads plugins, through the same registry `invoke` uses.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::exit::UsageError;
 use super::{GlobalArgs, OutputFormat};
+use crate::plugin::{
+    CONTRACT_VERSION, Inspection, LOCK_FILE_NAME, PluginError, PluginLock, file_name, file_stem,
+    inspect, served_contracts, sha256_hex, wasm_files,
+};
+
+/// The exit code of a plugin error (see `exit.rs`).
+const PLUGIN_ERROR: u8 = 3;
 
 /// The `plugins` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
-    /// List every plugin found: name, version, contract, model patterns, file
-    /// and sha256, and every file that could not be loaded, with the reason.
-    List(ListArgs),
+    /// List every plugin found: name, version, contract, model patterns, file,
+    /// sha256 and pin, and every file that was not loaded, with the reason.
+    List(OutputArgs),
+    /// Pin the sha256 of plugin files in their folder's plugins.lock.
+    ///
+    /// With no NAME, every plugin file of every plugin folder is pinned as it
+    /// is now, and entries for files that are gone are dropped. With NAMEs,
+    /// only those files are (re)pinned and the rest of the lock is kept; a
+    /// folder must have been pinned whole once before. The lock is written
+    /// atomically. Nothing is run.
+    Pin(PinArgs),
+    /// Check every plugin file against its folder's plugins.lock; exits 3
+    /// naming each file that changed, is not pinned, or is pinned but gone.
+    /// Nothing is run.
+    Verify(OutputArgs),
+    /// Describe a .wasm file without running it: kind, size, sha256,
+    /// contract version(s), exports, imports, pin, and whether this host can
+    /// load it (exit 3 when it cannot). The file is parsed and validated with
+    /// wasmparser; it is neither compiled nor instantiated.
+    Inspect(InspectArgs),
 }
 
-/// Arguments of `plugins list`.
+/// Arguments of `plugins list` and `plugins verify`.
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    /// How to print the list.
+pub struct OutputArgs {
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+}
+
+/// Arguments of `plugins pin`.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Plugin files to pin, by name with or without `.wasm` (`anthropic`).
+    names: Vec<String>,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+}
+
+/// Arguments of `plugins inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The .wasm file.
+    file: PathBuf,
+    /// How to print the result.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
 }
 
 pub async fn run(global: &GlobalArgs, command: PluginsCommand) -> anyhow::Result<ExitCode> {
-    let PluginsCommand::List(args) = command;
+    match command {
+        PluginsCommand::List(args) => list(global, args.output).await,
+        PluginsCommand::Pin(args) => pin(global, &args),
+        PluginsCommand::Verify(args) => verify(global, args.output),
+        PluginsCommand::Inspect(args) => inspect_file(&args),
+    }
+}
+
+fn display_all(paths: &[PathBuf]) -> Vec<String> {
+    paths.iter().map(|d| d.display().to_string()).collect()
+}
+
+async fn list(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitCode> {
     let (_runtime, registry) = global.load_plugins().await?;
-    if args.output == OutputFormat::Json {
+    if output == OutputFormat::Json {
         let plugins: Vec<_> = registry
             .plugins()
             .iter()
@@ -41,21 +107,27 @@ pub async fn run(global: &GlobalArgs, command: PluginsCommand) -> anyhow::Result
                     "options": p.info().options,
                     "file": p.path(),
                     "sha256": p.sha256(),
+                    "pinned_in": p.pinned_in(),
                 })
             })
             .collect();
         let failures: Vec<_> = registry.failures().iter().map(|f| f.to_string()).collect();
-        let searched: Vec<_> = registry
-            .searched()
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect();
         println!(
             "{}",
-            json!({"plugins": plugins, "failures": failures, "searched": searched})
+            json!({
+                "host_contract": CONTRACT_VERSION,
+                "serves": served_contracts(),
+                "plugins": plugins,
+                "failures": failures,
+                "searched": display_all(registry.searched()),
+            })
         );
         return Ok(ExitCode::SUCCESS);
     }
+    println!(
+        "This host serves plugins built against {}.",
+        served_contracts()
+    );
     if registry.plugins().is_empty() {
         println!("No plugins found.");
     }
@@ -75,15 +147,359 @@ pub async fn run(global: &GlobalArgs, command: PluginsCommand) -> anyhow::Result
         }
         println!("  file:      {}", plugin.path().display());
         println!("  sha256:    {}", plugin.sha256());
+        match plugin.pinned_in() {
+            Some(lock) => println!("  pinned:    yes, in {}", lock.display()),
+            None => println!("  pinned:    no ({LOCK_FILE_NAME} absent from its folder)"),
+        }
     }
     for failure in registry.failures() {
         println!("could not load {failure}");
     }
-    let searched: Vec<_> = registry
-        .searched()
-        .iter()
-        .map(|d| d.display().to_string())
-        .collect();
-    println!("searched: {}", searched.join(", "));
+    println!("searched: {}", display_all(registry.searched()).join(", "));
     Ok(ExitCode::SUCCESS)
+}
+
+/// One plugin file's bytes, hashed.
+fn hash_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(sha256_hex(&bytes))
+}
+
+fn pin(global: &GlobalArgs, args: &PinArgs) -> anyhow::Result<ExitCode> {
+    let wanted = |path: &Path| {
+        args.names.is_empty()
+            || args
+                .names
+                .iter()
+                .any(|name| *name == file_name(path) || *name == file_stem(path))
+    };
+    let mut matched = vec![false; args.names.len()];
+    let mut plans = Vec::new();
+    for dir in global.plugin_sources().dirs() {
+        let files = wasm_files(dir);
+        let old = PluginLock::read_in(dir)?;
+        if files.is_empty() && old.is_none() {
+            continue;
+        }
+        let chosen: Vec<PathBuf> = files.into_iter().filter(|path| wanted(path)).collect();
+        for (index, name) in args.names.iter().enumerate() {
+            matched[index] |= chosen
+                .iter()
+                .any(|path| *name == file_name(path) || *name == file_stem(path));
+        }
+        if chosen.is_empty() && !args.names.is_empty() {
+            continue;
+        }
+        if old.is_none() && !args.names.is_empty() {
+            return Err(UsageError(format!(
+                "{} has no {LOCK_FILE_NAME} yet: pinning only some of its plugins would refuse the others; run `bedrock-host plugins pin` with no name first to pin the folder as it is",
+                dir.display()
+            ))
+            .into());
+        }
+        let mut lock = if args.names.is_empty() {
+            PluginLock::default()
+        } else {
+            old.clone().unwrap_or_default()
+        };
+        let mut pinned = Vec::new();
+        for path in &chosen {
+            let sha256 = hash_file(path)?;
+            let previous = old
+                .as_ref()
+                .and_then(|old| old.pinned(&file_name(path)))
+                .map(str::to_owned);
+            lock.pin(&file_name(path), &sha256);
+            pinned.push((path.clone(), sha256, previous));
+        }
+        plans.push((dir.clone(), lock, pinned));
+    }
+    let unmatched: Vec<&str> = args
+        .names
+        .iter()
+        .zip(&matched)
+        .filter(|(_, found)| !**found)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !unmatched.is_empty() {
+        return Err(UsageError(format!(
+            "no plugin file named {} in the plugin folders ({}); nothing was pinned",
+            unmatched.join(", "),
+            display_all(global.plugin_sources().dirs()).join(", ")
+        ))
+        .into());
+    }
+    let mut report = Vec::new();
+    for (dir, lock, pinned) in plans {
+        lock.write_in(&dir)?;
+        let lock_path = PluginLock::path_in(&dir);
+        for (path, sha256, previous) in pinned {
+            if output_is_text(args.output) {
+                let change = match &previous {
+                    Some(old) if *old == sha256 => "unchanged".to_owned(),
+                    Some(old) => format!("was {old}"),
+                    None => "new".to_owned(),
+                };
+                println!("pinned {}  {sha256}  ({change})", path.display());
+            }
+            report.push(json!({
+                "file": path,
+                "lock": lock_path,
+                "sha256": sha256,
+                "previous": previous,
+            }));
+        }
+        if output_is_text(args.output) {
+            println!("wrote {}", lock_path.display());
+        }
+    }
+    if args.output == OutputFormat::Json {
+        println!("{}", json!({ "pinned": report }));
+    } else if report.is_empty() {
+        println!("No plugin files found to pin.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn output_is_text(output: OutputFormat) -> bool {
+    output == OutputFormat::Text
+}
+
+/// How one plugin file stands against its folder's lock.
+enum Standing {
+    Ok,
+    Changed { pinned: String },
+    NotInLock,
+    NoLock,
+    Missing { pinned: String },
+}
+
+fn verify(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitCode> {
+    let mut rows: Vec<(PathBuf, PathBuf, Option<String>, Standing)> = Vec::new();
+    for dir in global.plugin_sources().dirs() {
+        let files = wasm_files(dir);
+        let lock = PluginLock::read_in(dir)?;
+        let lock_path = PluginLock::path_in(dir);
+        for path in &files {
+            let sha256 = hash_file(path)?;
+            let standing = match lock.as_ref().map(|lock| lock.pinned(&file_name(path))) {
+                None => Standing::NoLock,
+                Some(None) => Standing::NotInLock,
+                Some(Some(pinned)) if pinned == sha256 => Standing::Ok,
+                Some(Some(pinned)) => Standing::Changed {
+                    pinned: pinned.to_owned(),
+                },
+            };
+            rows.push((path.clone(), lock_path.clone(), Some(sha256), standing));
+        }
+        for (file, pinned) in lock.iter().flat_map(PluginLock::entries) {
+            if !files.iter().any(|path| file_name(path) == file) {
+                rows.push((
+                    dir.join(file),
+                    lock_path.clone(),
+                    None,
+                    Standing::Missing {
+                        pinned: pinned.to_owned(),
+                    },
+                ));
+            }
+        }
+    }
+    let problems: Vec<String> = rows
+        .iter()
+        .filter(|(_, _, _, standing)| !matches!(standing, Standing::Ok))
+        .map(|(path, _, _, standing)| {
+            let what = match standing {
+                Standing::Ok => "ok",
+                Standing::Changed { .. } => "changed",
+                Standing::NotInLock | Standing::NoLock => "not pinned",
+                Standing::Missing { .. } => "missing",
+            };
+            format!("{} {what}", file_name(path))
+        })
+        .collect();
+    if output == OutputFormat::Json {
+        let plugins: Vec<Value> = rows
+            .iter()
+            .map(|(path, lock, sha256, standing)| {
+                let (status, pinned) = match standing {
+                    Standing::Ok => ("ok", sha256.clone()),
+                    Standing::Changed { pinned } => ("changed", Some(pinned.clone())),
+                    Standing::NotInLock | Standing::NoLock => ("unpinned", None),
+                    Standing::Missing { pinned } => ("missing", Some(pinned.clone())),
+                };
+                json!({
+                    "name": file_stem(path),
+                    "file": path,
+                    "lock": lock,
+                    "lock_exists": !matches!(standing, Standing::NoLock),
+                    "status": status,
+                    "sha256": sha256,
+                    "pinned_sha256": pinned,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "ok": problems.is_empty(),
+                "plugins": plugins,
+                "searched": display_all(global.plugin_sources().dirs()),
+            })
+        );
+    } else {
+        for (path, lock, sha256, standing) in &rows {
+            let file = path.display();
+            let sha256 = sha256.as_deref().unwrap_or_default();
+            match standing {
+                Standing::Ok => println!("ok        {file}  {sha256}"),
+                Standing::Changed { pinned } => {
+                    println!("changed   {file}: pinned sha256 {pinned}, file sha256 {sha256}")
+                }
+                Standing::NotInLock => {
+                    println!("unpinned  {file}: not in {}", lock.display());
+                }
+                Standing::NoLock => println!("unpinned  {file}: no {}", lock.display()),
+                Standing::Missing { pinned } => println!(
+                    "missing   {file}: pinned in {} (sha256 {pinned}), but the file is gone",
+                    lock.display()
+                ),
+            }
+        }
+        if rows.is_empty() {
+            println!(
+                "No plugin files found (searched: {}).",
+                display_all(global.plugin_sources().dirs()).join(", ")
+            );
+        }
+    }
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "error: plugins do not match their {LOCK_FILE_NAME}: {}. If you trust them as they are, run `bedrock-host plugins pin`",
+        problems.join(", ")
+    );
+    Ok(ExitCode::from(PLUGIN_ERROR))
+}
+
+/// How the file stands against the lock file beside it, in words.
+fn pin_standing(path: &Path, sha256: &str) -> anyhow::Result<(Value, String)> {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let lock_path = PluginLock::path_in(dir);
+    let Some(lock) = PluginLock::read_in(dir)? else {
+        return Ok((
+            json!({"lock": Value::Null, "status": "no-lock"}),
+            format!("no {LOCK_FILE_NAME} beside it"),
+        ));
+    };
+    let (status, words) = match lock.pinned(&file_name(path)) {
+        Some(pinned) if pinned == sha256 => ("ok", format!("matches {}", lock_path.display())),
+        Some(pinned) => (
+            "changed",
+            format!(
+                "CHANGED: {} pins sha256 {pinned}; the host refuses these bytes",
+                lock_path.display()
+            ),
+        ),
+        None => (
+            "unpinned",
+            format!(
+                "not in {}; the host refuses it from that folder",
+                lock_path.display()
+            ),
+        ),
+    };
+    Ok((json!({"lock": lock_path, "status": status}), words))
+}
+
+fn inspect_file(args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    let path = &args.file;
+    let bytes = std::fs::read(path)
+        .map_err(|error| UsageError(format!("cannot read {}: {error}", path.display())))?;
+    let inspection: Inspection = match inspect(&bytes) {
+        Ok(inspection) => inspection,
+        Err(error) => {
+            if args.output == OutputFormat::Json {
+                println!(
+                    "{}",
+                    json!({"file": path, "size": bytes.len(), "sha256": sha256_hex(&bytes), "error": error.to_string()})
+                );
+            }
+            return Err(PluginError::Load {
+                path: path.clone(),
+                reason: error.to_string(),
+            }
+            .into());
+        }
+    };
+    let (pin_json, pin_words) = pin_standing(path, &inspection.sha256)?;
+    let item_json = |items: &[crate::plugin::Item]| -> Vec<Value> {
+        items
+            .iter()
+            .map(|item| json!({"name": item.name, "kind": item.kind}))
+            .collect()
+    };
+    if args.output == OutputFormat::Json {
+        println!(
+            "{}",
+            json!({
+                "file": path,
+                "kind": inspection.kind.as_str(),
+                "size": inspection.size,
+                "sha256": inspection.sha256,
+                "contract_versions": inspection.contract_versions,
+                "exports": item_json(&inspection.exports),
+                "imports": item_json(&inspection.imports),
+                "host_serves": served_contracts(),
+                "loadable": inspection.verdict.is_ok(),
+                "refusal": inspection.verdict.as_ref().err(),
+                "pin": pin_json,
+            })
+        );
+    } else {
+        println!("file:      {}", path.display());
+        println!("kind:      {}", inspection.kind.as_str());
+        println!("size:      {} bytes", inspection.size);
+        println!("sha256:    {}", inspection.sha256);
+        let versions = if inspection.contract_versions.is_empty() {
+            "none".to_owned()
+        } else {
+            inspection
+                .contract_versions
+                .iter()
+                .map(|v| format!("bedrock:adapter@{v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!("contract:  {versions}");
+        match &inspection.verdict {
+            Ok(version) => println!(
+                "host:      can load it as bedrock:adapter@{version} (serves {})",
+                served_contracts()
+            ),
+            Err(refusal) => println!("host:      cannot load it: it {refusal}"),
+        }
+        println!("pin:       {pin_words}");
+        for (title, items) in [
+            ("exports", &inspection.exports),
+            ("imports", &inspection.imports),
+        ] {
+            println!("{title} ({}):", items.len());
+            for item in items {
+                println!("  {}  ({})", item.name, item.kind);
+            }
+        }
+    }
+    match inspection.verdict {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(refusal) => Err(PluginError::Load {
+            path: path.clone(),
+            reason: format!("this host cannot load it: it {refusal}"),
+        }
+        .into()),
+    }
 }

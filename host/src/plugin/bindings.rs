@@ -17,6 +17,3 @@ pub use bedrock::adapter::types::{
 
 /// The contract version this host was built against and serves.
 pub const CONTRACT_VERSION: &str = "0.1.0";
-
-/// The component export name of the adapter interface this host serves.
-pub const ADAPTER_EXPORT: &str = "bedrock:adapter/adapter@0.1.0";

@@ -1,20 +1,24 @@
-//! Turning a `.wasm` file into a `LoadedPlugin`: read, hash, check the
-//! contract version, compile (through the cache), link WASI, describe.
+//! Turning a `.wasm` file into a `LoadedPlugin`: read, hash, check the hash
+//! against the pin, compile (through the cache), check the contract version,
+//! link WASI, describe.
 //!
-//! Invariant: a plugin is only ever instantiated after its exported contract
-//! version was checked against the one this host serves, and a file that
-//! fails any step is reported with the reason and never half-loaded.
+//! Invariants: the bytes are read once, and the bytes hashed are the bytes
+//! compiled; a pinned plugin whose bytes changed is refused before it is
+//! compiled; a plugin is only ever instantiated after its exported contract
+//! version was checked against the ones this host serves; a file that fails
+//! any step is reported with the reason and never half-loaded.
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 
-use super::bindings::{ADAPTER_EXPORT, CONTRACT_VERSION, PluginInfo, ProviderPre};
+use super::bindings::{CONTRACT_VERSION, PluginInfo, ProviderPre};
 use super::cache::CompileCache;
 use super::engine::PluginEngine;
 use super::error::PluginError;
 use super::limits::SandboxLimits;
+use super::lock::sha256_hex;
+use super::registry::file_stem;
 use super::sandbox::{Sandbox, SandboxState};
 
 /// The package whose `adapter` interface plugins export.
@@ -48,17 +52,38 @@ impl PluginRuntime {
         &self.limits
     }
 
-    /// Loads the plugin in `path`.
+    /// Loads the plugin in `path`, trusting whatever bytes it holds.
     pub async fn load(&self, path: &Path) -> Result<LoadedPlugin, PluginError> {
+        self.load_pinned(path, None).await
+    }
+
+    /// Loads the plugin in `path`; when `pin` is given, only if the file's
+    /// sha256 is the pinned one.
+    pub async fn load_pinned(
+        &self,
+        path: &Path,
+        pin: Option<Pin<'_>>,
+    ) -> Result<LoadedPlugin, PluginError> {
         let fail = |reason: String| PluginError::Load {
             path: path.to_owned(),
             reason,
         };
         let wasm = std::fs::read(path).map_err(|error| fail(format!("cannot read: {error}")))?;
+        let sha256 = sha256_hex(&wasm);
+        if let Some(pin) = pin
+            && pin.sha256 != sha256
+        {
+            return Err(fail(format!(
+                "plugin `{}` changed since it was pinned in {}: pinned sha256 {}, file sha256 {sha256}; it was not loaded. If you trust the new bytes, run `bedrock-host plugins pin {}` (with the same plugin folders)",
+                file_stem(path),
+                pin.lock.display(),
+                pin.sha256,
+                file_stem(path),
+            )));
+        }
         if wasm.is_empty() {
             return Err(fail("the file is empty".into()));
         }
-        let sha256 = hex::encode(Sha256::digest(&wasm));
         let component = self
             .cache
             .component(self.engine.engine(), &wasm, &sha256)
@@ -79,6 +104,7 @@ impl PluginRuntime {
             path: path.to_owned(),
             sha256,
             contract_version,
+            pinned_in: pin.map(|pin| pin.lock.to_owned()),
             pre,
             limits: self.limits.clone(),
         })
@@ -94,36 +120,68 @@ impl PluginRuntime {
             .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
             .map(|(name, _)| name.to_owned())
             .collect();
-        let Some(version) = exported.iter().find_map(|name| {
-            name.strip_prefix(ADAPTER_INTERFACE)
-                .and_then(|rest| rest.strip_prefix('@'))
-        }) else {
-            return Err(format!(
-                "exports no `{ADAPTER_INTERFACE}` interface (it exports: {}); it is not a bedrock-host plugin",
-                if exported.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    exported.join(", ")
-                }
-            ));
-        };
-        if !serves(version) {
-            return Err(format!(
-                "was built against contract {ADAPTER_INTERFACE}@{version}; this host serves {ADAPTER_EXPORT} (0.1.x)"
-            ));
-        }
-        Ok(version.to_owned())
+        check_contract(&exported)
     }
+}
+
+/// The pinned sha256 a plugin file must have, and the lock file that says so.
+#[derive(Debug, Clone, Copy)]
+pub struct Pin<'a> {
+    /// The sha256 the file's bytes must hash to, in hex.
+    pub sha256: &'a str,
+    /// The lock file that pinned it, for messages.
+    pub lock: &'a Path,
+}
+
+/// Given the names of the instances a component exports, the contract
+/// version of its adapter interface, or why this host refuses it (naming the
+/// component's version and the ones this host serves).
+pub(crate) fn check_contract(exported_instances: &[String]) -> Result<String, String> {
+    let Some(version) = exported_instances.iter().find_map(|name| {
+        name.strip_prefix(ADAPTER_INTERFACE)
+            .and_then(|rest| rest.strip_prefix('@'))
+    }) else {
+        return Err(format!(
+            "exports no `{ADAPTER_INTERFACE}` interface (it exports: {}); it is not a bedrock-host plugin (this host serves {})",
+            if exported_instances.is_empty() {
+                "nothing".to_owned()
+            } else {
+                exported_instances.join(", ")
+            },
+            served_contracts()
+        ));
+    };
+    if !serves(version) {
+        return Err(format!(
+            "was built against contract bedrock:adapter@{version}; this host serves {}",
+            served_contracts()
+        ));
+    }
+    Ok(version.to_owned())
+}
+
+/// The contract versions this host serves, in words
+/// (`bedrock:adapter@0.1.0`); the rule is `serves`.
+pub fn served_contracts() -> String {
+    match parse_version(CONTRACT_VERSION) {
+        Some((0, minor, 0)) => format!("bedrock:adapter@0.{minor}.0"),
+        Some((0, minor, patch)) => format!("bedrock:adapter@0.{minor}.0 to 0.{minor}.{patch}"),
+        Some((major, 0, _)) => format!("bedrock:adapter@{major}.0.x"),
+        Some((major, minor, _)) => format!("bedrock:adapter@{major}.0.x to {major}.{minor}.x"),
+        None => format!("bedrock:adapter@{CONTRACT_VERSION}"),
+    }
+}
+
+fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = version.split('.').map(|p| p.parse::<u64>().ok());
+    let parsed = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(parsed)
 }
 
 /// Whether this host serves contract `version`: the same major version, and
 /// for 0.x the same minor version, no newer than ours.
 fn serves(version: &str) -> bool {
-    let parse = |v: &str| -> Option<(u64, u64, u64)> {
-        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
-        Some((parts.next()??, parts.next()??, parts.next()??))
-    };
-    match (parse(version), parse(CONTRACT_VERSION)) {
+    match (parse_version(version), parse_version(CONTRACT_VERSION)) {
         (Some((0, minor, patch)), Some((0, our_minor, our_patch))) => {
             minor == our_minor && patch <= our_patch
         }
@@ -175,6 +233,7 @@ pub struct LoadedPlugin {
     path: PathBuf,
     sha256: String,
     contract_version: String,
+    pinned_in: Option<PathBuf>,
     pre: ProviderPre<SandboxState>,
     limits: SandboxLimits,
 }
@@ -205,6 +264,12 @@ impl LoadedPlugin {
         &self.contract_version
     }
 
+    /// The lock file that pinned its bytes; `None` when its folder has no
+    /// lock file.
+    pub fn pinned_in(&self) -> Option<&Path> {
+        self.pinned_in.as_deref()
+    }
+
     /// A fresh sandbox for one request.
     pub async fn sandbox(&self) -> Result<Sandbox, PluginError> {
         Sandbox::new(&self.info.name, &self.pre, &self.limits).await
@@ -213,7 +278,7 @@ impl LoadedPlugin {
 
 #[cfg(test)]
 mod tests {
-    use super::serves;
+    use super::*;
 
     #[test]
     fn serves_only_compatible_contract_versions() {
@@ -225,5 +290,27 @@ mod tests {
         assert!(!serves("0.2.0"));
         assert!(!serves("1.0.0"));
         assert!(!serves("garbage"));
+        assert!(!serves("0.1.0.1"));
+    }
+
+    #[test]
+    fn a_refusal_names_both_versions() {
+        assert_eq!(served_contracts(), "bedrock:adapter@0.1.0");
+        let refusal =
+            check_contract(&["bedrock:adapter/adapter@9.0.0".to_owned()]).expect_err("refused");
+        assert!(
+            refusal.contains("bedrock:adapter@9.0.0")
+                && refusal.contains("this host serves bedrock:adapter@0.1.0"),
+            "{refusal}"
+        );
+        assert_eq!(
+            check_contract(&[
+                "bedrock:adapter/types@0.1.0".to_owned(),
+                "bedrock:adapter/adapter@0.1.0".to_owned()
+            ]),
+            Ok("0.1.0".to_owned())
+        );
+        let foreign = check_contract(&["wasi:http/handler@0.2.0".to_owned()]).expect_err("no");
+        assert!(foreign.contains("wasi:http/handler@0.2.0"), "{foreign}");
     }
 }

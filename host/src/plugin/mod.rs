@@ -3,14 +3,17 @@
 //!
 //! `PluginRuntime` owns the engine, WASI linker and compile cache;
 //! `PluginRegistry` finds and loads plugins and routes model ids to them;
-//! a `LoadedPlugin` hands out one `Sandbox` per request.
+//! a `LoadedPlugin` hands out one `Sandbox` per request. `PluginLock` pins
+//! each plugin's bytes, and `inspect` reads a file without running it.
 
 mod bindings;
 mod cache;
 mod engine;
 mod error;
+mod inspect;
 mod limits;
 mod loader;
+mod lock;
 mod log;
 mod registry;
 mod sandbox;
@@ -21,7 +24,11 @@ pub use bindings::{
 };
 pub use cache::CompileCache;
 pub use error::{AdapterRefusal, Limit, PluginError};
+pub use inspect::{InspectError, Inspection, Item, WasmKind, inspect};
 pub use limits::SandboxLimits;
-pub use loader::{LoadedPlugin, PluginRuntime};
-pub use registry::{PLUGINS_ENV, PluginRegistry, PluginSources, RouteError};
+pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts};
+pub use lock::{LOCK_FILE_NAME, LockError, PluginLock, sha256_hex};
+pub use registry::{
+    PLUGINS_ENV, PluginRegistry, PluginSources, RouteError, file_name, file_stem, wasm_files,
+};
 pub use sandbox::Sandbox;

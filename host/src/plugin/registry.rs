@@ -5,11 +5,19 @@
 //! and the first plugin of a given name wins; every file that could not be
 //! loaded is kept with its reason, so `plugins list` can show it; routing
 //! picks the single most specific pattern and refuses ties by name.
+//!
+//! Trust: a folder with a `plugins.lock` loads only the files it pins, and
+//! only with the pinned bytes; a file it does not pin is refused, and a lock
+//! file that cannot be read refuses every plugin of its folder. A folder
+//! without a lock file loads every plugin in it (so a first run needs no
+//! set-up); `plugins list` marks those plugins as unpinned and
+//! `plugins verify` fails on them.
 
 use std::path::{Path, PathBuf};
 
 use super::error::PluginError;
-use super::loader::{LoadedPlugin, PluginRuntime};
+use super::loader::{LoadedPlugin, Pin, PluginRuntime};
+use super::lock::PluginLock;
 
 /// The environment variable that names extra plugin folders (a path list).
 pub const PLUGINS_ENV: &str = "BEDROCK_HOST_PLUGINS";
@@ -88,8 +96,38 @@ impl PluginRegistry {
             searched: sources.dirs().to_vec(),
         };
         for dir in sources.dirs() {
-            for path in wasm_files(dir) {
-                match runtime.load(&path).await {
+            let files = wasm_files(dir);
+            if files.is_empty() {
+                continue;
+            }
+            let lock_path = PluginLock::path_in(dir);
+            let lock = PluginLock::read_in(dir);
+            for path in files {
+                let refuse = |reason: String| PluginError::Load {
+                    path: path.clone(),
+                    reason,
+                };
+                let loaded = match &lock {
+                    Ok(None) => runtime.load_pinned(&path, None).await,
+                    Ok(Some(lock)) => match lock.pinned(&file_name(&path)) {
+                        Some(sha256) => {
+                            let pin = Pin {
+                                sha256,
+                                lock: &lock_path,
+                            };
+                            runtime.load_pinned(&path, Some(pin)).await
+                        }
+                        None => Err(refuse(format!(
+                            "not pinned in {}, so it was not loaded; if you trust it, run `bedrock-host plugins pin {}` (with the same plugin folders)",
+                            lock_path.display(),
+                            file_stem(&path)
+                        ))),
+                    },
+                    Err(error) => Err(refuse(format!(
+                        "not loaded, because {error}; fix or delete it, then run `bedrock-host plugins pin`"
+                    ))),
+                };
+                match loaded {
                     Ok(plugin) => registry.add(plugin),
                     Err(error) => registry.failures.push(error),
                 }
@@ -177,6 +215,20 @@ impl PluginRegistry {
     }
 
     fn describe_installed(&self) -> String {
+        let mut described = self.describe_loaded();
+        if !self.failures.is_empty() {
+            let failures: Vec<String> = self
+                .failures
+                .iter()
+                .map(|failure| format!("  {failure}"))
+                .collect();
+            described.push_str("\nFiles that were not loaded:\n");
+            described.push_str(&failures.join("\n"));
+        }
+        described
+    }
+
+    fn describe_loaded(&self) -> String {
         if self.plugins.is_empty() {
             let dirs: Vec<String> = self
                 .searched
@@ -209,7 +261,7 @@ impl PluginRegistry {
 
 /// The `*.wasm` files directly in `dir`, sorted by name; none if `dir` does
 /// not exist.
-fn wasm_files(dir: &Path) -> Vec<PathBuf> {
+pub fn wasm_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -220,6 +272,20 @@ fn wasm_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The file's name, as a lock file records it.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The file's name without `.wasm`: the name `plugins pin` takes.
+pub fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Whether `pattern` (with `*` for any run of characters) matches `id` whole.

@@ -1,0 +1,390 @@
+//! The configuration file: where it is, what it may say, and how its values
+//! combine with the command line.
+//!
+//! The file is TOML, found at `--config FILE`, else `$BEDROCK_HOST_CONFIG`,
+//! else `config.toml` in the per-user config folder
+//! (`$XDG_CONFIG_HOME/bedrock-host/`, by default `~/.config/bedrock-host/`
+//! on Linux). Today it holds one table, `[plugin-limits]`, whose keys are
+//! listed in `LIMIT_KEYS` with their units, ranges and defaults.
+//!
+//! Invariants: a file named explicitly must exist; the default file may be
+//! absent (every value then has its default); a file that exists is either
+//! wholly valid or an error naming the file, the line and the key, never
+//! half-applied (unknown tables and keys are errors, so a typo is not
+//! silently ignored). A value given on the command line or in the
+//! environment beats the file, which beats the default.
+
+use std::ops::{Range, RangeInclusive};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::plugin::SandboxLimits;
+
+/// The environment variable that names the config file.
+pub const CONFIG_ENV: &str = "BEDROCK_HOST_CONFIG";
+
+/// The config file's name inside the per-user config folder.
+pub const CONFIG_FILE_NAME: &str = "config.toml";
+
+/// One key of `[plugin-limits]`: its name, unit, accepted range, and how it
+/// reads its default from `SandboxLimits::default()`.
+pub struct LimitKey {
+    /// The key, as written in the file.
+    pub name: &'static str,
+    /// The unit of its value, for help text.
+    pub unit: &'static str,
+    /// What it limits, for help text.
+    pub meaning: &'static str,
+    /// The values accepted.
+    pub range: RangeInclusive<u64>,
+    /// Its value in `limits`, in the key's unit.
+    pub value_in: fn(&SandboxLimits) -> u64,
+}
+
+/// The linear-memory limit, in MiB.
+pub const MEMORY_MIB: LimitKey = LimitKey {
+    name: "memory-mib",
+    unit: "MiB",
+    meaning: "largest linear memory of one plugin instance",
+    range: 1..=4096,
+    value_in: |limits| to_u64(limits.memory_bytes >> 20),
+};
+
+/// The per-call wall-clock limit, in milliseconds.
+pub const TIMEOUT_MS: LimitKey = LimitKey {
+    name: "timeout-ms",
+    unit: "ms",
+    meaning: "wall-clock time one plugin call may take",
+    range: 10..=600_000,
+    value_in: |limits| u64::try_from(limits.call_timeout.as_millis()).unwrap_or(u64::MAX),
+};
+
+/// The wasm stack limit, in KiB.
+pub const STACK_KIB: LimitKey = LimitKey {
+    name: "stack-kib",
+    unit: "KiB",
+    meaning: "largest wasm stack; deeper recursion is stopped",
+    range: 64..=16_384,
+    value_in: |limits| to_u64(limits.stack_bytes >> 10),
+};
+
+/// The limit on what one call returns, in MiB.
+pub const OUTPUT_MIB: LimitKey = LimitKey {
+    name: "output-mib",
+    unit: "MiB",
+    meaning: "largest total of bytes one call may return",
+    range: 1..=1024,
+    value_in: |limits| to_u64(limits.output_bytes >> 20),
+};
+
+/// How much plugin stdout/stderr is kept, in KiB.
+pub const LOG_KIB: LimitKey = LimitKey {
+    name: "log-kib",
+    unit: "KiB",
+    meaning: "how much of a plugin's stdout and stderr is kept for -vv",
+    range: 0..=16_384,
+    value_in: |limits| to_u64(limits.log_bytes >> 10),
+};
+
+/// Every key of `[plugin-limits]`, in the order the help lists them.
+pub const LIMIT_KEYS: [&LimitKey; 5] =
+    [&MEMORY_MIB, &TIMEOUT_MS, &STACK_KIB, &OUTPUT_MIB, &LOG_KIB];
+
+fn to_u64(value: usize) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
+}
+
+/// Why the config file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file named by `--config` or `BEDROCK_HOST_CONFIG` does not exist.
+    #[error("the config file {} does not exist (named by {named_by})", path.display())]
+    Missing {
+        path: PathBuf,
+        named_by: &'static str,
+    },
+    /// The file exists but could not be read.
+    #[error("cannot read the config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not valid: bad TOML, an unknown key, a value out of range.
+    #[error("invalid config file {}, line {line}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Where the config file was named, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedBy {
+    /// `--config FILE`.
+    Flag,
+    /// `BEDROCK_HOST_CONFIG`.
+    Environment,
+}
+
+/// The plugin limits a config file sets; `None` where it says nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// `memory-mib`.
+    pub memory_mib: Option<u64>,
+    /// `timeout-ms`.
+    pub timeout_ms: Option<u64>,
+    /// `stack-kib`.
+    pub stack_kib: Option<u64>,
+    /// `output-mib`.
+    pub output_mib: Option<u64>,
+    /// `log-kib`.
+    pub log_kib: Option<u64>,
+}
+
+impl LimitSettings {
+    /// These settings laid over `base`: each value given here replaces
+    /// base's.
+    pub fn over(&self, base: SandboxLimits) -> SandboxLimits {
+        let mib = |v: u64| usize::try_from(v).unwrap_or(usize::MAX) << 20;
+        let kib = |v: u64| usize::try_from(v).unwrap_or(usize::MAX) << 10;
+        SandboxLimits {
+            memory_bytes: self.memory_mib.map_or(base.memory_bytes, mib),
+            call_timeout: self
+                .timeout_ms
+                .map_or(base.call_timeout, Duration::from_millis),
+            stack_bytes: self.stack_kib.map_or(base.stack_bytes, kib),
+            output_bytes: self.output_mib.map_or(base.output_bytes, mib),
+            log_bytes: self.log_kib.map_or(base.log_bytes, kib),
+            ..base
+        }
+    }
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// The file it came from; `None` when no file was read.
+    pub path: Option<PathBuf>,
+    /// Its `[plugin-limits]`.
+    pub plugin_limits: LimitSettings,
+}
+
+impl Config {
+    /// Loads the config file `named` (by `--config` or the environment),
+    /// else the default one if it exists, else an empty configuration.
+    pub fn load(named: Option<(&Path, NamedBy)>) -> Result<Self, ConfigError> {
+        let (path, required) = match named {
+            Some((path, by)) => (path.to_owned(), Some(by)),
+            None => match default_path() {
+                Some(path) => (path, None),
+                None => return Ok(Self::default()),
+            },
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return match required {
+                    Some(by) => Err(ConfigError::Missing {
+                        path,
+                        named_by: match by {
+                            NamedBy::Flag => "--config",
+                            NamedBy::Environment => CONFIG_ENV,
+                        },
+                    }),
+                    None => Ok(Self::default()),
+                };
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let plugin_limits = parse(&text).map_err(|(line, message)| ConfigError::Invalid {
+            path: path.clone(),
+            line,
+            message,
+        })?;
+        Ok(Self {
+            path: Some(path),
+            plugin_limits,
+        })
+    }
+}
+
+/// `config.toml` in the per-user config folder.
+pub fn default_path() -> Option<PathBuf> {
+    crate::paths::project_dirs().map(|dirs| dirs.config_dir().join(CONFIG_FILE_NAME))
+}
+
+/// The help text that documents the file: where it is, every key, its
+/// unit, range and default.
+pub fn help() -> String {
+    let defaults = SandboxLimits::default();
+    let mut text = format!(
+        "Config file (TOML): --config FILE, else ${CONFIG_ENV}, else {}.\n\
+         A value on the command line (or its environment variable) beats the file,\n\
+         which beats the default.\n\n[plugin-limits]\n",
+        default_path().map_or_else(
+            || format!("$XDG_CONFIG_HOME/bedrock-host/{CONFIG_FILE_NAME}"),
+            |path| path.display().to_string()
+        )
+    );
+    for key in LIMIT_KEYS {
+        text.push_str(&format!(
+            "  {:<11} {} ({}, {}..={}; default {})\n",
+            key.name,
+            key.meaning,
+            key.unit,
+            key.range.start(),
+            key.range.end(),
+            (key.value_in)(&defaults)
+        ));
+    }
+    text
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    #[serde(rename = "plugin-limits", default)]
+    plugin_limits: LimitsToml,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LimitsToml {
+    memory_mib: Option<Spanned<u64>>,
+    timeout_ms: Option<Spanned<u64>>,
+    stack_kib: Option<Spanned<u64>>,
+    output_mib: Option<Spanned<u64>>,
+    log_kib: Option<Spanned<u64>>,
+}
+
+/// Parses the text of a config file; an error is the 1-based line and what
+/// is wrong there.
+fn parse(text: &str) -> Result<LimitSettings, (usize, String)> {
+    let line_of = |span: Option<Range<usize>>| {
+        span.map_or(1, |span| {
+            text.get(..span.start)
+                .map_or(1, |before| before.matches('\n').count() + 1)
+        })
+    };
+    let file: FileToml = toml::from_str(text)
+        .map_err(|error| (line_of(error.span()), error.message().trim().to_owned()))?;
+    let check = |key: &LimitKey, value: Option<Spanned<u64>>| -> Result<Option<u64>, _> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        if key.range.contains(value.get_ref()) {
+            Ok(Some(*value.get_ref()))
+        } else {
+            Err((
+                line_of(Some(value.span())),
+                format!(
+                    "[plugin-limits] {} = {} is out of range: it must be {}..={} ({})",
+                    key.name,
+                    value.get_ref(),
+                    key.range.start(),
+                    key.range.end(),
+                    key.unit
+                ),
+            ))
+        }
+    };
+    let limits = file.plugin_limits;
+    Ok(LimitSettings {
+        memory_mib: check(&MEMORY_MIB, limits.memory_mib)?,
+        timeout_ms: check(&TIMEOUT_MS, limits.timeout_ms)?,
+        stack_kib: check(&STACK_KIB, limits.stack_kib)?,
+        output_mib: check(&OUTPUT_MIB, limits.output_mib)?,
+        log_kib: check(&LOG_KIB, limits.log_kib)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_read_and_laid_over_the_defaults() {
+        let settings = parse(
+            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nlog-kib = 0\n",
+        )
+        .expect("valid");
+        let limits = settings.over(SandboxLimits::default());
+        assert_eq!(limits.memory_bytes, 8 << 20);
+        assert_eq!(limits.call_timeout, Duration::from_millis(250));
+        assert_eq!(limits.stack_bytes, 256 << 10);
+        assert_eq!(limits.output_bytes, 2 << 20);
+        assert_eq!(limits.log_bytes, 0);
+    }
+
+    #[test]
+    fn an_empty_file_changes_nothing() {
+        let settings = parse("").expect("valid");
+        assert_eq!(settings, LimitSettings::default());
+        assert_eq!(
+            settings.over(SandboxLimits::default()),
+            SandboxLimits::default()
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named_with_their_line() {
+        let cases = [
+            (
+                "[plugin-limits]\nmemroy-mib = 8\n",
+                2,
+                "unknown field `memroy-mib`",
+            ),
+            (
+                "[plugin-limit]\nmemory-mib = 8\n",
+                1,
+                "unknown field `plugin-limit`",
+            ),
+            (
+                "[plugin-limits]\n\ntimeout-ms = \"1s\"\n",
+                3,
+                "invalid type",
+            ),
+            ("[plugin-limits]\nmemory-mib = 0\n", 2, "out of range"),
+            ("[plugin-limits]\ntimeout-ms = 5\n", 2, "10..=600000"),
+            ("[plugin-limits]\nmemory-mib = -1\n", 2, ""),
+            ("[plugin-limits\n", 1, ""),
+        ];
+        for (text, line, message) in cases {
+            let (got_line, got_message) = parse(text).expect_err(text);
+            assert_eq!(got_line, line, "{text:?}: {got_message}");
+            assert!(got_message.contains(message), "{text:?}: {got_message}");
+        }
+    }
+
+    #[test]
+    fn the_help_states_every_key_with_its_default() {
+        let help = help();
+        for key in LIMIT_KEYS {
+            assert!(help.contains(key.name), "{help}");
+        }
+        assert!(help.contains("memory-mib"), "{help}");
+        assert!(help.contains("default 64)\n"), "{help}");
+        assert!(help.contains("default 1000)\n"), "{help}");
+        assert!(help.contains("default 512)\n"), "{help}");
+    }
+
+    #[test]
+    fn a_named_file_must_exist_and_a_bad_one_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("nope.toml");
+        let error = Config::load(Some((&missing, NamedBy::Flag))).expect_err("missing");
+        assert!(error.to_string().contains("--config"), "{error}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[plugin-limits]\nstack-kib = 1\n").expect("write");
+        let error = Config::load(Some((&bad, NamedBy::Environment))).expect_err("bad");
+        let text = error.to_string();
+        assert!(
+            text.contains("bad.toml") && text.contains("line 2") && text.contains("stack-kib"),
+            "{text}"
+        );
+    }
+}
