@@ -159,7 +159,6 @@ impl LimitSettings {
             stack_bytes: self.stack_kib.map_or(base.stack_bytes, kib),
             output_bytes: self.output_mib.map_or(base.output_bytes, mib),
             log_bytes: self.log_kib.map_or(base.log_bytes, kib),
-            ..base
         }
     }
 }
