@@ -199,7 +199,30 @@ fn pin_then_verify_passes_and_a_changed_byte_is_refused_until_pinned_again() {
     );
     assert!(!other.stdout.trim().is_empty());
 
-    let listing = list_json(dir.path());
+    // Refused before it is compiled: a private compile cache gains an entry
+    // for the plugin that loaded and none for the changed bytes.
+    let cache = tempfile::tempdir().expect("cache dir");
+    let mut command = host_in(dir.path(), &["plugins", "list", "--output", "json"]);
+    command.env("BEDROCK_HOST_CACHE_DIR", cache.path());
+    let listed = run(command);
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    let entries: Vec<String> = std::fs::read_dir(cache.path())
+        .expect("cache")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let meta = sha256_of(&dir.path().join("meta.wasm"));
+    assert!(
+        entries.iter().any(|e| e.starts_with(&meta))
+            && !entries.iter().any(|e| e.starts_with(&changed)),
+        "{entries:?}"
+    );
+    let listing = listed.json();
     assert_eq!(loaded_names(&listing), ["meta"], "{listing}");
     let failures = failures(&listing);
     assert!(

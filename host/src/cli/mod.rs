@@ -136,7 +136,7 @@ enum Command {
     Invoke(invoke::InvokeArgs),
     /// List the foundation models of the region (ListFoundationModels).
     Models(models::ModelsArgs),
-    /// Inspect the installed plugins.
+    /// List, pin, verify and inspect plugins.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
     /// Run the local Bedrock on loopback until interrupted.
