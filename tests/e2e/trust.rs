@@ -139,7 +139,7 @@ fn with_no_lock_file_every_plugin_loads_and_verify_names_each_unpinned_one() {
         status(&[("anthropic", "unpinned"), ("meta", "unpinned")])
     );
     assert!(
-        stderr.contains("anthropic.wasm not pinned") && stderr.contains("bedrock-host plugins pin"),
+        stderr.contains("anthropic.wasm unpinned") && stderr.contains("bedrock-host plugins pin"),
         "{stderr}"
     );
 }

@@ -312,7 +312,7 @@ fn verify(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitCode>
             let what = match standing {
                 Standing::Ok => "ok",
                 Standing::Changed { .. } => "changed",
-                Standing::NotInLock | Standing::NoLock => "not pinned",
+                Standing::NotInLock | Standing::NoLock => "unpinned",
                 Standing::Missing { .. } => "missing",
             };
             format!("{} {what}", file_name(path))
