@@ -8,6 +8,7 @@ mod cli;
 mod credentials;
 mod errors;
 mod families;
+mod faults;
 mod fixtures;
 mod sandbox;
 mod support;
