@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::eventstream::{HUGE_CHUNK_MIN_PAYLOAD, HugeChunkFrame};
+
 /// Everything the emulator can be told to do besides answering normally.
 ///
 /// JSON form (all fields optional; see [`crate::control`]):
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 ///   "stream_fault": {"count": 1, "after_chunks": 3,
 ///                    "action": {"kind": "exception", "exception_type": "modelStreamErrorException",
 ///                               "message": "The system encountered an unexpected error during processing. Try your request again."}},
+///   "huge_reply": {"count": 1, "bytes": 1073741824, "declare_length": false},
 ///   "first_byte_delay_ms": 0,
 ///   "chunk_delay_ms": 0
 /// }
@@ -30,6 +33,9 @@ pub struct Behaviour {
     pub fail_requests: Option<InjectedError>,
     /// Break the next `count` response streams after some chunks.
     pub stream_fault: Option<StreamFault>,
+    /// Answer the next `count` `InvokeModel` calls (once they pass every check) with a body far
+    /// larger than any real one.
+    pub huge_reply: Option<HugeReply>,
     /// Wait this long before sending the response head of every model invocation.
     pub first_byte_delay_ms: u64,
     /// Wait this long between consecutive frames of every response stream.
@@ -49,6 +55,27 @@ pub struct InjectedError {
     pub error_type: String,
     /// The `message` of the JSON body.
     pub message: String,
+}
+
+/// A `200` `InvokeModel` answer of `{"p":"aaa..."}` padded to `bytes` bytes, generated as it is
+/// sent so that its size costs the emulator nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HugeReply {
+    /// How many upcoming invocations get this answer (at least 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// The body's size in bytes, at least [`HugeReply::MIN_BYTES`].
+    pub bytes: u64,
+    /// Send a `Content-Length` header announcing the size (as Bedrock does), or else a chunked
+    /// body whose size shows only as it arrives.
+    #[serde(default)]
+    pub declare_length: bool,
+}
+
+impl HugeReply {
+    /// The smallest body: `{"p":""}`.
+    pub const MIN_BYTES: u64 = 8;
 }
 
 /// A stream that goes wrong after `after_chunks` chunk frames (or after all of them, if the
@@ -79,6 +106,22 @@ pub enum StreamFaultAction {
     },
     /// Drop the connection without finishing the chunked body.
     Disconnect,
+    /// Send the first half of the next chunk frame, then end the body cleanly: the stream stops
+    /// in the middle of a frame.
+    TruncatedFrame,
+    /// Send the next chunk frame with a wrong prelude CRC, then end the body.
+    BadPreludeCrc,
+    /// Send the next chunk frame with a wrong message CRC, then end the body.
+    BadMessageCrc,
+    /// Send one valid chunk frame whose payload is `payload_bytes` long (up to about 4 GiB, the
+    /// format's limit), generated as it is sent, then end the body.
+    HugeChunk {
+        /// The payload's size, at least [`crate::HUGE_CHUNK_MIN_PAYLOAD`].
+        payload_bytes: u32,
+    },
+    /// Send the last of the `after_chunks` chunks again and again, without end (`after_chunks`
+    /// must be at least 1).
+    Endless,
 }
 
 /// Why a [`Behaviour`] was refused.
@@ -114,8 +157,38 @@ impl Behaviour {
                     "stream_fault.count must be at least 1".into(),
                 ));
             }
-            if let StreamFaultAction::Exception { exception_type, .. } = &fault.action {
-                check_name("stream_fault.action.exception_type", exception_type)?;
+            match &fault.action {
+                StreamFaultAction::Exception { exception_type, .. } => {
+                    check_name("stream_fault.action.exception_type", exception_type)?;
+                }
+                StreamFaultAction::HugeChunk { payload_bytes } => {
+                    HugeChunkFrame::new(*payload_bytes).map_err(|_| {
+                        InvalidBehaviour(format!(
+                            "stream_fault.action.payload_bytes must be {} to about 4 GiB, not {payload_bytes}",
+                            HUGE_CHUNK_MIN_PAYLOAD
+                        ))
+                    })?;
+                }
+                StreamFaultAction::Endless if fault.after_chunks == 0 => {
+                    return Err(InvalidBehaviour(
+                        "an endless stream repeats its last chunk: stream_fault.after_chunks must be at least 1".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(reply) = &self.huge_reply {
+            if reply.count == 0 {
+                return Err(InvalidBehaviour(
+                    "huge_reply.count must be at least 1".into(),
+                ));
+            }
+            if reply.bytes < HugeReply::MIN_BYTES {
+                return Err(InvalidBehaviour(format!(
+                    "huge_reply.bytes must be at least {}, not {}",
+                    HugeReply::MIN_BYTES,
+                    reply.bytes
+                )));
             }
         }
         Ok(())
@@ -175,6 +248,11 @@ impl BehaviourCell {
     /// Uses up one count of the stream fault, if any.
     pub fn take_stream_fault(&self) -> Option<StreamFault> {
         take_counted(&mut self.lock().stream_fault, |fault| &mut fault.count)
+    }
+
+    /// Uses up one count of the huge reply, if any.
+    pub fn take_huge_reply(&self) -> Option<HugeReply> {
+        take_counted(&mut self.lock().huge_reply, |reply| &mut reply.count)
     }
 
     /// The latencies currently in force.
@@ -238,6 +316,74 @@ mod tests {
             Some(StreamFaultAction::Disconnect)
         );
         assert_eq!(behaviour.chunk_delay_ms, 5);
+    }
+
+    #[test]
+    fn the_new_stream_faults_parse_from_their_json_names() {
+        for (json, action) in [
+            (
+                r#"{"kind": "truncated_frame"}"#,
+                StreamFaultAction::TruncatedFrame,
+            ),
+            (
+                r#"{"kind": "bad_prelude_crc"}"#,
+                StreamFaultAction::BadPreludeCrc,
+            ),
+            (
+                r#"{"kind": "bad_message_crc"}"#,
+                StreamFaultAction::BadMessageCrc,
+            ),
+            (
+                r#"{"kind": "huge_chunk", "payload_bytes": 4000000000}"#,
+                StreamFaultAction::HugeChunk {
+                    payload_bytes: 4_000_000_000,
+                },
+            ),
+            (r#"{"kind": "endless"}"#, StreamFaultAction::Endless),
+        ] {
+            let parsed: StreamFaultAction = serde_json::from_str(json).expect(json);
+            assert_eq!(parsed, action);
+        }
+        let reply: Behaviour =
+            serde_json::from_str(r#"{"huge_reply": {"bytes": 1000}}"#).expect("parses");
+        assert_eq!(
+            reply.huge_reply,
+            Some(HugeReply {
+                count: 1,
+                bytes: 1000,
+                declare_length: false
+            })
+        );
+        assert!(reply.validate().is_ok());
+    }
+
+    #[test]
+    fn faults_that_cannot_be_produced_are_refused() {
+        let stream = |after_chunks, action| Behaviour {
+            stream_fault: Some(StreamFault {
+                count: 1,
+                after_chunks,
+                action,
+            }),
+            ..Behaviour::default()
+        };
+        assert!(stream(0, StreamFaultAction::Endless).validate().is_err());
+        assert!(stream(1, StreamFaultAction::Endless).validate().is_ok());
+        let huge = |payload_bytes| stream(0, StreamFaultAction::HugeChunk { payload_bytes });
+        assert!(huge(1).validate().is_err());
+        assert!(huge(u32::MAX).validate().is_err());
+        assert!(huge(4_000_000_000).validate().is_ok());
+        let reply = |count, bytes| Behaviour {
+            huge_reply: Some(HugeReply {
+                count,
+                bytes,
+                declare_length: true,
+            }),
+            ..Behaviour::default()
+        };
+        assert!(reply(0, 100).validate().is_err());
+        assert!(reply(1, 7).validate().is_err());
+        assert!(reply(1, 8).validate().is_ok());
     }
 
     #[test]

@@ -2,29 +2,29 @@
 //! the order of checks (injected error, model id and how it may be reached, streaming support,
 //! accept type, body), the
 //! response headers (token counts and latency on `InvokeModel`, none for image models;
-//! `X-Amzn-Bedrock-Content-Type` and no token headers on streams, as recorded) and the streaming
-//! body, which sends each event-stream frame as soon as it is encoded and applies the configured
-//! stream fault.
+//! `X-Amzn-Bedrock-Content-Type` and no token headers on streams, as recorded), and where the
+//! configured faults apply: an injected error before anything else, a huge reply in place of an
+//! `InvokeModel` answer, a stream fault in the streaming body (see [`crate::stream_writer`]).
 
-use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 
 use crate::api_error::ApiError;
-use crate::behaviour::{InjectedError, StreamFault, StreamFaultAction};
-use crate::eventstream;
+use crate::behaviour::{HugeReply, InjectedError};
 use crate::foundation_models;
 use crate::inference_profiles;
 use crate::model_id::{ModelIdentifier, parse_model_identifier};
 use crate::providers::{InvocationMetrics, KnownModel, Reply};
 use crate::server::AppState;
+use crate::stream_writer::stream_body;
 
 const INPUT_TOKEN_COUNT: HeaderName = HeaderName::from_static("x-amzn-bedrock-input-token-count");
 const OUTPUT_TOKEN_COUNT: HeaderName = HeaderName::from_static("x-amzn-bedrock-output-token-count");
@@ -35,9 +35,6 @@ const BEDROCK_ACCEPT: HeaderName = HeaderName::from_static("x-amzn-bedrock-accep
 
 const JSON: &str = "application/json";
 const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
-/// How long a stream pauses before an injected disconnect, so the frames before it leave hyper's
-/// write buffer and reach the client first (without the pause they could be dropped unsent).
-const DISCONNECT_FLUSH_PAUSE: Duration = Duration::from_millis(20);
 /// Bedrock's answer to a stream request for a model that cannot stream, as quoted in
 /// aws-samples/amazon-bedrock-client-for-mac#112 (400, Content-Length 53).
 const UNSUPPORTED_FOR_STREAMING: &str = "The model is unsupported for streaming.";
@@ -62,6 +59,9 @@ pub(crate) async fn invoke_model(
         Ok(reply) => reply,
         Err(error) => return error.into_response(),
     };
+    if let Some(huge) = state.behaviour.take_huge_reply() {
+        return huge_reply(&huge);
+    }
     let body = match reply.response_body() {
         Ok(body) => body,
         Err(error) => return ApiError::unrenderable(&error).into_response(),
@@ -111,9 +111,9 @@ pub(crate) async fn invoke_model_with_response_stream(
         Ok(chunks) => chunks,
         Err(error) => return ApiError::unrenderable(&error).into_response(),
     };
-    let frames = planned_frames(chunks, state.behaviour.take_stream_fault());
+    let body = stream_body(chunks, state.behaviour.take_stream_fault(), between_chunks);
 
-    let mut response = Response::new(frame_stream(frames, between_chunks));
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(EVENT_STREAM));
     headers.insert(BEDROCK_CONTENT_TYPE, HeaderValue::from_static(JSON));
@@ -219,125 +219,36 @@ fn elapsed_millis(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// One frame of a response stream, not yet encoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PlannedFrame {
-    /// A chunk carrying this model JSON.
-    Chunk(Vec<u8>),
-    /// An exception frame, after which the stream ends.
-    Exception {
-        exception_type: String,
-        message: String,
-    },
-    /// Abort the connection mid-body.
-    Disconnect,
-}
+/// Padding for huge replies, sent a slice at a time.
+static HUGE_REPLY_PADDING: [u8; 64 * 1024] = [b'a'; 64 * 1024];
 
-/// The frames of a stream: every chunk, or, under a fault, the first `after_chunks` chunks and
-/// then the fault.
-fn planned_frames(chunks: Vec<Vec<u8>>, fault: Option<StreamFault>) -> VecDeque<PlannedFrame> {
-    let mut frames: VecDeque<PlannedFrame> = chunks.into_iter().map(PlannedFrame::Chunk).collect();
-    if let Some(fault) = fault {
-        frames.truncate(usize::try_from(fault.after_chunks).unwrap_or(usize::MAX));
-        frames.push_back(match fault.action {
-            StreamFaultAction::Exception {
-                exception_type,
-                message,
-            } => PlannedFrame::Exception {
-                exception_type,
-                message,
-            },
-            StreamFaultAction::Disconnect => PlannedFrame::Disconnect,
-        });
-    }
-    frames
-}
-
-/// Why a response stream stopped early; hyper aborts the connection when it sees one.
-#[derive(Debug, thiserror::Error)]
-enum StreamAbort {
-    #[error("the stream was cut by fault injection")]
-    Injected,
-    #[error("cannot encode an event-stream frame: {0}")]
-    Encoding(#[from] aws_smithy_eventstream::error::Error),
-}
-
-/// A streaming body that encodes and sends one frame at a time, pausing `between_frames`
-/// between consecutive frames.
-fn frame_stream(frames: VecDeque<PlannedFrame>, between_frames: Duration) -> Body {
-    let frames = stream::unfold((frames, false), move |(mut frames, started)| async move {
-        let frame = frames.pop_front()?;
-        if started && !between_frames.is_zero() {
-            tokio::time::sleep(between_frames).await;
-        }
-        let encoded = match frame {
-            PlannedFrame::Chunk(model_json) => {
-                eventstream::chunk_frame(&model_json).map_err(StreamAbort::from)
-            }
-            PlannedFrame::Exception {
-                exception_type,
-                message,
-            } => eventstream::exception_frame(&exception_type, &message).map_err(StreamAbort::from),
-            PlannedFrame::Disconnect => {
-                tokio::time::sleep(DISCONNECT_FLUSH_PAUSE).await;
-                frames.clear();
-                Err(StreamAbort::Injected)
-            }
-        };
-        Some((encoded, (frames, true)))
+/// A `200` answer of `{"p":"aaa..."}` exactly `reply.bytes` long, generated as it is sent.
+fn huge_reply(reply: &HugeReply) -> Response {
+    let padding = reply.bytes.saturating_sub(HugeReply::MIN_BYTES);
+    let pieces = stream::unfold(padding, |left| async move {
+        (left > 0).then(|| {
+            let length = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(HUGE_REPLY_PADDING.len());
+            let piece = Bytes::from_static(&HUGE_REPLY_PADDING[..length]);
+            (Ok::<_, Infallible>(piece), left - length as u64)
+        })
     });
-    Body::from_stream(frames)
+    let body = stream::iter([Ok(Bytes::from_static(br#"{"p":""#))])
+        .chain(pieces)
+        .chain(stream::iter([Ok(Bytes::from_static(br#""}"#))]));
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    if reply.declare_length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(reply.bytes));
+    }
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn chunks(count: u8) -> Vec<Vec<u8>> {
-        (0..count).map(|index| vec![index]).collect()
-    }
-
-    #[test]
-    fn without_a_fault_every_chunk_is_planned() {
-        assert_eq!(
-            planned_frames(chunks(3), None),
-            [
-                PlannedFrame::Chunk(vec![0]),
-                PlannedFrame::Chunk(vec![1]),
-                PlannedFrame::Chunk(vec![2])
-            ]
-        );
-    }
-
-    #[test]
-    fn a_fault_follows_its_chunks_or_all_of_them() {
-        let exception = StreamFault {
-            count: 1,
-            after_chunks: 1,
-            action: StreamFaultAction::Exception {
-                exception_type: "throttlingException".into(),
-                message: "slow down".into(),
-            },
-        };
-        assert_eq!(
-            planned_frames(chunks(3), Some(exception)),
-            [
-                PlannedFrame::Chunk(vec![0]),
-                PlannedFrame::Exception {
-                    exception_type: "throttlingException".into(),
-                    message: "slow down".into()
-                }
-            ]
-        );
-        let late_disconnect = StreamFault {
-            count: 1,
-            after_chunks: 10,
-            action: StreamFaultAction::Disconnect,
-        };
-        let frames = planned_frames(chunks(2), Some(late_disconnect));
-        assert_eq!(frames.len(), 3);
-        assert_eq!(frames.back(), Some(&PlannedFrame::Disconnect));
-    }
 
     #[test]
     fn json_compatible_accept_types_pass_and_others_do_not() {

@@ -64,12 +64,16 @@ mod model_id;
 mod providers;
 mod query;
 mod server;
+mod stream_writer;
 mod sts;
 
-pub use behaviour::{Behaviour, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction};
+pub use behaviour::{
+    Behaviour, HugeReply, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction,
+};
 pub use config::{DEFAULT_REGION, EmulatorConfig, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 pub use control::CONTROL_PATH;
 pub use error::EmulatorError;
+pub use eventstream::HUGE_CHUNK_MIN_PAYLOAD;
 pub use inference_profiles::{
     ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID,
 };

@@ -5,7 +5,9 @@
 //! model id goes to AWS exactly as given. On a stream, every text event is
 //! handed to the caller as soon as it is decoded, and a failure part-way
 //! returns what was received so far together with the error, so nothing
-//! already shown is lost or contradicted.
+//! already shown is lost or contradicted. A response is bounded in size
+//! (`max_response_bytes`, the whole body or the whole stream), so the text
+//! gathered here is bounded too.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -76,12 +78,14 @@ impl<E: Into<InvocationError>> From<E> for InvocationFailure {
     }
 }
 
-/// Invokes `model` once with `InvokeModel` and parses the whole answer.
+/// Invokes `model` once with `InvokeModel` and parses the whole answer, which
+/// may be at most `max_response_bytes` long.
 pub async fn invoke(
     client: &Client,
     sandbox: &mut Sandbox,
     model: &ModelId,
     request: &Request,
+    max_response_bytes: u64,
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
     let started = Instant::now();
@@ -91,6 +95,7 @@ pub async fn invoke(
         body.bytes,
         &body.content_type,
         &body.accept,
+        max_response_bytes,
     )
     .await?;
     let latency = started.elapsed();
@@ -124,12 +129,14 @@ pub async fn invoke(
 }
 
 /// Invokes `model` with `InvokeModelWithResponseStream`, handing each piece
-/// of text to `on_text` as it is decoded.
+/// of text to `on_text` as it is decoded; the whole stream may be at most
+/// `max_response_bytes` long.
 pub async fn invoke_streaming(
     client: &Client,
     sandbox: &mut Sandbox,
     model: &ModelId,
     request: &Request,
+    max_response_bytes: u64,
     on_text: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
@@ -141,6 +148,7 @@ pub async fn invoke_streaming(
         body.bytes,
         &body.content_type,
         &body.accept,
+        max_response_bytes,
     )
     .await?;
     let mut report = InvocationReport {

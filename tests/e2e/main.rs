@@ -9,6 +9,7 @@ mod config;
 mod credentials;
 mod errors;
 mod families;
+mod faults;
 mod fixtures;
 mod sandbox;
 mod support;

@@ -2,13 +2,22 @@
 //!
 //! Invariant: every `AwsError` carries its class (which decides the exit
 //! code), the AWS error name and request id when AWS sent them, Bedrock's own
-//! message, and a hint that says what to do.
+//! message, and a hint that says what to do. An exception frame that ends a
+//! stream keeps the class its name has anywhere else (a `throttlingException`
+//! is throttling), except that a model stream error or model timeout is a
+//! stream that broke off; no hint about a stream speaks of retries, since a
+//! stream that has started is never retried.
 
 use std::fmt;
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
+
+use super::response_guard::ResponseGuardError;
+
+/// Bytes in a MiB, for messages about sizes given in MiB.
+const MIB: u64 = 1024 * 1024;
 
 /// What kind of failure an `AwsError` is; each has its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +45,21 @@ pub struct AwsError {
     pub request_id: Option<String>,
     /// What to do about it, when there is something to say.
     pub hint: Option<String>,
+    /// Bedrock sent nothing within a timeout (as opposed to any other failure).
+    pub timed_out: bool,
+}
+
+/// What the caller knows about a failed call, to make its hint precise.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallContext<'a> {
+    /// The client's region.
+    pub region: Option<&'a str>,
+    /// The model id as the user gave it.
+    pub model_id: Option<&'a str>,
+    /// How many attempts the retry settings allowed.
+    pub max_attempts: Option<u32>,
+    /// Whether the retries were adaptive rather than standard.
+    pub adaptive_retries: bool,
 }
 
 impl AwsError {
@@ -47,6 +71,37 @@ impl AwsError {
             message: message.to_owned(),
             request_id: None,
             hint: Some(hint.to_owned()),
+            timed_out: false,
+        }
+    }
+
+    /// A response cut off by the host's own bounds.
+    fn from_guard(error: ResponseGuardError) -> Self {
+        let (message, hint, timed_out) = match error {
+            ResponseGuardError::TooLarge { limit_bytes } => (
+                format!(
+                    "the response is larger than {} MiB, the most this host accepts",
+                    limit_bytes.div_ceil(MIB)
+                ),
+                "no real Bedrock answer is this large: check --endpoint-url; raise --max-response-mib if you expect one",
+                false,
+            ),
+            ResponseGuardError::Silent(after) => (
+                format!(
+                    "Bedrock stopped sending part-way through its answer and was silent for {} s (the read timeout)",
+                    after.as_secs_f64()
+                ),
+                "raise --read-timeout, or check the network",
+                true,
+            ),
+        };
+        Self {
+            class: AwsErrorClass::Transport,
+            code: None,
+            message,
+            request_id: None,
+            hint: Some(hint.to_owned()),
+            timed_out,
         }
     }
 
@@ -54,20 +109,16 @@ impl AwsError {
     pub fn from_sdk<E, R>(error: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + 'static,
     {
+        if let Some(guard) = ResponseGuardError::find_in(&error) {
+            return Self::from_guard(guard);
+        }
         let detail = source_chain(&error);
         match error {
             SdkError::ServiceError(context) => Self::from_service(context.err()),
-            SdkError::TimeoutError(_) => Self {
-                class: AwsErrorClass::Transport,
-                code: None,
-                message: "the request timed out".into(),
-                request_id: None,
-                hint: Some(
-                    "raise --read-timeout or --connect-timeout, or check the network".into(),
-                ),
-            },
+            SdkError::TimeoutError(_) => Self::timeout(detail),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => Self::timeout(detail),
             SdkError::DispatchFailure(failure) => {
                 if failure.is_user() || detail.contains("credentials") {
                     tracing::debug!("credential resolution failed: {detail}");
@@ -83,6 +134,7 @@ impl AwsError {
                     message: format!("the request could not be sent: {detail}"),
                     request_id: None,
                     hint: Some("check --endpoint-url, --region and the network".into()),
+                    timed_out: false,
                 }
             }
             _ => {
@@ -97,21 +149,42 @@ impl AwsError {
                     message: detail,
                     request_id: None,
                     hint: None,
+                    timed_out: false,
                 }
             }
+        }
+    }
+
+    /// No answer in time; `detail` says which timeout ran out, and after how long.
+    fn timeout(detail: String) -> Self {
+        Self {
+            class: AwsErrorClass::Transport,
+            code: None,
+            message: format!("Bedrock did not answer in time ({detail})"),
+            request_id: None,
+            hint: Some("raise --read-timeout or --connect-timeout, or check the network".into()),
+            timed_out: true,
         }
     }
 
     /// Converts an error read from an open stream: an exception frame (whose
     /// name the SDK keeps in the variant, not the metadata) or a broken
     /// connection.
-    pub fn from_stream<R: fmt::Debug>(error: SdkError<ResponseStreamError, R>) -> Self {
+    pub fn from_stream<R: fmt::Debug + 'static>(error: SdkError<ResponseStreamError, R>) -> Self {
+        if ResponseGuardError::find_in(&error).is_some() {
+            return Self::from_sdk(error);
+        }
         let SdkError::ServiceError(context) = &error else {
-            let mut error = Self::from_sdk(error);
-            error.class = AwsErrorClass::Transport;
-            error.hint =
-                Some("the stream broke off; the text above is what arrived before it".into());
-            return error;
+            return Self {
+                class: AwsErrorClass::Transport,
+                code: None,
+                message: format!("the stream broke off part-way: {}", source_chain(&error)),
+                request_id: None,
+                hint: Some(
+                    "the text above is what arrived before it; run the request again".into(),
+                ),
+                timed_out: false,
+            };
         };
         let frame = context.err();
         let name = match frame {
@@ -123,7 +196,12 @@ impl AwsError {
             ResponseStreamError::ModelTimeoutException(_) => "ModelTimeoutException",
             _ => return Self::from_service(frame),
         };
-        Self::from_service_named(frame, Some(name))
+        let mut error = Self::from_service_named(frame, Some(name));
+        error.hint = Some(
+            "Bedrock ended the stream with this error after the text above; run the request again"
+                .into(),
+        );
+        error
     }
 
     /// Converts an error AWS sent: its name, message and request id.
@@ -142,6 +220,7 @@ impl AwsError {
             message,
             request_id,
             hint: hint.map(str::to_owned),
+            timed_out: false,
         }
     }
 }
@@ -157,6 +236,16 @@ fn classify(code: Option<&str>, message: &str) -> (AwsErrorClass, Option<&'stati
             AwsErrorClass::Unavailable,
             Some(
                 "Bedrock kept refusing after every retry; wait, raise --max-attempts, try --retry-mode adaptive, or ask for a higher quota",
+            ),
+        ),
+        "ModelStreamErrorException" => (
+            AwsErrorClass::Transport,
+            Some("the model's stream failed part-way; run the request again"),
+        ),
+        "ModelTimeoutException" => (
+            AwsErrorClass::Transport,
+            Some(
+                "the model took too long; run the request again, perhaps with a shorter prompt or fewer --max-tokens",
             ),
         ),
         "ExpiredTokenException" => (
@@ -242,16 +331,21 @@ pub fn profile_prefix(region: &str) -> &'static str {
 
 impl AwsError {
     /// Sharpens the hint with what the caller knows: the region, the model
-    /// id, and how many attempts the retry settings allowed.
-    pub fn in_context(
-        mut self,
-        region: Option<&str>,
-        model_id: Option<&str>,
-        max_attempts: Option<u32>,
-    ) -> Self {
+    /// id, and how many attempts the retry settings allowed, of which kind.
+    pub fn in_context(mut self, context: CallContext<'_>) -> Self {
+        let retries = if context.adaptive_retries {
+            "adaptive"
+        } else {
+            "standard"
+        };
+        let adaptive_advice = if context.adaptive_retries {
+            ""
+        } else {
+            ", or try --retry-mode adaptive"
+        };
         match self.code.as_deref() {
             Some("ValidationException") if self.message.contains("on-demand throughput") => {
-                if let (Some(region), Some(model)) = (region, model_id) {
+                if let (Some(region), Some(model)) = (context.region, context.model_id) {
                     let prefix = profile_prefix(region);
                     self.hint = Some(format!(
                         "this model is served only through an inference profile: retry with `{prefix}.{model}` (or `global.{model}`); `bedrock-host models` lists the profiles of {region}"
@@ -259,9 +353,16 @@ impl AwsError {
                 }
             }
             Some(_) if self.class == AwsErrorClass::Unavailable => {
-                if let Some(attempts) = max_attempts {
+                if let Some(attempts) = context.max_attempts {
                     self.hint = Some(format!(
-                        "still refused after {attempts} attempts (standard retries with backoff); wait, raise --max-attempts, or try --retry-mode adaptive"
+                        "still refused after {attempts} attempts ({retries} retries with backoff); wait, raise --max-attempts{adaptive_advice}"
+                    ));
+                }
+            }
+            None if self.timed_out => {
+                if let Some(attempts) = context.max_attempts {
+                    self.hint = Some(format!(
+                        "no answer in {attempts} attempts ({retries} retries); raise --read-timeout or --connect-timeout, or check the network"
                     ));
                 }
             }
@@ -318,6 +419,8 @@ mod tests {
         );
         assert_eq!(class("ExpiredTokenException"), AwsErrorClass::Configuration);
         assert_eq!(class("ValidationException"), AwsErrorClass::Rejected);
+        assert_eq!(class("ModelStreamErrorException"), AwsErrorClass::Transport);
+        assert_eq!(class("ModelTimeoutException"), AwsErrorClass::Transport);
         assert_eq!(classify(None, "").0, AwsErrorClass::Rejected);
     }
 
@@ -338,6 +441,7 @@ mod tests {
             message: "You don't have access".into(),
             request_id: Some("abc-123".into()),
             hint: Some("check model access".into()),
+            timed_out: false,
         };
         assert_eq!(
             error.to_string(),

@@ -4,7 +4,8 @@
 //! (the SDK percent-encodes it into the path); the body is sent unchanged;
 //! what is Bedrock's rather than the provider's (token-count headers, the
 //! `amazon-bedrock-invocationMetrics` of the last chunk, request ids,
-//! exception frames) is read here and never handed to a plugin as such.
+//! exception frames) is read here and never handed to a plugin as such; every
+//! response is read under the [`super::response_guard`] bounds.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -20,7 +21,10 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserialization
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use super::error::AwsError;
+use aws_smithy_types::retry::{RetryConfig, RetryMode};
+
+use super::error::{AwsError, CallContext};
+use super::response_guard::{NoRetryWhenTooLarge, ResponseGuard};
 
 /// The key Bedrock adds to the last streamed chunk with its own counts.
 const INVOCATION_METRICS_KEY: &str = "amazon-bedrock-invocationMetrics";
@@ -84,13 +88,29 @@ impl StreamReply {
     }
 }
 
-/// Sends `InvokeModel`.
+/// The response bounds for one call: at most `max_response_bytes`, and no
+/// silence longer than the client's read timeout.
+fn guard(client: &Client, max_response_bytes: u64) -> ResponseGuard {
+    let read_timeout = client
+        .config()
+        .timeout_config()
+        .and_then(|timeouts| timeouts.read_timeout());
+    ResponseGuard::new(max_response_bytes, read_timeout)
+}
+
+/// The client's settings with the one retry rule the guard needs.
+fn no_retry_when_too_large() -> aws_sdk_bedrockruntime::config::Builder {
+    aws_sdk_bedrockruntime::config::Builder::default().retry_classifier(NoRetryWhenTooLarge)
+}
+
+/// Sends `InvokeModel`, accepting a body of at most `max_response_bytes`.
 pub async fn invoke_model(
     client: &Client,
     model_id: &str,
     body: Vec<u8>,
     content_type: &str,
     accept: &str,
+    max_response_bytes: u64,
 ) -> Result<InvokeReply, AwsError> {
     let capture = HeaderCapture::default();
     let output = client
@@ -100,6 +120,8 @@ pub async fn invoke_model(
         .content_type(content_type)
         .accept(accept)
         .customize()
+        .config_override(no_retry_when_too_large())
+        .interceptor(guard(client, max_response_bytes))
         .interceptor(capture.clone())
         .send()
         .await
@@ -111,13 +133,15 @@ pub async fn invoke_model(
     })
 }
 
-/// Opens `InvokeModelWithResponseStream`.
+/// Opens `InvokeModelWithResponseStream`, accepting at most
+/// `max_response_bytes` over the whole stream.
 pub async fn invoke_model_stream(
     client: &Client,
     model_id: &str,
     body: Vec<u8>,
     content_type: &str,
     accept: &str,
+    max_response_bytes: u64,
 ) -> Result<StreamReply, AwsError> {
     let output = client
         .invoke_model_with_response_stream()
@@ -125,6 +149,9 @@ pub async fn invoke_model_stream(
         .body(Blob::new(body))
         .content_type(content_type)
         .accept(accept)
+        .customize()
+        .config_override(no_retry_when_too_large())
+        .interceptor(guard(client, max_response_bytes))
         .send()
         .await
         .map_err(|error| in_context(AwsError::from_sdk(error), client, model_id))?;
@@ -137,11 +164,13 @@ pub async fn invoke_model_stream(
 /// Sharpens an error's hint with the client's region and retry settings.
 fn in_context(error: AwsError, client: &Client, model_id: &str) -> AwsError {
     let config = client.config();
-    error.in_context(
-        config.region().map(|region| region.as_ref()),
-        Some(model_id),
-        config.retry_config().map(|retry| retry.max_attempts()),
-    )
+    let retry = config.retry_config();
+    error.in_context(CallContext {
+        region: config.region().map(|region| region.as_ref()),
+        model_id: Some(model_id),
+        max_attempts: retry.map(RetryConfig::max_attempts),
+        adaptive_retries: retry.is_some_and(|retry| retry.mode() == RetryMode::Adaptive),
+    })
 }
 
 /// Bedrock's counts from a chunk's `amazon-bedrock-invocationMetrics`, if

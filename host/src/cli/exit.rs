@@ -24,7 +24,8 @@ Exit codes:
   5  AWS throttled or was unavailable after every retry
   6  credentials or configuration missing or invalid (region, keys, profile,
      the config file, a plugins.lock)
-  7  network failure, timeout, or a stream that broke off part-way";
+  7  network failure, timeout, a stream that broke off part-way, or a response
+     over --max-response-mib";
 
 /// A usage error found after argument parsing (bad input, a missing prompt).
 #[derive(Debug, thiserror::Error)]

@@ -70,6 +70,15 @@ pub struct InvokeArgs {
     /// numbered FILE-2, FILE-3, ...); without it, new files in the current folder.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// The largest response accepted, in MiB: the whole body, or the whole
+    /// stream. A larger one is cut off with an error (exit 7), never buffered.
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = aws::DEFAULT_MAX_RESPONSE_MIB,
+        value_parser = clap::value_parser!(u32).range(1..=4096)
+    )]
+    max_response_mib: u32,
 }
 
 /// `KEY=VALUE` → (key, JSON text of the value).
@@ -137,10 +146,19 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
         printed_any = true;
         Ok(())
     };
+    let max_response_bytes = u64::from(args.max_response_mib) * 1024 * 1024;
     let outcome = if streaming {
-        invocation::invoke_streaming(&client, &mut sandbox, &model, &request, &mut print).await
+        invocation::invoke_streaming(
+            &client,
+            &mut sandbox,
+            &model,
+            &request,
+            max_response_bytes,
+            &mut print,
+        )
+        .await
     } else {
-        invocation::invoke(&client, &mut sandbox, &model, &request).await
+        invocation::invoke(&client, &mut sandbox, &model, &request, max_response_bytes).await
     };
     let (report, mut failure) = match outcome {
         Ok(report) => (report, None),
