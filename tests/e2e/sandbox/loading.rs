@@ -34,8 +34,8 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// The reason the file `name` was refused.
-fn reason<'a>(failures: &'a [PluginError], name: &str) -> String {
-    let found: Vec<&'a PluginError> = failures
+fn reason(failures: &[PluginError], name: &str) -> String {
+    let found: Vec<&PluginError> = failures
         .iter()
         .filter(|failure| failure.to_string().contains(name))
         .collect();
@@ -133,7 +133,7 @@ async fn bad_files_are_refused_by_name_and_the_good_plugins_still_load() {
 }
 
 #[test]
-fn the_cli_reports_bad_files_and_serves_from_the_good_ones() {
+fn the_cli_lists_each_bad_file_with_its_reason_beside_the_good_ones() {
     let dir = tempfile::tempdir().expect("plugins dir");
     std::fs::copy(
         test_plugins_dir().join("hostile.wasm"),
@@ -162,4 +162,8 @@ fn the_cli_reports_bad_files_and_serves_from_the_good_ones() {
             "{name} is reported: {shown}"
         );
     }
+    assert!(
+        shown.contains("stopped in describe: time limit of 200 ms exceeded"),
+        "{shown}"
+    );
 }
