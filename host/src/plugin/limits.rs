@@ -60,3 +60,20 @@ impl SandboxLimits {
         u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let limits = SandboxLimits::default();
+        assert_eq!(limits.memory_bytes, 64 << 20);
+        assert_eq!(limits.call_timeout, Duration::from_secs(1));
+        assert_eq!(limits.stack_bytes, 512 << 10);
+        assert_eq!(limits.output_bytes, 32 << 20);
+        assert_eq!(limits.max_events, 10_000);
+        assert_eq!(limits.log_bytes, 64 << 10);
+        assert_eq!(limits.deadline_ticks(), 100);
+    }
+}
