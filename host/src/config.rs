@@ -80,6 +80,15 @@ pub const OUTPUT_MIB: LimitKey = LimitKey {
     value_in: |limits| to_u64(limits.output_bytes >> 20),
 };
 
+/// The limit on how many events one stream-decoder call returns.
+pub const MAX_EVENTS: LimitKey = LimitKey {
+    name: "max-events",
+    unit: "events",
+    meaning: "most events one stream-decoder call may return",
+    range: 1..=10_000_000,
+    value_in: |limits| to_u64(limits.max_events),
+};
+
 /// How much plugin stdout/stderr is kept, in KiB.
 pub const LOG_KIB: LimitKey = LimitKey {
     name: "log-kib",
@@ -90,8 +99,14 @@ pub const LOG_KIB: LimitKey = LimitKey {
 };
 
 /// Every key of `[plugin-limits]`, in the order the help lists them.
-pub const LIMIT_KEYS: [&LimitKey; 5] =
-    [&MEMORY_MIB, &TIMEOUT_MS, &STACK_KIB, &OUTPUT_MIB, &LOG_KIB];
+pub const LIMIT_KEYS: [&LimitKey; 6] = [
+    &MEMORY_MIB,
+    &TIMEOUT_MS,
+    &STACK_KIB,
+    &OUTPUT_MIB,
+    &MAX_EVENTS,
+    &LOG_KIB,
+];
 
 fn to_u64(value: usize) -> u64 {
     u64::try_from(value).unwrap_or(u64::MAX)
@@ -141,6 +156,8 @@ pub struct LimitSettings {
     pub stack_kib: Option<u64>,
     /// `output-mib`.
     pub output_mib: Option<u64>,
+    /// `max-events`.
+    pub max_events: Option<u64>,
     /// `log-kib`.
     pub log_kib: Option<u64>,
 }
@@ -158,6 +175,9 @@ impl LimitSettings {
                 .map_or(base.call_timeout, Duration::from_millis),
             stack_bytes: self.stack_kib.map_or(base.stack_bytes, kib),
             output_bytes: self.output_mib.map_or(base.output_bytes, mib),
+            max_events: self.max_events.map_or(base.max_events, |v| {
+                usize::try_from(v).unwrap_or(usize::MAX)
+            }),
             log_bytes: self.log_kib.map_or(base.log_bytes, kib),
         }
     }
@@ -257,6 +277,7 @@ struct LimitsToml {
     timeout_ms: Option<Spanned<u64>>,
     stack_kib: Option<Spanned<u64>>,
     output_mib: Option<Spanned<u64>>,
+    max_events: Option<Spanned<u64>>,
     log_kib: Option<Spanned<u64>>,
 }
 
@@ -297,6 +318,7 @@ fn parse(text: &str) -> Result<LimitSettings, (usize, String)> {
         timeout_ms: check(&TIMEOUT_MS, limits.timeout_ms)?,
         stack_kib: check(&STACK_KIB, limits.stack_kib)?,
         output_mib: check(&OUTPUT_MIB, limits.output_mib)?,
+        max_events: check(&MAX_EVENTS, limits.max_events)?,
         log_kib: check(&LOG_KIB, limits.log_kib)?,
     })
 }
@@ -308,7 +330,7 @@ mod tests {
     #[test]
     fn every_key_is_read_and_laid_over_the_defaults() {
         let settings = parse(
-            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nlog-kib = 0\n",
+            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nmax-events = 50\nlog-kib = 0\n",
         )
         .expect("valid");
         let limits = settings.over(SandboxLimits::default());
@@ -316,6 +338,7 @@ mod tests {
         assert_eq!(limits.call_timeout, Duration::from_millis(250));
         assert_eq!(limits.stack_bytes, 256 << 10);
         assert_eq!(limits.output_bytes, 2 << 20);
+        assert_eq!(limits.max_events, 50);
         assert_eq!(limits.log_bytes, 0);
     }
 

@@ -163,6 +163,8 @@ fn help_documents_every_key_and_its_default() {
         "default 512",
         "output-mib",
         "default 32",
+        "max-events",
+        "default 10000",
         "log-kib",
         "BEDROCK_HOST_CONFIG",
         "--config <FILE>",

@@ -5,9 +5,10 @@
 //!   `target/plugins/<family>.wasm`, where the host looks for them.
 //! - `demo`: `plugins`, then a real streamed `invoke` against the local
 //!   Bedrock, with the notebook's Claude prompt.
-//! - `test`: `plugins`, the test-only plugins of `tests/` (into
-//!   `target/test-plugins/`), then every test: the host workspace's, and the
-//!   plugins' own unit tests, run natively.
+//! - `test`: `plugins`, the test-only plugins of `tests/hostile` (the
+//!   `hostile` plugin into `target/test-plugins/`, the misfits that must not
+//!   load beside it into `target/test-plugins/misfits/`), then every test:
+//!   the host workspace's, and the plugins' own unit tests, run natively.
 //!
 //! Invariant: each step runs the same `cargo` that runs this task, and stops
 //! at the first failure with its exit code.
@@ -20,8 +21,20 @@ use std::process::{Command, ExitCode};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 const PLUGIN_PREFIX: &str = "bedrock-plugin-";
-/// Plugins under `tests/` that only the tests load.
+/// The workspace of the plugins that only the tests load.
+const TEST_PLUGINS_DIR: &str = "tests/hostile";
+/// Its plugin that loads beside the real ones, into `target/test-plugins/`.
 const TEST_PLUGINS: &[&str] = &["hostile"];
+/// Its misfits (each a plugin that must not load, or must not route, beside
+/// the others), into `target/test-plugins/misfits/`, where the tests pick
+/// them one by one.
+const MISFITS: &[&str] = &[
+    "describe-loop",
+    "claims-all",
+    "copycat",
+    "future",
+    "wrong-world",
+];
 const DEMO_MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
 const DEMO_PROMPT: &str =
     "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
@@ -126,25 +139,28 @@ fn build_plugins() -> Result<(), String> {
     )
 }
 
-/// The plugins that exist only for the tests: each is its own workspace.
+/// The plugins that exist only for the tests: one workspace, built once.
 fn build_test_plugins() -> Result<(), String> {
-    for family in TEST_PLUGINS {
-        build_components(
-            &root().join("tests").join(family),
-            &[(*family).to_owned()],
-            &root().join("target/test-plugins"),
-        )?;
-    }
-    Ok(())
+    let dir = root().join(TEST_PLUGINS_DIR);
+    let out = root().join("target/test-plugins");
+    let owned = |names: &[&str]| {
+        names
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect::<Vec<_>>()
+    };
+    build_components(&dir, &owned(TEST_PLUGINS), &out)?;
+    copy_components(&owned(MISFITS), &out.join("misfits"))
 }
 
-/// Builds the workspace in `dir` for the wasm target and copies the
-/// component of each family to `out/<family>.wasm`.
+/// Builds every crate of the workspace in `dir` for the wasm target and
+/// copies the component of each family to `out/<family>.wasm`.
 fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), String> {
     let mut build = cargo();
     build.args([
         "build",
         "--release",
+        "--workspace",
         "--target",
         WASM_TARGET,
         "--manifest-path",
@@ -157,10 +173,15 @@ fn build_components(dir: &Path, families: &[String], out: &Path) -> Result<(), S
         .arg("--target-dir")
         .arg(&target_dir);
     run(build)?;
-    let built = target_dir.join(WASM_TARGET).join("release");
+    copy_components(families, out)
+}
+
+/// Copies the built component of each family to `out/<family>.wasm`.
+fn copy_components(families: &[String], out: &Path) -> Result<(), String> {
+    let built = root().join("target").join(WASM_TARGET).join("release");
     fs::create_dir_all(out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
     for family in families {
-        let artifact = built.join(format!("{}{family}.wasm", PLUGIN_PREFIX.replace('-', "_")));
+        let artifact = built.join(format!("{PLUGIN_PREFIX}{family}.wasm").replace('-', "_"));
         let installed = out.join(format!("{family}.wasm"));
         fs::copy(&artifact, &installed).map_err(|error| {
             format!(

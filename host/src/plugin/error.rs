@@ -22,6 +22,8 @@ pub enum Limit {
     Stack(usize),
     /// The call returned `size` bytes, more than `max`.
     Output { size: usize, max: usize },
+    /// A stream-decoder call returned `count` events, more than `max`.
+    Events { count: usize, max: usize },
 }
 
 impl fmt::Display for Limit {
@@ -32,6 +34,9 @@ impl fmt::Display for Limit {
             Limit::Stack(max) => write!(f, "stack limit of {} KiB exceeded", max >> 10),
             Limit::Output { size, max } => {
                 write!(f, "returned {size} bytes, more than the limit of {max}")
+            }
+            Limit::Events { count, max } => {
+                write!(f, "returned {count} events, more than the limit of {max}")
             }
         }
     }

@@ -1,9 +1,18 @@
 //! The resource limits every plugin call runs under.
 //!
 //! These numbers are the whole of what a plugin may consume: linear memory,
-//! wasm stack, wall-clock time per call, and the size of what it hands back.
-//! They are plain data so that the CLI, a config file or a test can set them;
-//! the sandbox enforces them, and nothing else decides them.
+//! wasm stack, wall-clock time per call, and the size and number of what it
+//! hands back. They are plain data so that the CLI, a config file or a test
+//! can set them; the sandbox enforces them, and nothing else decides them.
+//!
+//! The defaults: 64 MiB of memory, 1 s per call, 512 KiB of stack, 32 MiB
+//! of output and 10,000 events per call, 64 KiB of stdout and stderr kept.
+//!
+//! The host's own memory per call is bounded too: what a call returns is
+//! copied out of the plugin's linear memory before it is measured, so the
+//! copy is at most a small multiple of `memory_bytes` (an event takes at
+//! least 20 bytes in the plugin and 32 in the host), and it is dropped at
+//! once when it breaks `output_bytes` or `max_events`.
 
 use std::time::Duration;
 
@@ -19,6 +28,9 @@ pub struct SandboxLimits {
     pub stack_bytes: usize,
     /// Largest total of bytes a call may return (body bytes, text, images).
     pub output_bytes: usize,
+    /// Most events one stream-decoder call may return; a real chunk holds a
+    /// handful.
+    pub max_events: usize,
     /// How much of what a plugin writes to stdout and stderr is kept for the
     /// debug log; the rest is dropped.
     pub log_bytes: usize,
@@ -31,6 +43,7 @@ impl Default for SandboxLimits {
             call_timeout: Duration::from_secs(1),
             stack_bytes: 512 << 10,
             output_bytes: 32 << 20,
+            max_events: 10_000,
             log_bytes: 64 << 10,
         }
     }
@@ -45,5 +58,22 @@ impl SandboxLimits {
     pub fn deadline_ticks(&self) -> u64 {
         let ticks = self.call_timeout.as_micros() / Self::EPOCH_TICK.as_micros();
         u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let limits = SandboxLimits::default();
+        assert_eq!(limits.memory_bytes, 64 << 20);
+        assert_eq!(limits.call_timeout, Duration::from_secs(1));
+        assert_eq!(limits.stack_bytes, 512 << 10);
+        assert_eq!(limits.output_bytes, 32 << 20);
+        assert_eq!(limits.max_events, 10_000);
+        assert_eq!(limits.log_bytes, 64 << 10);
+        assert_eq!(limits.deadline_ticks(), 100);
     }
 }

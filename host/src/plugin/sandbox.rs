@@ -8,10 +8,15 @@
 //!   environment, arguments, directories, sockets or stdin; clocks frozen at
 //!   zero and randomness deterministic, so a plugin is a pure function of the
 //!   bytes it is given;
-//! - every call is armed with the wall-clock deadline, runs under the memory
-//!   limiter, and has its output measured before the host uses it; any broken
-//!   limit becomes a `PluginError` naming the plugin, the call and the limit.
+//! - every call is armed with the wall-clock deadline, twice: the epoch
+//!   deadline interrupts wasm code, and a timer ends a call that waits in the
+//!   host on the plugin's behalf (a WASI sleep or poll, which real time
+//!   drives even though the plugin's clocks are frozen);
+//! - every call runs under the memory limiter and has its output measured
+//!   before the host uses it; any broken limit becomes a `PluginError` naming
+//!   the plugin, the call and the limit.
 
+use std::future::Future;
 use std::time::Duration;
 
 use wasmtime::component::{ResourceAny, ResourceTable};
@@ -143,7 +148,8 @@ impl Sandbox {
             store,
         };
         core.arm();
-        let instantiated = pre.instantiate_async(&mut core.store).await;
+        let instantiated =
+            within(limits.call_timeout, pre.instantiate_async(&mut core.store)).await;
         let bindings = core.settle("instantiate", instantiated)?;
         Ok(Self {
             bindings,
@@ -155,11 +161,13 @@ impl Sandbox {
     /// Calls `describe`.
     pub async fn describe(&mut self) -> Result<PluginInfo, PluginError> {
         let core = self.core.arm();
-        let result = self
-            .bindings
-            .bedrock_adapter_adapter()
-            .call_describe(&mut core.store)
-            .await;
+        let result = within(
+            core.limits.call_timeout,
+            self.bindings
+                .bedrock_adapter_adapter()
+                .call_describe(&mut core.store),
+        )
+        .await;
         let info = core.settle("describe", result)?;
         let size = info.name.len()
             + info.version.len()
@@ -177,11 +185,13 @@ impl Sandbox {
     /// Calls `build-request`.
     pub async fn build_request(&mut self, request: &Request) -> Result<Body, PluginError> {
         let core = self.core.arm();
-        let result = self
-            .bindings
-            .bedrock_adapter_adapter()
-            .call_build_request(&mut core.store, request)
-            .await;
+        let result = within(
+            core.limits.call_timeout,
+            self.bindings
+                .bedrock_adapter_adapter()
+                .call_build_request(&mut core.store, request),
+        )
+        .await;
         let body = core.settle_adapter("build-request", result)?;
         core.check_output(
             "build-request",
@@ -197,11 +207,15 @@ impl Sandbox {
         body: &[u8],
     ) -> Result<Response, PluginError> {
         let core = self.core.arm();
-        let result = self
-            .bindings
-            .bedrock_adapter_adapter()
-            .call_parse_response(&mut core.store, model_id, body)
-            .await;
+        let result = within(
+            core.limits.call_timeout,
+            self.bindings.bedrock_adapter_adapter().call_parse_response(
+                &mut core.store,
+                model_id,
+                body,
+            ),
+        )
+        .await;
         let response = core.settle_adapter("parse-response", result)?;
         let size = response
             .outputs
@@ -218,12 +232,14 @@ impl Sandbox {
     /// Creates this request's stream decoder for `model_id`.
     pub async fn start_stream(&mut self, model_id: &str) -> Result<(), PluginError> {
         let core = self.core.arm();
-        let result = self
-            .bindings
-            .bedrock_adapter_adapter()
-            .stream_decoder()
-            .call_constructor(&mut core.store, model_id)
-            .await;
+        let result = within(
+            core.limits.call_timeout,
+            self.bindings
+                .bedrock_adapter_adapter()
+                .stream_decoder()
+                .call_constructor(&mut core.store, model_id),
+        )
+        .await;
         self.decoder = Some(core.settle("stream-decoder", result)?);
         Ok(())
     }
@@ -233,14 +249,16 @@ impl Sandbox {
         const CALL: &str = "stream-decoder.feed";
         let decoder = self.decoder.ok_or_else(|| self.core.not_started(CALL))?;
         let core = self.core.arm();
-        let result = self
-            .bindings
-            .bedrock_adapter_adapter()
-            .stream_decoder()
-            .call_feed(&mut core.store, decoder, chunk)
-            .await;
+        let result = within(
+            core.limits.call_timeout,
+            self.bindings
+                .bedrock_adapter_adapter()
+                .stream_decoder()
+                .call_feed(&mut core.store, decoder, chunk),
+        )
+        .await;
         let events = core.settle_adapter(CALL, result)?;
-        core.check_output(CALL, events_size(&events))?;
+        core.check_events(CALL, &events)?;
         Ok(events)
     }
 
@@ -249,16 +267,29 @@ impl Sandbox {
         const CALL: &str = "stream-decoder.finish";
         let decoder = self.decoder.ok_or_else(|| self.core.not_started(CALL))?;
         let core = self.core.arm();
-        let result = self
-            .bindings
-            .bedrock_adapter_adapter()
-            .stream_decoder()
-            .call_finish(&mut core.store, decoder)
-            .await;
+        let result = within(
+            core.limits.call_timeout,
+            self.bindings
+                .bedrock_adapter_adapter()
+                .stream_decoder()
+                .call_finish(&mut core.store, decoder),
+        )
+        .await;
         let events = core.settle_adapter(CALL, result)?;
-        core.check_output(CALL, events_size(&events))?;
+        core.check_events(CALL, &events)?;
         Ok(events)
     }
+}
+
+/// Runs one call into the plugin, ending it as an interrupt when it outlives
+/// `deadline` while waiting in the host, where the epoch cannot reach it.
+async fn within<R>(
+    deadline: Duration,
+    call: impl Future<Output = wasmtime::Result<R>>,
+) -> wasmtime::Result<R> {
+    tokio::time::timeout(deadline, call)
+        .await
+        .unwrap_or_else(|_| Err(Trap::Interrupt.into()))
 }
 
 fn events_size(events: &[Event]) -> usize {
@@ -352,6 +383,21 @@ impl SandboxCore {
             });
         }
         Ok(())
+    }
+
+    /// Checks both the number of events and their total size.
+    fn check_events(&self, call: &'static str, events: &[Event]) -> Result<(), PluginError> {
+        if events.len() > self.limits.max_events {
+            return Err(PluginError::Limit {
+                plugin: self.plugin.clone(),
+                call,
+                limit: Limit::Events {
+                    count: events.len(),
+                    max: self.limits.max_events,
+                },
+            });
+        }
+        self.check_output(call, events_size(events))
     }
 
     fn not_started(&self, call: &'static str) -> PluginError {

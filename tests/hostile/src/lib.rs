@@ -1,24 +1,159 @@
 //! A plugin that misbehaves on request, to prove the sandbox holds.
 //!
-//! It conforms to the contract, and the model id of a request chooses the
-//! misbehaviour of `build-request` (`hostile.loop`, `hostile.memory`, ...);
-//! any other `hostile.*` id is served politely, so a test can show that the
-//! same plugin works again right after it broke a limit.
+//! It conforms to the contract, and the model id given to each export
+//! chooses its misbehaviour; any other `hostile.*` id is served politely, so
+//! a test can show that the same plugin works again right after it broke a
+//! limit.
+//!
+//! - `build-request`: `hostile.loop` spins, `hostile.memory` hoards,
+//!   `hostile.stack` recurses, `hostile.trap` panics, `hostile.big-output`
+//!   returns a 40 MiB body, `hostile.clock` busy-waits on the clock,
+//!   `hostile.sleep` sleeps for an hour, `hostile.env` returns the
+//!   environment it sees, `hostile.print` floods stdout and stderr,
+//!   `hostile.snoop` tries the user's files, the network (the address in the
+//!   prompt), processes and the clock and returns what it got;
+//! - `parse-response`: `hostile.loop` spins, `hostile.big-output` returns a
+//!   40 MiB text;
+//! - `stream-decoder`: the constructor spins for `hostile.loop`; `feed`
+//!   spins for `hostile.loop-feed`, returns two million events for
+//!   `hostile.events` and traps on the second chunk for `hostile.stream`;
+//!   `finish` spins for `hostile.loop-finish`.
 
 wit_bindgen::generate!({
     world: "provider",
     path: "../../wit",
 });
 
-use bedrock::adapter::types::{AdapterError, Body, Event, Output, PluginInfo, Request, Response};
+use std::fmt::Debug;
+use std::time::{Duration, Instant, SystemTime};
+
+use bedrock::adapter::types::{
+    AdapterError, Body, Content, Event, Output, PluginInfo, Request, Response, Usage,
+};
 use exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder};
 
+/// Size of the enormous body and text.
+const ENORMOUS: usize = 40 << 20;
+
+/// Events returned by one `feed` of `hostile.events`.
+const MILLIONS: usize = 2_000_000;
+
 struct Hostile;
+
+/// Spins until the host stops it.
+fn spin() -> ! {
+    let mut spins = 0_u64;
+    loop {
+        spins = std::hint::black_box(spins.wrapping_add(1));
+    }
+}
 
 /// Recurses without end; `black_box` keeps it from becoming a loop.
 #[expect(unconditional_recursion, reason = "exhausting the stack is the point")]
 fn recurse(depth: u64) -> u64 {
     std::hint::black_box(recurse(std::hint::black_box(depth + 1)) + 1)
+}
+
+/// One line of the snoop report: `GOT ...` when the attempt succeeded,
+/// `denied (...)` when it failed.
+fn attempt<T: Debug, E: Debug>(what: &str, result: Result<T, E>) -> String {
+    match result {
+        Ok(value) => format!("{what}: GOT {value:?}\n"),
+        Err(error) => format!("{what}: denied ({error:?})\n"),
+    }
+}
+
+/// Tries everything a plugin must not be able to do, and reports each
+/// outcome; `address` is where to open a TCP connection.
+fn snoop(address: &str) -> String {
+    let mut report = String::new();
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    report += &attempt(
+        "env",
+        if vars.is_empty() {
+            Err("empty")
+        } else {
+            Ok(vars)
+        },
+    );
+    let args: Vec<String> = std::env::args().collect();
+    report += &attempt(
+        "args",
+        if args.is_empty() {
+            Err("empty")
+        } else {
+            Ok(args)
+        },
+    );
+    // The working folder is the guest's own notion ("/" when nothing is
+    // mounted), reported as is; what matters is that nothing is under it.
+    report += &format!("cwd: {:?}\n", std::env::current_dir());
+    for file in [
+        "/etc/passwd",
+        "/etc/hostname",
+        "/proc/self/environ",
+        ".aws/credentials",
+    ] {
+        report += &attempt(&format!("read {file}"), std::fs::read(file));
+    }
+    for dir in ["/", ".", "/home", "/root", "/tmp"] {
+        report += &attempt(
+            &format!("list {dir}"),
+            std::fs::read_dir(dir).map(|entries| entries.count()),
+        );
+    }
+    report += &attempt(
+        "write /tmp/hostile-was-here",
+        std::fs::write("/tmp/hostile-was-here", b"hostile"),
+    );
+    report += &attempt(
+        &format!("connect {address}"),
+        std::net::TcpStream::connect(address),
+    );
+    report += &attempt(
+        "resolve localhost",
+        std::net::ToSocketAddrs::to_socket_addrs(&("localhost", 80)).map(Iterator::count),
+    );
+    report += &attempt(
+        "spawn sh",
+        std::process::Command::new("/bin/sh")
+            .args(["-c", "touch /tmp/hostile-spawned"])
+            .spawn(),
+    );
+    let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+    report += &attempt(
+        "wall clock",
+        wall.ok()
+            .filter(|since| !since.is_zero())
+            .ok_or("frozen at 0"),
+    );
+    let started = Instant::now();
+    for _ in 0..1_000_000 {
+        std::hint::black_box(());
+    }
+    let elapsed = started.elapsed();
+    report += &attempt(
+        "monotonic clock",
+        if elapsed.is_zero() {
+            Err("frozen")
+        } else {
+            Ok(elapsed)
+        },
+    );
+    report
+}
+
+/// The text of the request's first message.
+fn prompt(request: &Request) -> String {
+    request
+        .messages
+        .iter()
+        .flat_map(|message| &message.content)
+        .find_map(|content| match content {
+            Content::Text(text) => Some(text.clone()),
+            Content::Image(_) => None,
+        })
+        .unwrap_or_default()
 }
 
 impl Guest for Hostile {
@@ -37,12 +172,7 @@ impl Guest for Hostile {
 
     fn build_request(request: Request) -> Result<Body, AdapterError> {
         match request.model_id.as_str() {
-            "hostile.loop" => {
-                let mut spins = 0_u64;
-                loop {
-                    spins = std::hint::black_box(spins.wrapping_add(1));
-                }
-            }
+            "hostile.loop" => spin(),
             "hostile.memory" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
@@ -55,16 +185,21 @@ impl Guest for Hostile {
                 unreachable!("recursion never returns")
             }
             "hostile.trap" => panic!("hostile plugin panicked on purpose"),
-            "hostile.big-output" => Ok(Body {
-                bytes: vec![b'x'; 40 << 20],
-                content_type: "application/json".into(),
-                accept: "application/json".into(),
-            }),
-            "hostile.env" => Ok(Body {
-                bytes: format!("{:?}", std::env::vars().collect::<Vec<_>>()).into_bytes(),
-                content_type: "application/json".into(),
-                accept: "application/json".into(),
-            }),
+            "hostile.big-output" => Ok(body(vec![b'x'; ENORMOUS])),
+            "hostile.clock" => {
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_millis(1) {
+                    std::hint::black_box(());
+                }
+                Ok(body(b"the clock moved".to_vec()))
+            }
+            "hostile.sleep" => {
+                std::thread::sleep(Duration::from_secs(3600));
+                Ok(body(b"slept".to_vec()))
+            }
+            "hostile.env" => Ok(body(
+                format!("{:?}", std::env::vars().collect::<Vec<_>>()).into_bytes(),
+            )),
             "hostile.print" => {
                 for line in 0..20_000 {
                     eprintln!("hostile stderr line {line}");
@@ -72,48 +207,78 @@ impl Guest for Hostile {
                 }
                 Ok(polite_body())
             }
+            "hostile.snoop" => {
+                let report = snoop(&prompt(&request));
+                eprintln!("{report}");
+                Ok(body(report.into_bytes()))
+            }
             _ => Ok(polite_body()),
         }
     }
 
-    fn parse_response(_model_id: String, _body: Vec<u8>) -> Result<Response, AdapterError> {
+    fn parse_response(model_id: String, _body: Vec<u8>) -> Result<Response, AdapterError> {
+        let text = match model_id.as_str() {
+            "hostile.loop" => spin(),
+            "hostile.big-output" => "x".repeat(ENORMOUS),
+            _ => "polite".into(),
+        };
         Ok(Response {
-            outputs: vec![Output::Text("polite".into())],
+            outputs: vec![Output::Text(text)],
             stop: None,
             usage: None,
         })
     }
 }
 
-fn polite_body() -> Body {
+fn body(bytes: Vec<u8>) -> Body {
     Body {
-        bytes: b"{}".to_vec(),
+        bytes,
         content_type: "application/json".into(),
         accept: "application/json".into(),
     }
 }
 
-/// Traps on the second chunk, after answering the first.
+fn polite_body() -> Body {
+    body(b"{}".to_vec())
+}
+
+/// A stream decoder whose misbehaviour its model id chose.
 struct Decoder {
+    model_id: String,
     fed: std::cell::Cell<u32>,
 }
 
 impl GuestStreamDecoder for Decoder {
-    fn new(_model_id: String) -> Self {
+    fn new(model_id: String) -> Self {
+        if model_id == "hostile.loop" {
+            spin();
+        }
         Self {
+            model_id,
             fed: std::cell::Cell::new(0),
         }
     }
 
     fn feed(&self, _chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
         self.fed.set(self.fed.get() + 1);
-        if self.fed.get() > 1 {
-            panic!("hostile decoder trapped mid-stream");
+        match self.model_id.as_str() {
+            "hostile.loop-feed" => spin(),
+            "hostile.events" => Ok(vec![
+                Event::Usage(Usage {
+                    input_tokens: 1,
+                    output_tokens: 1,
+                });
+                MILLIONS
+            ]),
+            "hostile.stream" if self.fed.get() > 1 => panic!("hostile decoder trapped mid-stream"),
+            _ => Ok(vec![Event::Text("first ".into())]),
         }
-        Ok(vec![Event::Text("first ".into())])
     }
 
     fn finish(&self) -> Result<Vec<Event>, AdapterError> {
+        if self.model_id == "hostile.loop-finish" {
+            spin();
+        }
         Ok(Vec::new())
     }
 }

@@ -1,0 +1,389 @@
+//! Misbehaviour inside a call: each is stopped by its limit, with an error
+//! naming the plugin, the call and the limit, and harms nothing else.
+
+use std::time::{Duration, Instant};
+
+use bedrock_host::plugin::{Event, Limit, PluginError, Sandbox, SandboxLimits};
+
+use super::{TIMEOUT, World, assert_bounded, limits};
+
+/// Limits for tests about something other than time: a deadline no
+/// unoptimised build comes near, and room for 40 MiB answers.
+fn roomy_limits() -> SandboxLimits {
+    SandboxLimits {
+        memory_bytes: 128 << 20,
+        call_timeout: Duration::from_secs(30),
+        ..limits()
+    }
+}
+
+/// Runs `call` on a fresh hostile sandbox (after `setup`, untimed), expects
+/// `check` of its error within the deadline plus slack, then proves the
+/// world still serves.
+async fn stopped(
+    world: &World,
+    setup: impl AsyncFnOnce(&mut Sandbox),
+    call: impl AsyncFnOnce(&mut Sandbox) -> Result<(), PluginError>,
+    check: impl Fn(&PluginError) -> bool,
+) -> PluginError {
+    let mut sandbox = world.hostile().sandbox().await.expect("sandbox");
+    setup(&mut sandbox).await;
+    let started = Instant::now();
+    let error = call(&mut sandbox)
+        .await
+        .expect_err("the hostile call fails");
+    let took = started.elapsed();
+    assert!(check(&error), "unexpected error: {error}");
+    assert!(
+        error.to_string().starts_with("plugin `hostile` "),
+        "names the plugin: {error}"
+    );
+    drop(sandbox);
+    world.still_serving().await;
+    assert_bounded(
+        &error.to_string(),
+        took,
+        world.runtime.limits().call_timeout,
+    );
+    error
+}
+
+/// Whether `error` is the time limit of the test deadline, in `call`.
+fn timed_out_in(call: &'static str) -> impl Fn(&PluginError) -> bool {
+    move |error| matches!(error, PluginError::Limit { limit: Limit::Time(t), call: c, .. } if *t == TIMEOUT && *c == call)
+}
+
+async fn nothing(_: &mut Sandbox) {}
+
+async fn build_of(sandbox: &mut Sandbox, model: &str) -> Result<(), PluginError> {
+    sandbox
+        .build_request(&super::request(model))
+        .await
+        .map(drop)
+}
+
+#[tokio::test]
+async fn an_infinite_loop_in_build_request_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    let error = stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.loop").await,
+        timed_out_in("build-request"),
+    )
+    .await;
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` stopped in build-request: time limit of 200 ms exceeded"
+    );
+}
+
+#[tokio::test]
+async fn an_infinite_loop_in_parse_response_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        nothing,
+        async |s| s.parse_response("hostile.loop", b"{}").await.map(drop),
+        timed_out_in("parse-response"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_infinite_loop_in_the_decoder_constructor_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        nothing,
+        async |s| s.start_stream("hostile.loop").await,
+        timed_out_in("stream-decoder"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_infinite_loop_in_feed_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        async |s| s.start_stream("hostile.loop-feed").await.expect("decoder"),
+        async |s| s.feed(b"{}").await.map(drop),
+        timed_out_in("stream-decoder.feed"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_infinite_loop_in_finish_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        async |s| {
+            s.start_stream("hostile.loop-finish")
+                .await
+                .expect("decoder");
+            s.feed(b"{}").await.expect("a chunk decodes");
+        },
+        async |s| s.finish().await.map(drop),
+        timed_out_in("stream-decoder.finish"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_busy_wait_on_the_frozen_clock_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.clock").await,
+        timed_out_in("build-request"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_sleep_in_the_host_is_stopped_at_the_deadline() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.sleep").await,
+        timed_out_in("build-request"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn memory_hoarding_is_stopped_at_the_memory_limit() {
+    let world = World::new(limits()).await;
+    let error = stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.memory").await,
+        |e| matches!(e, PluginError::Limit { limit: Limit::Memory(m), .. } if *m == 16 << 20),
+    )
+    .await;
+    assert!(
+        error
+            .to_string()
+            .ends_with("memory limit of 16 MiB exceeded"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn unbounded_recursion_is_stopped_at_the_stack_limit() {
+    let world = World::new(limits()).await;
+    let error = stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.stack").await,
+        |e| matches!(e, PluginError::Limit { limit: Limit::Stack(s), .. } if *s == 512 << 10),
+    )
+    .await;
+    assert!(
+        error
+            .to_string()
+            .ends_with("stack limit of 512 KiB exceeded"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_is_a_trap_that_names_the_call() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.trap").await,
+        |e| {
+            matches!(
+                e,
+                PluginError::Trap {
+                    call: "build-request",
+                    ..
+                }
+            )
+        },
+    )
+    .await;
+}
+
+/// Whether `error` is the default 32 MiB output limit broken by the 40 MiB
+/// answer, in `call`.
+fn too_big_in(call: &'static str) -> impl Fn(&PluginError) -> bool {
+    move |error| {
+        matches!(error, PluginError::Limit { limit: Limit::Output { size, max }, call: c, .. }
+            if *size >= 40 << 20 && *max == 32 << 20 && *c == call)
+    }
+}
+
+#[tokio::test]
+async fn an_enormous_body_is_refused_at_the_output_limit() {
+    let world = World::new(roomy_limits()).await;
+    stopped(
+        &world,
+        nothing,
+        async |s| build_of(s, "hostile.big-output").await,
+        too_big_in("build-request"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_enormous_string_is_refused_at_the_output_limit() {
+    let world = World::new(roomy_limits()).await;
+    let error = stopped(
+        &world,
+        nothing,
+        async |s| {
+            s.parse_response("hostile.big-output", b"{}")
+                .await
+                .map(drop)
+        },
+        too_big_in("parse-response"),
+    )
+    .await;
+    assert!(
+        error.to_string().ends_with(&format!(
+            "returned {} bytes, more than the limit of {}",
+            40 << 20,
+            32 << 20
+        )),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn millions_of_events_from_one_feed_are_refused_at_the_event_limit() {
+    let world = World::new(roomy_limits()).await;
+    let error = stopped(
+        &world,
+        async |s| s.start_stream("hostile.events").await.expect("decoder"),
+        async |s| s.feed(b"{}").await.map(drop),
+        |e| {
+            matches!(
+                e,
+                PluginError::Limit {
+                    limit: Limit::Events {
+                        count: 2_000_000,
+                        max: 10_000
+                    },
+                    call: "stream-decoder.feed",
+                    ..
+                }
+            )
+        },
+    )
+    .await;
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` stopped in stream-decoder.feed: returned 2000000 events, more than the limit of 10000"
+    );
+}
+
+#[tokio::test]
+async fn millions_of_events_within_a_small_memory_limit_are_stopped_there() {
+    let world = World::new(limits()).await;
+    stopped(
+        &world,
+        async |s| s.start_stream("hostile.events").await.expect("decoder"),
+        async |s| s.feed(b"{}").await.map(drop),
+        |e| matches!(e, PluginError::Limit { limit: Limit::Memory(m), .. } if *m == 16 << 20),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_decoder_that_traps_mid_stream_keeps_what_it_returned_before() {
+    let world = World::new(limits()).await;
+    let mut sandbox = world.hostile().sandbox().await.expect("sandbox");
+    sandbox
+        .start_stream("hostile.stream")
+        .await
+        .expect("decoder");
+    let first = sandbox.feed(b"{}").await.expect("the first chunk decodes");
+    assert!(matches!(first.as_slice(), [Event::Text(t)] if t == "first "));
+    let error = sandbox
+        .feed(b"{}")
+        .await
+        .expect_err("the second chunk traps");
+    assert!(
+        matches!(
+            error,
+            PluginError::Trap {
+                call: "stream-decoder.feed",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    drop(sandbox);
+    world.still_serving().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_cache_entry_is_replaced() {
+    let world = World::new(limits()).await;
+    let entries = world.cache_entries();
+    assert_eq!(
+        entries.len(),
+        world.registry.plugins().len(),
+        "one entry per plugin: {entries:?}"
+    );
+    for (name, _) in &entries {
+        assert!(
+            world
+                .registry
+                .plugins()
+                .iter()
+                .any(|p| name.starts_with(p.sha256())),
+            "{name} is keyed by a plugin's sha256"
+        );
+        std::fs::write(world.cache.path().join(name), b"corrupt").expect("corrupt the entry");
+    }
+    let second = world.reload().await;
+    assert!(second.failures().is_empty(), "{:?}", second.failures());
+    assert_eq!(second.plugins().len(), world.registry.plugins().len());
+    for (name, _) in &entries {
+        assert!(
+            std::fs::metadata(world.cache.path().join(name))
+                .expect("entry")
+                .len()
+                > 1000,
+            "rewritten: {name}"
+        );
+    }
+    super::assert_serves(&second).await;
+}
+
+#[test]
+fn the_limits_are_set_per_run_on_the_command_line() {
+    let invoke = |model: &str, limit: &[&str]| {
+        let mut command = crate::support::bedrock_host_without_plugins();
+        command
+            .arg("--plugins-dir")
+            .arg(super::test_plugins_dir())
+            .args(limit)
+            .args(["--local", "invoke", "--model", model, "hi"]);
+        crate::support::run(command)
+    };
+    let looped = invoke("hostile.loop", &["--plugin-timeout", "150"]);
+    assert_eq!(looped.code, Some(3), "{}", looped.stderr);
+    assert!(
+        looped
+            .stderr
+            .contains("plugin `hostile` stopped in build-request: time limit of 150 ms exceeded"),
+        "{}",
+        looped.stderr
+    );
+    let hoarded = invoke("hostile.memory", &["--plugin-memory", "8"]);
+    assert_eq!(hoarded.code, Some(3), "{}", hoarded.stderr);
+    assert!(
+        hoarded.stderr.contains("memory limit of 8 MiB exceeded"),
+        "{}",
+        hoarded.stderr
+    );
+}

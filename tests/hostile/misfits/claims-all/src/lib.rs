@@ -1,0 +1,20 @@
+//! A plugin that claims every model id (`*`): it must only get the ids no
+//! more specific plugin claims.
+
+wit_bindgen::generate!({
+    world: "provider",
+    path: "../../../../wit",
+});
+
+fn describe() -> PluginInfo {
+    PluginInfo {
+        name: "claims-all".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        description: "claims every model id, for the routing tests".into(),
+        models: vec!["*".into()],
+        streaming: true,
+        options: Vec::new(),
+    }
+}
+
+include!("../../polite.rs");
