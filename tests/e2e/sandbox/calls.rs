@@ -55,6 +55,34 @@ fn timed_out_in(call: &'static str) -> impl Fn(&PluginError) -> bool {
 
 async fn nothing(_: &mut Sandbox) {}
 
+/// What `hostile.remember` counted, from the body it built.
+async fn remembered(sandbox: &mut Sandbox) -> String {
+    let body = sandbox
+        .build_request(&super::request("hostile.remember"))
+        .await
+        .expect("hostile.remember builds");
+    String::from_utf8(body.bytes).expect("a count")
+}
+
+#[tokio::test]
+async fn nothing_survives_from_one_request_to_the_next() {
+    let world = World::new(limits()).await;
+    let mut first = world.hostile().sandbox().await.expect("sandbox");
+    assert_eq!(remembered(&mut first).await, "1");
+    assert_eq!(
+        remembered(&mut first).await,
+        "2",
+        "within one request the plugin's static counts"
+    );
+    drop(first);
+    let mut second = world.hostile().sandbox().await.expect("sandbox");
+    assert_eq!(
+        remembered(&mut second).await,
+        "1",
+        "a new request starts from a fresh instance"
+    );
+}
+
 async fn build_of(sandbox: &mut Sandbox, model: &str) -> Result<(), PluginError> {
     sandbox
         .build_request(&super::request(model))

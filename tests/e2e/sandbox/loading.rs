@@ -61,8 +61,8 @@ async fn bad_files_are_refused_by_name_and_the_good_plugins_still_load() {
     );
     let future = reason(failures, "future.wasm");
     assert!(
-        future.contains("bedrock:adapter/adapter@1.0.0")
-            && future.contains(&format!("bedrock:adapter/adapter@{CONTRACT_VERSION}")),
+        future.contains("bedrock:adapter@1.0.0")
+            && future.contains(&format!("bedrock:adapter@{CONTRACT_VERSION}")),
         "names both versions: {future}"
     );
     assert!(

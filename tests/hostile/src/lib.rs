@@ -11,7 +11,8 @@
 //!   `hostile.sleep` sleeps for an hour, `hostile.env` returns the
 //!   environment it sees, `hostile.print` floods stdout and stderr,
 //!   `hostile.snoop` tries the user's files, the network (the address in the
-//!   prompt), processes and the clock and returns what it got;
+//!   prompt), processes and the clock and returns what it got,
+//!   `hostile.remember` counts its calls in a static and returns the count;
 //! - `parse-response`: `hostile.loop` spins, `hostile.big-output` returns a
 //!   40 MiB text;
 //! - `stream-decoder`: the constructor spins for `hostile.loop`; `feed`
@@ -25,6 +26,7 @@ wit_bindgen::generate!({
 });
 
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bedrock::adapter::types::{
@@ -34,6 +36,10 @@ use exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder};
 
 /// Size of the enormous body and text.
 const ENORMOUS: usize = 40 << 20;
+
+/// Calls of `hostile.remember` this instance has served: state a plugin
+/// would keep between requests if its instance outlived one.
+static REMEMBERED: AtomicU32 = AtomicU32::new(0);
 
 /// Events returned by one `feed` of `hostile.events`.
 const MILLIONS: usize = 2_000_000;
@@ -206,6 +212,10 @@ impl Guest for Hostile {
                     println!("hostile stdout line {line}");
                 }
                 Ok(polite_body())
+            }
+            "hostile.remember" => {
+                let calls = REMEMBERED.fetch_add(1, Ordering::Relaxed) + 1;
+                Ok(body(calls.to_string().into_bytes()))
             }
             "hostile.snoop" => {
                 let report = snoop(&prompt(&request));
