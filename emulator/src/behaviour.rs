@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::long_stream::LongStream;
+
 /// Everything the emulator can be told to do besides answering normally.
 ///
 /// JSON form (all fields optional; see [`crate::control`]):
@@ -20,7 +22,8 @@ use serde::{Deserialize, Serialize};
 ///                    "action": {"kind": "exception", "exception_type": "modelStreamErrorException",
 ///                               "message": "The system encountered an unexpected error during processing. Try your request again."}},
 ///   "first_byte_delay_ms": 0,
-///   "chunk_delay_ms": 0
+///   "chunk_delay_ms": 0,
+///   "long_stream": {"chunks": 100000}
 /// }
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +37,8 @@ pub struct Behaviour {
     pub first_byte_delay_ms: u64,
     /// Wait this long between consecutive frames of every response stream.
     pub chunk_delay_ms: u64,
+    /// Pad every response stream to this many chunks (see [`crate::long_stream`]).
+    pub long_stream: Option<LongStream>,
 }
 
 /// An HTTP error response to send instead of invoking the model.

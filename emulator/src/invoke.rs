@@ -22,6 +22,7 @@ use crate::behaviour::{InjectedError, StreamFault, StreamFaultAction};
 use crate::eventstream;
 use crate::foundation_models;
 use crate::inference_profiles;
+use crate::long_stream;
 use crate::model_id::{ModelIdentifier, parse_model_identifier};
 use crate::providers::{InvocationMetrics, KnownModel, Reply};
 use crate::server::AppState;
@@ -111,6 +112,7 @@ pub(crate) async fn invoke_model_with_response_stream(
         Ok(chunks) => chunks,
         Err(error) => return ApiError::unrenderable(&error).into_response(),
     };
+    let chunks = long_stream::lengthen(chunks, state.behaviour.current().long_stream);
     let frames = planned_frames(chunks, state.behaviour.take_stream_fault());
 
     let mut response = Response::new(frame_stream(frames, between_chunks));

@@ -48,8 +48,11 @@
 //!
 //! Failure paths can be exercised through [`Behaviour`], set in the config, with
 //! [`RunningEmulator::set_behaviour`], or over HTTP at [`CONTROL_PATH`] (see [`control`]).
+//! Benchmarks can pad streams to any length ([`LongStream`]) and read when requests arrived
+//! ([`ARRIVALS_PATH`], see [`arrivals`]).
 
 mod api_error;
+pub mod arrivals;
 mod auth;
 mod behaviour;
 mod config;
@@ -60,12 +63,14 @@ mod foundation_models;
 mod generator;
 mod inference_profiles;
 mod invoke;
+pub mod long_stream;
 mod model_id;
 mod providers;
 mod query;
 mod server;
 mod sts;
 
+pub use arrivals::ARRIVALS_PATH;
 pub use behaviour::{Behaviour, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction};
 pub use config::{DEFAULT_REGION, EmulatorConfig, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 pub use control::CONTROL_PATH;
@@ -73,4 +78,5 @@ pub use error::EmulatorError;
 pub use inference_profiles::{
     ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID,
 };
+pub use long_stream::LongStream;
 pub use server::{Emulator, RunningEmulator};
