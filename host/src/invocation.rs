@@ -124,13 +124,15 @@ pub async fn invoke(
 }
 
 /// Invokes `model` with `InvokeModelWithResponseStream`, handing each piece
-/// of text to `on_text` as it is decoded.
+/// of text to `on_text` as it is decoded. `on_text` is `Send` so that the
+/// returned future is too: many streams can run as tasks of one
+/// multi-threaded runtime.
 pub async fn invoke_streaming(
     client: &Client,
     sandbox: &mut Sandbox,
     model: &ModelId,
     request: &Request,
-    on_text: &mut dyn FnMut(&str) -> io::Result<()>,
+    on_text: &mut (dyn FnMut(&str) -> io::Result<()> + Send),
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
     sandbox.start_stream(model.base()).await?;
@@ -189,7 +191,7 @@ fn apply(
     report: &mut InvocationReport,
     events: Vec<Event>,
     started: Instant,
-    on_text: &mut dyn FnMut(&str) -> io::Result<()>,
+    on_text: &mut (dyn FnMut(&str) -> io::Result<()> + Send),
 ) -> Result<(), InvocationError> {
     for event in events {
         match event {
