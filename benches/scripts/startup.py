@@ -5,7 +5,9 @@ request's arrival at the server (time to the first byte sent, read from
 
 In one run, round-robin so drift hits every tool alike:
 - `bedrock-host invoke --no-stream` with the compile cache warm (all plugins
-  compiled by an earlier run), and streaming (the CLI's default);
+  compiled by an earlier run), and streaming (the CLI's default), and
+  `--no-stream` with only the routed plugin installed (what loading and
+  describing every installed plugin costs);
 - the AWS CLI, `aws bedrock-runtime invoke-model` (PyPI awscli);
 - a boto3 script making the same call;
 - `/bin/true`, the cost of starting a process from this harness.
@@ -25,25 +27,28 @@ from pathlib import Path
 import benchlib as b
 
 
-def host_command(endpoint, *extra):
+def host_command(endpoint, *extra, plugins=b.PLUGINS):
     return [
         str(b.HOST),
         "--endpoint-url", endpoint,
         "--region", b.REGION,
-        "--plugins-dir", str(b.PLUGINS),
+        "--plugins-dir", str(plugins),
         "invoke", "-m", b.MODEL, "--max-tokens", str(b.MAX_TOKENS),
         *extra,
         b.PROMPT,
     ]
 
 
-def tools(bedrock, warm_cache, out_file):
+def tools(bedrock, warm_cache, out_file, routed_only):
     body = json.dumps(b.BODY)
     env = bedrock.client_environment()
     host_env = dict(env, BEDROCK_HOST_CACHE_DIR=str(warm_cache))
     return {
         "bedrock-host --no-stream (warm)": (host_command(bedrock.endpoint, "--no-stream"), host_env),
         "bedrock-host streaming (warm)": (host_command(bedrock.endpoint), host_env),
+        "bedrock-host --no-stream (warm, routed plugin only)": (
+            host_command(bedrock.endpoint, "--no-stream", plugins=routed_only), host_env,
+        ),
         "aws bedrock-runtime invoke-model": (
             [
                 str(b.VENV / "bin" / "aws"), "bedrock-runtime", "invoke-model",
@@ -84,11 +89,14 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     warm_cache = scratch / "warm-cache"
+    routed_only = scratch / "routed-plugin-only"
+    routed_only.mkdir()
+    shutil.copy(b.PLUGINS / "anthropic.wasm", routed_only)
     samples = {}
     try:
         with b.LocalBedrock() as bedrock:
             bedrock.set_behaviour({})
-            runs = tools(bedrock, warm_cache, scratch / "answer.json")
+            runs = tools(bedrock, warm_cache, scratch / "answer.json", routed_only)
             # One unrecorded run each: fills the compile cache and the OS page cache.
             for name, (command, env) in runs.items():
                 timed_run(bedrock, command, env, expects_request=not name.startswith("/bin/true"))

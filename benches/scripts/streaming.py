@@ -1,6 +1,7 @@
-"""Streaming throughput (issue 6, item 5): one stream of N chunks (N up to
-100,000, padded by the emulator's `long_stream` behaviour) from the local
-Bedrock, read four ways in one run, interleaved:
+"""Streaming throughput (issue 6, item 5): one stream of N chunks (200 to
+100,000; a natural reply has up to ~130), padded by the emulator's
+`long_stream` behaviour, from the local Bedrock, read four ways in one run,
+interleaved:
 
 - `sdk`: the host's SDK stream reader alone (`scale --through sdk`), the floor;
 - `plugin`: the host's invocation loop, every chunk through the plugin's
@@ -20,7 +21,7 @@ import subprocess
 
 import benchlib as b
 
-LENGTHS = [100, 1_000, 10_000, 100_000]
+LENGTHS = [200, 1_000, 10_000, 100_000]
 
 
 def scale_run(bedrock, through):
