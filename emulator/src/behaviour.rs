@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::eventstream::{HUGE_CHUNK_MIN_PAYLOAD, HugeChunkFrame};
+use crate::long_stream::LongStream;
 
 /// Everything the emulator can be told to do besides answering normally.
 ///
@@ -23,7 +24,8 @@ use crate::eventstream::{HUGE_CHUNK_MIN_PAYLOAD, HugeChunkFrame};
 ///                               "message": "The system encountered an unexpected error during processing. Try your request again."}},
 ///   "huge_reply": {"count": 1, "bytes": 1073741824, "declare_length": false},
 ///   "first_byte_delay_ms": 0,
-///   "chunk_delay_ms": 0
+///   "chunk_delay_ms": 0,
+///   "long_stream": {"chunks": 100000}
 /// }
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,8 @@ pub struct Behaviour {
     pub first_byte_delay_ms: u64,
     /// Wait this long between consecutive frames of every response stream.
     pub chunk_delay_ms: u64,
+    /// Pad every response stream to this many chunks (see [`crate::long_stream`]).
+    pub long_stream: Option<LongStream>,
 }
 
 /// An HTTP error response to send instead of invoking the model.

@@ -21,6 +21,7 @@ use crate::api_error::ApiError;
 use crate::behaviour::{HugeReply, InjectedError};
 use crate::foundation_models;
 use crate::inference_profiles;
+use crate::long_stream;
 use crate::model_id::{ModelIdentifier, parse_model_identifier};
 use crate::providers::{InvocationMetrics, KnownModel, Reply};
 use crate::server::AppState;
@@ -111,6 +112,7 @@ pub(crate) async fn invoke_model_with_response_stream(
         Ok(chunks) => chunks,
         Err(error) => return ApiError::unrenderable(&error).into_response(),
     };
+    let chunks = long_stream::lengthen(chunks, state.behaviour.current().long_stream);
     let body = stream_body(chunks, state.behaviour.take_stream_fault(), between_chunks);
 
     let mut response = Response::new(body);

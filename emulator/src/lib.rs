@@ -48,8 +48,11 @@
 //!
 //! Failure paths can be exercised through [`Behaviour`], set in the config, with
 //! [`RunningEmulator::set_behaviour`], or over HTTP at [`CONTROL_PATH`] (see [`control`]).
+//! Benchmarks can pad streams to any length ([`LongStream`]) and read when requests arrived
+//! ([`ARRIVALS_PATH`], see [`arrivals`]).
 
 mod api_error;
+pub mod arrivals;
 mod auth;
 mod behaviour;
 mod config;
@@ -60,6 +63,7 @@ mod foundation_models;
 mod generator;
 mod inference_profiles;
 mod invoke;
+pub mod long_stream;
 mod model_id;
 mod providers;
 mod query;
@@ -67,6 +71,7 @@ mod server;
 mod stream_writer;
 mod sts;
 
+pub use arrivals::ARRIVALS_PATH;
 pub use behaviour::{
     Behaviour, HugeReply, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction,
 };
@@ -77,4 +82,5 @@ pub use eventstream::HUGE_CHUNK_MIN_PAYLOAD;
 pub use inference_profiles::{
     ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID,
 };
+pub use long_stream::LongStream;
 pub use server::{Emulator, RunningEmulator};

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api_error::ApiError;
+use crate::arrivals::{ARRIVALS_PATH, ArrivalLog, clear_arrivals, read_arrivals, record_arrival};
 use crate::auth::{AcceptedCredentials, SessionStore, require_authentication};
 use crate::behaviour::{Behaviour, BehaviourCell, InvalidBehaviour};
 use crate::config::EmulatorConfig;
@@ -45,6 +46,8 @@ pub(crate) struct AppState {
     pub region: String,
     /// Who may call, including the temporary credentials STS has issued.
     pub credentials: Arc<AcceptedCredentials>,
+    /// When Bedrock requests arrived, for start-up benchmarks.
+    pub arrivals: ArrivalLog,
 }
 
 /// Starts emulators. See [`Emulator::start`].
@@ -75,6 +78,7 @@ impl Emulator {
             behaviour: BehaviourCell::new(config.behaviour),
             region: config.region,
             credentials: Arc::clone(&credentials),
+            arrivals: ArrivalLog::default(),
         });
         let app = routes(Arc::clone(&state));
 
@@ -122,9 +126,11 @@ fn routes(state: Arc<AppState>) -> Router {
         .layer(from_fn_with_state(
             Arc::clone(&state.credentials),
             require_authentication,
-        ));
+        ))
+        .layer(from_fn_with_state(Arc::clone(&state), record_arrival));
     Router::new()
         .route(CONTROL_PATH, get(read_behaviour).post(replace_behaviour))
+        .route(ARRIVALS_PATH, get(read_arrivals).delete(clear_arrivals))
         // STS authenticates (for service `sts`) and answers errors in its own XML format.
         .route("/", post(security_token_service))
         .merge(bedrock)

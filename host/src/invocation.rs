@@ -130,14 +130,16 @@ pub async fn invoke(
 
 /// Invokes `model` with `InvokeModelWithResponseStream`, handing each piece
 /// of text to `on_text` as it is decoded; the whole stream may be at most
-/// `max_response_bytes` long.
+/// `max_response_bytes` long. `on_text` is `Send` so that the returned
+/// future is too: many streams can run as tasks of one multi-threaded
+/// runtime.
 pub async fn invoke_streaming(
     client: &Client,
     sandbox: &mut Sandbox,
     model: &ModelId,
     request: &Request,
     max_response_bytes: u64,
-    on_text: &mut dyn FnMut(&str) -> io::Result<()>,
+    on_text: &mut (dyn FnMut(&str) -> io::Result<()> + Send),
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
     sandbox.start_stream(model.base()).await?;
@@ -197,7 +199,7 @@ fn apply(
     report: &mut InvocationReport,
     events: Vec<Event>,
     started: Instant,
-    on_text: &mut dyn FnMut(&str) -> io::Result<()>,
+    on_text: &mut (dyn FnMut(&str) -> io::Result<()> + Send),
 ) -> Result<(), InvocationError> {
     for event in events {
         match event {

@@ -9,6 +9,12 @@
 //!   `hostile` plugin into `target/test-plugins/`, the misfits that must not
 //!   load beside it into `target/test-plugins/misfits/`), then every test:
 //!   the host workspace's, and the plugins' own unit tests, run natively.
+//! - `bench`: the release host and benchmark harnesses, `plugins`, the
+//!   criterion benches (`cargo bench -p bedrock-benchmarks`, when there are
+//!   any), then `benches/scripts/bench.py`: start-up, streaming and scale
+//!   against the local Bedrock, and the plots. Extra arguments pick the
+//!   script's steps (`startup`, `streaming`, `scale`, `plots`). See
+//!   BENCHMARKS.md.
 //!
 //! Invariant: each step runs the same `cargo` that runs this task, and stops
 //! at the first failure with its exit code.
@@ -47,9 +53,13 @@ fn main() -> ExitCode {
         Some("test") => build_plugins()
             .and_then(|()| build_test_plugins())
             .and_then(|()| test(&args[1..])),
+        Some("bench") => build_bench()
+            .and_then(|()| build_plugins())
+            .and_then(|()| criterion_benches())
+            .and_then(|()| bench_scripts(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test"
+                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test\n  bench     build release, then run every benchmark (see BENCHMARKS.md)"
             );
             return ExitCode::from(2);
         }
@@ -63,8 +73,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The repository root: the parent of xtask's manifest folder, as `cargo run`
+/// names it at run time. The compile-time value is only the fallback: with a
+/// build folder shared between checkouts (`CARGO_BUILD_BUILD_DIR`), one
+/// compiled xtask serves them all and would carry another checkout's path.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
@@ -225,4 +241,49 @@ fn test(extra: &[String]) -> Result<(), String> {
     host.args(["test", "--workspace"]);
     host.args(extra.iter().map(OsStr::new));
     run(host)
+}
+
+/// The release binaries the benchmark scripts run: the host and `scale`.
+fn build_bench() -> Result<(), String> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        "bedrock-host",
+        "--package",
+        "bedrock-benchmarks",
+        "--bins",
+    ]);
+    run(build)
+}
+
+/// The criterion benches of `benches/benches/`, skipped when there are none.
+fn criterion_benches() -> Result<(), String> {
+    let dir = root().join("benches/benches");
+    let has_benches = fs::read_dir(&dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|entry| entry.path().extension().is_some_and(|ext| ext == "rs"))
+    });
+    if !has_benches {
+        eprintln!(
+            "xtask: no criterion benches in {}, skipping them",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let mut bench = cargo();
+    bench.args(["bench", "--package", "bedrock-benchmarks"]);
+    run(bench)
+}
+
+/// The whole-process, streaming and scale benchmarks and the plots.
+fn bench_scripts(steps: &[String]) -> Result<(), String> {
+    let mut script = Command::new("python3");
+    script
+        .current_dir(root())
+        .arg(root().join("benches/scripts/bench.py"))
+        .args(steps);
+    run(script)
 }
