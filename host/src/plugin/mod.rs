@@ -20,6 +20,7 @@ pub use bindings::{
     Response, Role, Stop, StopReason, Usage,
 };
 pub use cache::CompileCache;
+pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use limits::SandboxLimits;
 pub use loader::{LoadedPlugin, PluginRuntime};
