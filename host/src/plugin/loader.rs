@@ -14,7 +14,7 @@ use wasmtime::component::{Component, Linker, types::ComponentItem};
 
 use super::bindings::{CONTRACT_VERSION, PluginInfo, ProviderPre};
 use super::cache::CompileCache;
-use super::engine::PluginEngine;
+use super::engine::{InstanceAllocation, PluginEngine};
 use super::error::PluginError;
 use super::limits::SandboxLimits;
 use super::lock::sha256_hex;
@@ -34,9 +34,20 @@ pub struct PluginRuntime {
 }
 
 impl PluginRuntime {
-    /// Creates a runtime whose sandboxes run under `limits`.
+    /// Creates a runtime whose sandboxes run under `limits`, each allocated
+    /// on demand.
     pub fn new(limits: SandboxLimits, cache: CompileCache) -> wasmtime::Result<Self> {
-        let engine = PluginEngine::new(&limits)?;
+        Self::with_allocation(limits, cache, InstanceAllocation::default())
+    }
+
+    /// Creates a runtime whose sandboxes run under `limits` and are
+    /// allocated as `allocation` says.
+    pub fn with_allocation(
+        limits: SandboxLimits,
+        cache: CompileCache,
+        allocation: InstanceAllocation,
+    ) -> wasmtime::Result<Self> {
+        let engine = PluginEngine::new(&limits, allocation)?;
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Ok(Self {

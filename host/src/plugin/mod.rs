@@ -23,6 +23,7 @@ pub use bindings::{
     Response, Role, Stop, StopReason, Usage,
 };
 pub use cache::CompileCache;
+pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use inspect::{InspectError, Inspection, Item, WasmKind, inspect};
 pub use limits::SandboxLimits;

@@ -58,4 +58,8 @@ impl Guest for Component {
     }
 }
 
+// The component's exports exist only in the wasm build: natively, where the
+// benchmarks link all seven adapters into one binary as the baseline, their
+// identically named `extern "C"` exports would clash.
+#[cfg(target_family = "wasm")]
 export!(Component);
