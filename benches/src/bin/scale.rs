@@ -24,6 +24,9 @@ use bedrock_benchmarks::{load_plugins, local_client, memory_kib, text_request};
 use bedrock_host::aws::{self, StreamChunk};
 use bedrock_host::invocation;
 use bedrock_host::model_id::ModelId;
+
+/// The most one stream may carry: the CLI's default `--max-response-mib`.
+const MAX_RESPONSE_BYTES: u64 = (aws::DEFAULT_MAX_RESPONSE_MIB as u64) << 20;
 use bedrock_host::plugin::{Body, PluginRegistry, Request};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
@@ -192,6 +195,7 @@ impl OneStream {
             &mut sandbox,
             &self.model,
             &self.request,
+            MAX_RESPONSE_BYTES,
             &mut on_text,
         )
         .await
@@ -209,6 +213,7 @@ impl OneStream {
             self.body.bytes.clone(),
             &self.body.content_type,
             &self.body.accept,
+            MAX_RESPONSE_BYTES,
         )
         .await?;
         let mut first_token = None;
