@@ -141,7 +141,10 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-fn validate_info(info: &PluginInfo) -> Result<(), String> {
+/// Checks what `describe` returned: a plugin name of lower-case letters,
+/// digits, `-` and `_`, and at least one non-empty model pattern without
+/// whitespace. The error says what is wrong, for the load failure.
+pub fn validate_info(info: &PluginInfo) -> Result<(), String> {
     let name_ok = !info.name.is_empty()
         && info
             .name

@@ -12,6 +12,7 @@ mod error;
 mod limits;
 mod loader;
 mod log;
+mod output;
 mod registry;
 mod sandbox;
 
@@ -22,6 +23,7 @@ pub use bindings::{
 pub use cache::CompileCache;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use limits::SandboxLimits;
-pub use loader::{LoadedPlugin, PluginRuntime};
+pub use loader::{LoadedPlugin, PluginRuntime, validate_info};
+pub use output::{body_size, check_output_size, describe_size, events_size, response_size};
 pub use registry::{PLUGINS_ENV, PluginRegistry, PluginSources, RouteError};
 pub use sandbox::Sandbox;

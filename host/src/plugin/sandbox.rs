@@ -21,11 +21,12 @@ use wasmtime_wasi::{
 };
 
 use super::bindings::{
-    AdapterError, Body, Event, Output, PluginInfo, Provider, ProviderPre, Request, Response,
+    AdapterError, Body, Event, PluginInfo, Provider, ProviderPre, Request, Response,
 };
 use super::error::{Limit, PluginError};
 use super::limits::SandboxLimits;
 use super::log::CappedLog;
+use super::output;
 
 /// What a sandbox's store holds: WASI state, the memory limiter and the log.
 pub struct SandboxState {
@@ -161,16 +162,7 @@ impl Sandbox {
             .call_describe(&mut core.store)
             .await;
         let info = core.settle("describe", result)?;
-        let size = info.name.len()
-            + info.version.len()
-            + info.description.len()
-            + info
-                .models
-                .iter()
-                .chain(&info.options)
-                .map(String::len)
-                .sum::<usize>();
-        core.check_output("describe", size)?;
+        core.check_output("describe", output::describe_size(&info))?;
         Ok(info)
     }
 
@@ -183,10 +175,7 @@ impl Sandbox {
             .call_build_request(&mut core.store, request)
             .await;
         let body = core.settle_adapter("build-request", result)?;
-        core.check_output(
-            "build-request",
-            body.bytes.len() + body.content_type.len() + body.accept.len(),
-        )?;
+        core.check_output("build-request", output::body_size(&body))?;
         Ok(body)
     }
 
@@ -203,15 +192,7 @@ impl Sandbox {
             .call_parse_response(&mut core.store, model_id, body)
             .await;
         let response = core.settle_adapter("parse-response", result)?;
-        let size = response
-            .outputs
-            .iter()
-            .map(|output| match output {
-                Output::Text(text) => text.len(),
-                Output::Image(image) => image.data.len() + image.media_type.len(),
-            })
-            .sum();
-        core.check_output("parse-response", size)?;
+        core.check_output("parse-response", output::response_size(&response))?;
         Ok(response)
     }
 
@@ -240,7 +221,7 @@ impl Sandbox {
             .call_feed(&mut core.store, decoder, chunk)
             .await;
         let events = core.settle_adapter(CALL, result)?;
-        core.check_output(CALL, events_size(&events))?;
+        core.check_output(CALL, output::events_size(&events))?;
         Ok(events)
     }
 
@@ -256,20 +237,9 @@ impl Sandbox {
             .call_finish(&mut core.store, decoder)
             .await;
         let events = core.settle_adapter(CALL, result)?;
-        core.check_output(CALL, events_size(&events))?;
+        core.check_output(CALL, output::events_size(&events))?;
         Ok(events)
     }
-}
-
-fn events_size(events: &[Event]) -> usize {
-    events
-        .iter()
-        .map(|event| match event {
-            Event::Text(text) => text.len(),
-            Event::Stop(stop) => stop.raw.as_ref().map_or(0, String::len),
-            Event::Usage(_) => 8,
-        })
-        .sum()
 }
 
 /// The store and what is needed to report on a call made into it, kept apart
@@ -341,17 +311,7 @@ impl SandboxCore {
     }
 
     fn check_output(&self, call: &'static str, size: usize) -> Result<(), PluginError> {
-        if size > self.limits.output_bytes {
-            return Err(PluginError::Limit {
-                plugin: self.plugin.clone(),
-                call,
-                limit: Limit::Output {
-                    size,
-                    max: self.limits.output_bytes,
-                },
-            });
-        }
-        Ok(())
+        output::check_output_size(&self.plugin, call, size, self.limits.output_bytes)
     }
 
     fn not_started(&self, call: &'static str) -> PluginError {
