@@ -157,9 +157,12 @@ fn check_images(images: &[Image], out_name: Option<&str>) {
             !name.is_empty() && Path::new(name).file_name() == Some(std::ffi::OsStr::new(name))
         })
         .map(|name| folder.path().join(name));
+    // Images without a chosen name go to the current folder; libFuzzer
+    // writes its corpus relative to it, so it is restored afterwards.
+    let home = std::env::current_dir().expect("the current folder");
     std::env::set_current_dir(folder.path()).expect("enter the temporary folder");
     let written = write_images(images, out.as_deref(), "fuzz-model");
-    std::env::set_current_dir("/").expect("leave the temporary folder");
+    std::env::set_current_dir(home).expect("return to the current folder");
     let Ok(written) = written else {
         return;
     };

@@ -13,6 +13,7 @@ mod limits;
 mod loader;
 mod log;
 mod output;
+mod printable;
 mod registry;
 mod sandbox;
 
@@ -25,5 +26,6 @@ pub use error::{AdapterRefusal, Limit, PluginError};
 pub use limits::SandboxLimits;
 pub use loader::{LoadedPlugin, PluginRuntime, validate_info};
 pub use output::{body_size, check_output_size, describe_size, events_size, response_size};
+pub use printable::printable;
 pub use registry::{PLUGINS_ENV, PluginRegistry, PluginSources, RouteError};
 pub use sandbox::Sandbox;
