@@ -67,19 +67,8 @@ impl Emulator {
             .map_err(|source| EmulatorError::Bind { addr, source })?;
         let local_addr = listener.local_addr().map_err(EmulatorError::LocalAddr)?;
 
-        let credentials = Arc::new(AcceptedCredentials {
-            access_key_id: config.access_key_id,
-            secret_access_key: config.secret_access_key,
-            bearer_token: config.bearer_token,
-            region: config.region.clone(),
-            sessions: SessionStore::default(),
-        });
-        let state = Arc::new(AppState {
-            behaviour: BehaviourCell::new(config.behaviour),
-            region: config.region,
-            credentials: Arc::clone(&credentials),
-            arrivals: ArrivalLog::default(),
-        });
+        let state = app_state(config);
+        let credentials = Arc::clone(&state.credentials);
         let app = routes(Arc::clone(&state));
 
         let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
@@ -104,6 +93,30 @@ impl Emulator {
             server: Some(server),
         })
     }
+
+    /// The emulator's routes without a listener, to drive in process (a
+    /// `tower::Service` of `http::Request`s); each call builds fresh state.
+    pub fn router(config: EmulatorConfig) -> Result<Router, EmulatorError> {
+        config.behaviour.validate()?;
+        Ok(routes(app_state(config)))
+    }
+}
+
+/// The shared state for `config`.
+fn app_state(config: EmulatorConfig) -> Arc<AppState> {
+    let credentials = Arc::new(AcceptedCredentials {
+        access_key_id: config.access_key_id,
+        secret_access_key: config.secret_access_key,
+        bearer_token: config.bearer_token,
+        region: config.region.clone(),
+        sessions: SessionStore::default(),
+    });
+    Arc::new(AppState {
+        behaviour: BehaviourCell::new(config.behaviour),
+        region: config.region,
+        credentials,
+        arrivals: ArrivalLog::default(),
+    })
 }
 
 fn routes(state: Arc<AppState>) -> Router {

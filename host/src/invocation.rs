@@ -194,8 +194,9 @@ pub async fn invoke_streaming(
     }
 }
 
-/// Folds decoded events into the report, passing text on as it comes.
-fn apply(
+/// Folds decoded events into the report, passing text on as it comes
+/// (empty text is skipped; the last stop and usage seen win).
+pub fn apply(
     report: &mut InvocationReport,
     events: Vec<Event>,
     started: Instant,

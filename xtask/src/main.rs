@@ -15,6 +15,9 @@
 //!   against the local Bedrock, and the plots. Extra arguments pick the
 //!   script's steps (`startup`, `streaming`, `scale`, `plots`). See
 //!   BENCHMARKS.md.
+//! - `fuzz <target> [--seconds N]`: runs one `cargo fuzz` target of `fuzz/`
+//!   for N seconds (default 600) from its committed seeds, with the flags
+//!   this stable toolchain needs (see `fuzz/README.md`).
 //!
 //! Invariant: each step runs the same `cargo` that runs this task, and stops
 //! at the first failure with its exit code.
@@ -57,9 +60,10 @@ fn main() -> ExitCode {
             .and_then(|()| build_plugins())
             .and_then(|()| criterion_benches())
             .and_then(|()| bench_scripts(&args[1..])),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test\n  bench     build release, then run every benchmark (see BENCHMARKS.md)"
+                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test\n  bench     build release, then run every benchmark (see BENCHMARKS.md)\n  fuzz      fuzz <target> [--seconds N]: run one fuzz target for N seconds (default 600)"
             );
             return ExitCode::from(2);
         }
@@ -286,4 +290,72 @@ fn bench_scripts(steps: &[String]) -> Result<(), String> {
         .arg(root().join("benches/scripts/bench.py"))
         .args(steps);
     run(script)
+}
+
+/// The fuzz targets of `fuzz/`.
+const FUZZ_TARGETS: &[&str] = &[
+    "plugin_output",
+    "stream_bytes",
+    "stream_frames",
+    "emulator_requests",
+];
+const DEFAULT_FUZZ_SECONDS: u64 = 600;
+
+/// Runs one fuzz target for a bounded time. cargo-fuzz needs nightly flags:
+/// `RUSTC_BOOTSTRAP=1` lets the stable toolchain accept them, and without a
+/// sanitizer (`--sanitizer none`, the code under test is safe Rust) none
+/// needs a nightly-only runtime. The build goes to `fuzz/target`, never to a
+/// shared build folder, since its flags differ from every other build's.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let usage = || {
+        format!(
+            "usage: cargo xtask fuzz <target> [--seconds N]; targets: {}",
+            FUZZ_TARGETS.join(", ")
+        )
+    };
+    let target = args
+        .first()
+        .filter(|target| FUZZ_TARGETS.contains(&target.as_str()))
+        .ok_or_else(usage)?;
+    let seconds = match &args[1..] {
+        [] => DEFAULT_FUZZ_SECONDS,
+        [flag, n] if flag == "--seconds" => n.parse().map_err(|_| usage())?,
+        _ => return Err(usage()),
+    };
+    let fuzz_dir = root().join("fuzz");
+    let corpus = fuzz_dir.join("corpus").join(target);
+    fs::create_dir_all(&corpus)
+        .map_err(|error| format!("cannot create {}: {error}", corpus.display()))?;
+    let mut command = cargo();
+    command
+        .current_dir(&fuzz_dir)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env_remove("CARGO_BUILD_BUILD_DIR")
+        .env_remove("CARGO_TARGET_DIR")
+        .args([
+            "fuzz",
+            "run",
+            target,
+            "--sanitizer",
+            "none",
+            "--codegen-units",
+            "16",
+        ])
+        .arg(&corpus);
+    let seeds = fuzz_dir.join("seeds").join(target);
+    if seeds.is_dir() {
+        command.arg(seeds);
+    }
+    command.args([
+        "--",
+        &format!("-max_total_time={seconds}"),
+        "-timeout=10",
+        "-rss_limit_mb=2048",
+        "-print_final_stats=1",
+    ]);
+    let dictionary = fuzz_dir.join("dictionaries").join(format!("{target}.dict"));
+    if dictionary.exists() {
+        command.arg(format!("-dict={}", dictionary.display()));
+    }
+    run(command)
 }

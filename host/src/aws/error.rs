@@ -211,7 +211,11 @@ impl AwsError {
 
     fn from_service_named<E: ProvideErrorMetadata>(error: &E, name: Option<&str>) -> Self {
         let code = error.code().or(name).map(str::to_owned);
-        let message = error.message().unwrap_or("no message").to_owned();
+        let message = error
+            .message()
+            .filter(|message| !message.trim().is_empty())
+            .unwrap_or("no message")
+            .to_owned();
         let request_id = error.meta().request_id().map(str::to_owned);
         let (class, hint) = classify(code.as_deref(), &message);
         Self {
@@ -422,6 +426,19 @@ mod tests {
         assert_eq!(class("ModelStreamErrorException"), AwsErrorClass::Transport);
         assert_eq!(class("ModelTimeoutException"), AwsErrorClass::Transport);
         assert_eq!(classify(None, "").0, AwsErrorClass::Rejected);
+    }
+
+    /// Found by the `stream_frames` fuzz target: an exception frame whose
+    /// payload is `{"message":""}` gave an error with an empty message.
+    #[test]
+    fn an_empty_message_from_aws_reads_as_no_message() {
+        let frame = aws_smithy_types::error::ErrorMetadata::builder()
+            .code("ValidationException")
+            .message("")
+            .build();
+        let error = AwsError::from_service(&frame);
+        assert_eq!(error.message, "no message");
+        assert_eq!(error.code.as_deref(), Some("ValidationException"));
     }
 
     #[test]

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::plugin::Image;
+use crate::plugin::{Image, printable};
 
-/// Where one image was written.
+/// Where one image was written; the media type is the plugin's, with
+/// control characters escaped, as it is printed.
 #[derive(Debug)]
 pub struct WrittenImage {
     pub path: PathBuf,
@@ -36,7 +37,7 @@ pub fn write_images(
         write_atomically(&path, &image.data)?;
         written.push(WrittenImage {
             path,
-            media_type: image.media_type.clone(),
+            media_type: printable(&image.media_type),
             bytes: image.data.len(),
         });
     }
@@ -107,6 +108,21 @@ mod tests {
             numbered(Path::new("land"), 3, "jpg"),
             PathBuf::from("land-3.jpg")
         );
+    }
+
+    /// Found by the `plugin_output` fuzz target: a media type of `"\0"`
+    /// was printed on stderr as it was, in the `wrote ...` line.
+    #[test]
+    fn a_media_type_is_described_without_control_characters() {
+        let folder = tempfile::tempdir().unwrap();
+        let image = Image {
+            media_type: "\0".into(),
+            data: vec![0],
+        };
+        let out = folder.path().join("image");
+        let written = write_images(&[image], Some(&out), "unused").unwrap();
+        assert_eq!(written[0].media_type, "\\u{0}");
+        assert_eq!(std::fs::read(&out).unwrap(), [0]);
     }
 
     #[test]

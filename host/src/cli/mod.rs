@@ -6,7 +6,7 @@
 //! provider: everything a model family needs comes from its plugin.
 
 mod exit;
-mod images;
+pub mod images;
 mod invoke;
 mod models;
 mod plugins;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::bindings::AdapterError;
+use super::printable::printable;
 
 /// A sandbox limit that a plugin broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,17 +43,18 @@ impl fmt::Display for Limit {
     }
 }
 
-/// What an adapter said when it refused, as a plain Rust error.
+/// What an adapter said when it refused, as a plain Rust error, shown on
+/// one line (control characters escaped).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdapterRefusal {
     /// The request cannot be expressed for this model.
-    #[error("invalid request: {0}")]
+    #[error("invalid request: {}", printable(.0))]
     InvalidRequest(String),
     /// The family has no such feature.
-    #[error("unsupported: {0}")]
+    #[error("unsupported: {}", printable(.0))]
     Unsupported(String),
     /// The model's answer is not what the family sends.
-    #[error("malformed response: {0}")]
+    #[error("malformed response: {}", printable(.0))]
     MalformedResponse(String),
 }
 
@@ -100,4 +102,24 @@ pub enum PluginError {
     /// A file could not be loaded as a plugin.
     #[error("{}: {reason}", path.display())]
     Load { path: PathBuf, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The property the `plugin_output` fuzz target checks: an adapter's
+    /// refusal reaches the user as one line, whatever the plugin put in it.
+    #[test]
+    fn an_adapter_refusal_is_one_printable_line() {
+        let error = PluginError::Adapter {
+            plugin: "p".into(),
+            call: "build-request",
+            error: AdapterRefusal::InvalidRequest("bad\nerror: forged\u{1b}[2J".into()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "plugin `p` build-request: invalid request: bad\\nerror: forged\\u{1b}[2J"
+        );
+    }
 }

@@ -210,7 +210,11 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-fn validate_info(info: &PluginInfo) -> Result<(), String> {
+/// Checks what `describe` returned: a plugin name of lower-case letters,
+/// digits, `-` and `_`, and at least one non-empty model pattern without
+/// whitespace or control characters (patterns are printed as they are).
+/// The error says what is wrong, for the load failure.
+pub fn validate_info(info: &PluginInfo) -> Result<(), String> {
     let name_ok = !info.name.is_empty()
         && info
             .name
@@ -228,7 +232,7 @@ fn validate_info(info: &PluginInfo) -> Result<(), String> {
     if let Some(bad) = info
         .models
         .iter()
-        .find(|p| p.is_empty() || p.chars().any(char::is_whitespace))
+        .find(|p| p.is_empty() || p.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
         return Err(format!(
             "plugin `{}` declares an invalid model pattern {bad:?}",
@@ -290,6 +294,25 @@ impl LoadedPlugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `plugin_output` fuzz target: a model pattern holding a
+    /// control character (here NUL; an escape sequence works the same) was
+    /// accepted, and `plugins list` would print it to the terminal as is.
+    #[test]
+    fn a_model_pattern_with_a_control_character_is_refused() {
+        let info = |models: &[&str]| PluginInfo {
+            name: "-".into(),
+            version: String::new(),
+            description: String::new(),
+            models: models.iter().map(|m| (*m).to_owned()).collect(),
+            streaming: false,
+            options: Vec::new(),
+        };
+        assert!(validate_info(&info(&["-"])).is_ok());
+        let error = validate_info(&info(&["-\0", "-"])).unwrap_err();
+        assert!(error.contains("invalid model pattern"), "{error}");
+        assert!(validate_info(&info(&["anthropic.\u{1b}[2J*"])).is_err());
+    }
 
     #[test]
     fn serves_only_compatible_contract_versions() {

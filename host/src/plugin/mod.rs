@@ -15,6 +15,8 @@ mod limits;
 mod loader;
 mod lock;
 mod log;
+mod output;
+mod printable;
 mod registry;
 mod sandbox;
 
@@ -27,8 +29,10 @@ pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use inspect::{InspectError, Inspection, Item, WasmKind, inspect};
 pub use limits::SandboxLimits;
-pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts};
+pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts, validate_info};
 pub use lock::{LOCK_FILE_NAME, LockError, PluginLock, sha256_hex};
+pub use output::{body_size, check_output_size, describe_size, events_size, response_size};
+pub use printable::printable;
 pub use registry::{
     PLUGINS_ENV, PluginRegistry, PluginSources, RouteError, file_name, file_stem, wasm_files,
 };

@@ -26,11 +26,12 @@ use wasmtime_wasi::{
 };
 
 use super::bindings::{
-    AdapterError, Body, Event, Output, PluginInfo, Provider, ProviderPre, Request, Response,
+    AdapterError, Body, Event, PluginInfo, Provider, ProviderPre, Request, Response,
 };
 use super::error::{Limit, PluginError};
 use super::limits::SandboxLimits;
 use super::log::CappedLog;
+use super::output;
 
 /// What a sandbox's store holds: WASI state, the memory limiter and the log.
 pub struct SandboxState {
@@ -169,16 +170,7 @@ impl Sandbox {
         )
         .await;
         let info = core.settle("describe", result)?;
-        let size = info.name.len()
-            + info.version.len()
-            + info.description.len()
-            + info
-                .models
-                .iter()
-                .chain(&info.options)
-                .map(String::len)
-                .sum::<usize>();
-        core.check_output("describe", size)?;
+        core.check_output("describe", output::describe_size(&info))?;
         Ok(info)
     }
 
@@ -193,10 +185,7 @@ impl Sandbox {
         )
         .await;
         let body = core.settle_adapter("build-request", result)?;
-        core.check_output(
-            "build-request",
-            body.bytes.len() + body.content_type.len() + body.accept.len(),
-        )?;
+        core.check_output("build-request", output::body_size(&body))?;
         Ok(body)
     }
 
@@ -217,15 +206,7 @@ impl Sandbox {
         )
         .await;
         let response = core.settle_adapter("parse-response", result)?;
-        let size = response
-            .outputs
-            .iter()
-            .map(|output| match output {
-                Output::Text(text) => text.len(),
-                Output::Image(image) => image.data.len() + image.media_type.len(),
-            })
-            .sum();
-        core.check_output("parse-response", size)?;
+        core.check_output("parse-response", output::response_size(&response))?;
         Ok(response)
     }
 
@@ -290,17 +271,6 @@ async fn within<R>(
     tokio::time::timeout(deadline, call)
         .await
         .unwrap_or_else(|_| Err(Trap::Interrupt.into()))
-}
-
-fn events_size(events: &[Event]) -> usize {
-    events
-        .iter()
-        .map(|event| match event {
-            Event::Text(text) => text.len(),
-            Event::Stop(stop) => stop.raw.as_ref().map_or(0, String::len),
-            Event::Usage(_) => 8,
-        })
-        .sum()
 }
 
 /// The store and what is needed to report on a call made into it, kept apart
@@ -372,17 +342,7 @@ impl SandboxCore {
     }
 
     fn check_output(&self, call: &'static str, size: usize) -> Result<(), PluginError> {
-        if size > self.limits.output_bytes {
-            return Err(PluginError::Limit {
-                plugin: self.plugin.clone(),
-                call,
-                limit: Limit::Output {
-                    size,
-                    max: self.limits.output_bytes,
-                },
-            });
-        }
-        Ok(())
+        output::check_output_size(&self.plugin, call, size, self.limits.output_bytes)
     }
 
     /// Checks both the number of events and their total size.
@@ -397,7 +357,7 @@ impl SandboxCore {
                 },
             });
         }
-        self.check_output(call, events_size(events))
+        self.check_output(call, output::events_size(events))
     }
 
     fn not_started(&self, call: &'static str) -> PluginError {
