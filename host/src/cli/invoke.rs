@@ -18,7 +18,7 @@ use super::{GlobalArgs, OutputFormat, UsageError};
 use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
 use crate::model_id::{ModelId, ModelIdError};
-use crate::plugin::{Content, Message, Params, Request, Role, StopReason};
+use crate::plugin::{Content, Message, Params, Request, Role, StopReason, printable};
 
 /// Arguments of `invoke`.
 #[derive(Debug, Args)]
@@ -271,13 +271,15 @@ fn stop_reason_name(reason: StopReason) -> &'static str {
 }
 
 /// An answer with nothing in it because content filtering stopped it is a
-/// failure, with the model's own reason.
+/// failure, with the model's own reason, made printable: the plugin chose it.
 fn filtered(report: &InvocationReport) -> Option<anyhow::Error> {
     let stop = report.stop.as_ref()?;
     let empty = report.text.is_empty() && report.images.is_empty();
     (empty && stop.reason == StopReason::ContentFiltered).then(|| {
         anyhow::Error::new(ContentFiltered(
-            stop.raw.clone().unwrap_or_else(|| "no reason given".into()),
+            stop.raw
+                .as_deref()
+                .map_or_else(|| "no reason given".into(), printable),
         ))
     })
 }
