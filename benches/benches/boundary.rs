@@ -13,7 +13,7 @@
 //! Inputs are the real ones: the request of each family's cell of the AWS
 //! notebook (`examples/notebook-tour.sh`, prompts byte for byte from
 //! `examples/prompts/`), and response bodies and stream chunks recorded from
-//! Bedrock (`shared/fixtures/bedrock`, read by the kit's `testing::recorded`).
+//! Bedrock (`tests/fixtures/bedrock`, read by the kit's `testing::recorded`).
 //! Two families have no recording there: Stability's body is an SDXL reply
 //! around a 1 MiB image (the size of a 1024x1024 SDXL PNG), and AI21's
 //! chunk is a Jamba content delta in the shape AI21 documents (the one the

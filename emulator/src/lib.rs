@@ -18,7 +18,7 @@
 //! the Stability AI image models (which answer with real PNGs and, as on Bedrock, do not stream).
 //!
 //! This crate is the one place in the project that knows provider JSON shapes; it knows them from
-//! AWS documentation and recorded traffic (see `shared/fixtures/bedrock/PROTOCOL_NOTES.md`), never
+//! AWS documentation and recorded traffic (see `tests/fixtures/bedrock/PROTOCOL_NOTES.md`), never
 //! from the plugins. Replies are generated deterministically from the prompt, so the same request
 //! always gets the same text.
 //!

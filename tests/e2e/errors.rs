@@ -1,7 +1,7 @@
 //! Every Bedrock error a user meets reaches them as one line with the AWS
 //! error name, the request id and a hint, and the right exit code. The
 //! messages are the real ones quoted in
-//! `shared/fixtures/bedrock/error-observations/`. (How retries, broken
+//! `tests/fixtures/bedrock/error-observations/`. (How retries, broken
 //! streams, timeouts and oversized answers behave is in `faults.rs`.)
 
 use serde_json::json;

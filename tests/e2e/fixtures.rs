@@ -1,5 +1,5 @@
 //! Recorded Bedrock traffic through the real plugins. Every 200 response and
-//! stream in the shared fixtures (`shared/fixtures/bedrock`, see its
+//! stream in the shared fixtures (`tests/fixtures/bedrock`, see its
 //! README) whose model id routes to an installed plugin is run through that
 //! plugin's `.wasm`, fed as the host feeds it (the body as recorded; for a
 //! stream, each frame's base64 `bytes` decoded), and what the plugin made of
@@ -912,7 +912,7 @@ fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os(FIXTURES_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/bedrock")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock")
         });
     assert!(
         dir.join(STREAM_INDEX).is_file(),

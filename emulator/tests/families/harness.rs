@@ -1,6 +1,6 @@
 //! The family tests' harness: an emulator with a client that records response headers (from the
 //! shared `tests/support`), helpers that invoke and stream JSON bodies, the notebook's prompts,
-//! and readers for the recorded traffic in `shared/fixtures/bedrock` (VCR cassettes and decoded
+//! and readers for the recorded traffic in `tests/fixtures/bedrock` (VCR cassettes and decoded
 //! streams) together with the key-path comparison the shape checks use.
 
 use std::collections::BTreeSet;
@@ -183,7 +183,7 @@ pub fn number_at(value: &Value, pointer: &str) -> u64 {
 
 fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os(FIXTURES_ENV).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/bedrock"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock"),
         PathBuf::from,
     );
     assert!(

@@ -4,7 +4,7 @@
 //! invoked and streamed, checks that max tokens and stop sequences are honoured with the family's
 //! stop-reason values, that a malformed body is a typed `ValidationException`, and compares the
 //! emulator's response and stream shapes key by key with traffic recorded from the real service
-//! (`shared/fixtures/bedrock`), or with AWS's documentation where nothing was recorded. The
+//! (`tests/fixtures/bedrock`), or with AWS's documentation where nothing was recorded. The
 //! modules share `harness.rs`, which builds on the pieces of `tests/support` included here.
 
 mod ai21;

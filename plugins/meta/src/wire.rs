@@ -1,7 +1,7 @@
 //! The shape of what Llama sends back on Bedrock, as far as the adapter
 //! reads it: one type for the response body and for each streamed chunk,
 //! which have the same fields (AWS, "Meta Llama models", response; the
-//! recorded traffic of `shared/fixtures/bedrock`).
+//! recorded traffic of `tests/fixtures/bedrock`).
 //!
 //! Invariants: fields the adapter does not use are ignored (Bedrock's
 //! `amazon-bedrock-invocationMetrics` among them: the host reads it); a

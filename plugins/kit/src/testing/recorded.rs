@@ -1,5 +1,5 @@
 //! The recorded Bedrock traffic of the project's shared fixtures
-//! (`shared/fixtures/bedrock`, beside the repository; see its README and
+//! (`tests/fixtures/bedrock`, in the repository; see its README and
 //! SOURCES), read the way the host would hand it to an adapter: a 200
 //! `InvokeModel` body as recorded, a 200 stream as the decoded `bytes` of
 //! each chunk frame. The folder can be moved with `BEDROCK_HOST_FIXTURES`,
@@ -51,13 +51,13 @@ pub struct Exchange<T> {
 }
 
 /// The fixtures folder: `$BEDROCK_HOST_FIXTURES`, else
-/// `shared/fixtures/bedrock` beside the repository. Panics, naming the
+/// `tests/fixtures/bedrock` in the repository. Panics, naming the
 /// variable, when there is no recorded traffic there.
 pub fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os(FIXTURES_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/bedrock")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/bedrock")
         });
     assert!(
         dir.join(STREAM_INDEX).is_file(),
