@@ -5,16 +5,17 @@
 //! it, and the exit code says what failed. With `--output json` stdout holds
 //! exactly one JSON object, on success and on failure alike.
 
-use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
 
 use super::images::{self, WrittenImage};
-use super::{GlobalArgs, OutputFormat, UsageError};
+use super::session::Session;
+use super::stdout::{self, StdoutError};
+use super::{Exit, Interrupted, OutputFormat, UsageError};
 use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
 use crate::model_id::{ModelId, ModelIdError};
@@ -22,7 +23,6 @@ use crate::plugin::{Content, Message, Params, Request, Role, StopReason, printab
 
 /// Arguments of `invoke`.
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES_HELP)]
 pub struct InvokeArgs {
     /// Model id, inference-profile id or ARN, sent to Bedrock exactly as given.
     #[arg(short, long, value_name = "ID")]
@@ -31,7 +31,10 @@ pub struct InvokeArgs {
     /// the model id: for ARNs that name no model and cannot be resolved.
     #[arg(long, value_name = "NAME")]
     family: Option<String>,
-    /// The prompt; `-` (or nothing, with stdin not a terminal) reads it from stdin.
+    /// The prompt; `-` (or nothing, with stdin not a terminal) reads it from
+    /// stdin. Given with text piped on stdin, both are sent: the stdin text
+    /// first (as context), a blank line, then PROMPT. (In a `while read`
+    /// loop, give `</dev/null` so the loop's input is not read.)
     prompt: Option<String>,
     /// System prompt.
     #[arg(long, value_name = "TEXT")]
@@ -67,7 +70,11 @@ pub struct InvokeArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
     /// Where to write the image an image model returns (more images are
-    /// numbered FILE-2, FILE-3, ...); without it, new files in the current folder.
+    /// numbered FILE-2, FILE-3, ...); `-` writes it to stdout (the model's
+    /// text then goes to stderr). Only a new or regular file is written,
+    /// never a symlink, FIFO, device or folder; an image that cannot be
+    /// written there is kept in a new file the error names. Without --out,
+    /// new files in the current folder.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// The largest response accepted, in MiB: the whole body, or the whole
@@ -96,17 +103,36 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
     Ok((key.to_owned(), json))
 }
 
-pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCode> {
+impl InvokeArgs {
+    /// How the result is printed.
+    pub fn output(&self) -> OutputFormat {
+        self.output
+    }
+}
+
+/// Invokes the model once and prints the answer (or writes its images).
+pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
+    let json = args.output == OutputFormat::Json;
+    let images_to_stdout = args.out.as_deref() == Some(Path::new(images::STDOUT));
+    if images_to_stdout && json {
+        return Err(UsageError(
+            "`--out -` writes image bytes to stdout, which `--output json` keeps for its one object: give --out a file".into(),
+        )
+        .into());
+    }
     let parsed = ModelId::parse(&args.model);
     if let Err(error) = &parsed
         && !matches!(error, ModelIdError::Opaque { .. })
     {
         return Err(error.clone().into());
     }
+    if let Some(out) = &args.out {
+        images::check_destination(out).map_err(|error| UsageError(error.to_string()))?;
+    }
     let prompt = read_prompt(args.prompt.as_deref())?;
-    let (settings, _emulator) = global.connect().await?;
-    let model = resolve_model(&settings, parsed, &args.model, args.family.is_some()).await?;
-    let (_runtime, registry) = global.load_plugins().await?;
+    let settings = session.client_settings().await?;
+    let model = resolve_model(settings, parsed, &args.model, args.family.is_some()).await?;
+    let registry = session.plugins().await?;
     let plugin = match &args.family {
         Some(name) => registry.named(name)?,
         None => registry.route(model.base())?,
@@ -129,71 +155,93 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
             raw: args.raw,
         },
     };
-    let client = aws::runtime_client(&settings).await?;
+    let client = aws::runtime_client(settings).await?;
     let mut sandbox = plugin.sandbox().await?;
     let streaming = !args.no_stream && plugin.info().streaming;
-    let json = args.output == OutputFormat::Json;
+    let text_out = TextOut {
+        json,
+        to_stderr: images_to_stdout,
+    };
 
-    let stdout = std::io::stdout();
-    let mut printed_any = false;
-    let mut print = |text: &str| -> std::io::Result<()> {
-        if json {
-            return Ok(());
-        }
-        let mut out = stdout.lock();
-        out.write_all(text.as_bytes())?;
-        out.flush()?;
-        printed_any = true;
+    // The text received so far: printed as it comes in text mode, and
+    // kept for the JSON object if Ctrl-C ends the call.
+    let mut received = String::new();
+    let mut on_text = |text: &str| -> io::Result<()> {
+        text_out.write(text)?;
+        received.push_str(text);
         Ok(())
     };
     let max_response_bytes = u64::from(args.max_response_mib) * 1024 * 1024;
-    let outcome = if streaming {
-        invocation::invoke_streaming(
-            &client,
-            &mut sandbox,
-            &model,
-            &request,
-            max_response_bytes,
-            &mut print,
-        )
-        .await
-    } else {
-        invocation::invoke(&client, &mut sandbox, &model, &request, max_response_bytes).await
+    let started = Instant::now();
+    let call = async {
+        if streaming {
+            invocation::invoke_streaming(
+                &client,
+                &mut sandbox,
+                &model,
+                &request,
+                max_response_bytes,
+                &mut on_text,
+            )
+            .await
+        } else {
+            invocation::invoke(&client, &mut sandbox, &model, &request, max_response_bytes).await
+        }
+    };
+    let outcome = tokio::select! {
+        biased;
+        outcome = call => Some(outcome),
+        _ = super::ctrl_c() => None,
     };
     let (report, mut failure) = match outcome {
-        Ok(report) => (report, None),
-        Err(InvocationFailure { partial, error }) => (partial, Some(anyhow::Error::new(error))),
+        Some(Ok(report)) => (report, None),
+        Some(Err(InvocationFailure { partial, error })) => {
+            (partial, Some(anyhow::Error::new(error)))
+        }
+        None => {
+            let partial = InvocationReport {
+                text: received,
+                latency: started.elapsed(),
+                ..InvocationReport::default()
+            };
+            (partial, Some(anyhow::Error::new(Interrupted)))
+        }
     };
     if failure.is_none() {
         failure = filtered(&report);
     }
+    if !streaming && !report.text.is_empty() {
+        text_out.write(&report.text).map_err(StdoutError::from)?;
+    }
+    if !report.text.is_empty() && !report.text.ends_with('\n') {
+        text_out.write("\n").map_err(StdoutError::from)?;
+    }
     let stem = model.base().replace([':', '/'], "-");
     let written = match images::write_images(&report.images, args.out.as_deref(), &stem) {
         Ok(written) => written,
-        Err(error) => {
-            failure.get_or_insert(error);
-            Vec::new()
+        Err(mut not_written) => {
+            let written = std::mem::take(&mut not_written.written);
+            failure.get_or_insert(anyhow::Error::new(not_written));
+            written
         }
     };
     if json {
         let mut object = report_json(&report, &model, plugin.name(), streaming, &written);
         if let Some(error) = &failure {
             object["error"] = json!(format!("{error:#}"));
+            object["exit_code"] = json!(Exit::for_error(error).code());
         }
-        println!("{object}");
+        stdout::json(&object)?;
     } else {
-        if !streaming && !report.text.is_empty() {
-            print(&report.text).context("cannot write the answer")?;
-        }
-        if printed_any && !report.text.ends_with('\n') {
-            println!();
-        }
         for image in &written {
+            let place = if image.path == Path::new(images::STDOUT) {
+                "stdout".to_owned()
+            } else {
+                image.path.display().to_string()
+            };
             eprintln!(
-                "wrote {} ({}, {} bytes)",
-                image.path.display(),
-                image.media_type,
-                image.bytes
+                "wrote {place} ({}, {} bytes)",
+                image.media_type, image.bytes
             );
         }
         if failure.is_none() && std::io::stderr().is_terminal() {
@@ -201,8 +249,33 @@ pub async fn run(global: &GlobalArgs, args: InvokeArgs) -> anyhow::Result<ExitCo
         }
     }
     match failure {
-        None => Ok(ExitCode::SUCCESS),
+        None => Ok(Exit::Success),
         Some(error) => Err(error.context(format!("invoking {model}"))),
+    }
+}
+
+/// Where the model's text goes in text mode: stdout, or stderr when stdout
+/// carries image bytes (`--out -`); nowhere with `--output json`, whose
+/// object carries it.
+#[derive(Clone, Copy)]
+struct TextOut {
+    json: bool,
+    to_stderr: bool,
+}
+
+impl TextOut {
+    /// Writes `text` and flushes it.
+    fn write(self, text: &str) -> io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut out: Box<dyn Write> = if self.to_stderr {
+            Box::new(io::stderr().lock())
+        } else {
+            Box::new(io::stdout().lock())
+        };
+        out.write_all(text.as_bytes())?;
+        out.flush()
     }
 }
 
@@ -233,23 +306,61 @@ async fn resolve_model(
     }
 }
 
-/// The prompt from the argument, or stdin for `-` or when no argument is
-/// given and stdin is not a terminal.
+/// The prompt: the argument; or stdin, for `-` or when no argument is
+/// given and stdin is not a terminal; or, with an argument and text piped
+/// on stdin, the stdin text first (as context), a blank line, then the
+/// argument.
 fn read_prompt(argument: Option<&str>) -> Result<String, UsageError> {
     match argument {
-        Some(prompt) if prompt != "-" => return non_empty(prompt.to_owned()),
-        None if std::io::stdin().is_terminal() => {
-            return Err(UsageError(
-                "no prompt: give it as an argument, or pipe it on stdin (use `-` to read stdin explicitly)".into(),
-            ));
+        Some("-") => non_empty(read_stdin()?),
+        Some(prompt) if stdin_is_piped() => {
+            let context = read_stdin()?;
+            let context = context.trim_end();
+            if context.trim_start().is_empty() {
+                non_empty(prompt.to_owned())
+            } else {
+                Ok(format!("{context}\n\n{prompt}"))
+            }
         }
-        _ => {}
+        Some(prompt) => non_empty(prompt.to_owned()),
+        None if io::stdin().is_terminal() => Err(UsageError(
+            "no prompt: give it as an argument, or pipe it on stdin (use `-` to read stdin explicitly)".into(),
+        )),
+        None => non_empty(read_stdin()?),
     }
-    let mut prompt = String::new();
-    std::io::stdin()
-        .read_to_string(&mut prompt)
+}
+
+fn read_stdin() -> Result<String, UsageError> {
+    let mut text = String::new();
+    io::stdin()
+        .read_to_string(&mut text)
         .map_err(|error| UsageError(format!("cannot read the prompt from stdin: {error}")))?;
-    non_empty(prompt)
+    Ok(text)
+}
+
+/// Whether stdin is a pipe or a file someone gave us: not a terminal, and
+/// not a device such as `/dev/null` or a socket, which are not read beside
+/// a prompt argument.
+#[cfg(unix)]
+fn stdin_is_piped() -> bool {
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return false;
+    }
+    let Ok(fd) = stdin.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|metadata| metadata.file_type().is_fifo() || metadata.is_file())
+}
+
+/// Whether stdin is not a terminal.
+#[cfg(not(unix))]
+fn stdin_is_piped() -> bool {
+    !io::stdin().is_terminal()
 }
 
 fn non_empty(prompt: String) -> Result<String, UsageError> {

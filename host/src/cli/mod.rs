@@ -1,9 +1,13 @@
-//! The command line: global options, the subcommands, and the mapping from
-//! their errors to exit codes.
+//! The command line: global options, the subcommands, and the edge where
+//! their errors become text and exit codes.
 //!
-//! Invariant: this is the edge where errors become text and exit codes;
-//! below it, library code returns typed errors. Nothing here names a
-//! provider: everything a model family needs comes from its plugin.
+//! Invariants: the command line is parsed, then one `Session` is resolved
+//! from it, then the command runs with that session; below this, library
+//! code returns typed errors. Every failure ends with one line on stderr and
+//! its `Exit` code, and with `--output json` stdout holds exactly one JSON
+//! object whatever happened (clap's refusals and Ctrl-C included). Nothing
+//! here names a provider: everything a model family needs comes from its
+//! plugin.
 
 mod exit;
 pub mod images;
@@ -11,28 +15,29 @@ mod invoke;
 mod models;
 mod plugins;
 mod serve_local;
+mod session;
+mod stdout;
 
+use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::builder::RangedU64ValueParser;
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+use serde_json::json;
 
-use crate::aws::{AssumedRole, ClientSettings, StaticCredentials};
-use crate::config::{self, Config, LimitKey, LimitSettings, NamedBy};
-use crate::paths;
-use crate::plugin::{
-    CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits, served_contracts,
-};
+use crate::config::{self, LimitKey, NamedBy};
+use crate::plugin::served_contracts;
 
-pub use exit::{EXIT_CODES_HELP, UsageError};
+pub use exit::{Exit, Interrupted, UsageError};
+use session::Session;
 
 /// Invoke Amazon Bedrock models through sandboxed WebAssembly adapters.
 #[derive(Debug, Parser)]
-#[command(name = "bedrock-host", version, after_help = EXIT_CODES_HELP)]
+#[command(name = "bedrock-host", version)]
 pub struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -54,13 +59,6 @@ target/plugins. A folder with a plugins.lock (written by `plugins pin`) loads
 only the plugins it pins, with the pinned bytes; a folder without one loads
 every plugin in it.";
 
-const EXIT_CODES_SHORT: &str = "\
-Exit codes:
-  0 success; 1 internal error; 2 usage error; 3 plugin error; 4 AWS rejected
-  the request; 5 AWS throttled or unavailable after retries; 6 credentials or
-  configuration (including the config file and plugins.lock); 7 network
-  failure, timeout or a broken stream.";
-
 /// Options every command takes.
 #[derive(Debug, Args)]
 struct GlobalArgs {
@@ -70,9 +68,6 @@ struct GlobalArgs {
     /// Read settings from this TOML file (see the config file section of --help).
     #[arg(long, global = true, env = config::CONFIG_ENV, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Whether `config` came from the flag or the environment, for messages.
-    #[arg(skip)]
-    config_named_by: Option<NamedBy>,
     /// AWS region (else AWS_REGION, AWS_DEFAULT_REGION, or the profile's region).
     #[arg(long, global = true)]
     region: Option<String>,
@@ -121,10 +116,6 @@ struct GlobalArgs {
     /// or the config file's plugin-limits.timeout-ms].
     #[arg(long, global = true, env = "BEDROCK_HOST_PLUGIN_TIMEOUT", value_name = "MS", value_parser = limit_parser(&config::TIMEOUT_MS))]
     plugin_timeout: Option<u64>,
-    /// The sandbox limits: the flags above over the config file over the
-    /// defaults; set by `run` before any command.
-    #[arg(skip)]
-    limits: SandboxLimits,
     /// Log what the host does to stderr (repeat for more: -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -167,61 +158,156 @@ fn limit_parser(key: &LimitKey) -> RangedU64ValueParser {
 }
 
 /// The command-line definition, with the help that is built at run time: the
-/// contract versions served, and the config file's keys and defaults.
+/// contract versions served, the config file's keys and defaults, and the
+/// exit codes.
 fn command() -> clap::Command {
-    // clap keeps `&'static str`s without its `string` feature; these two are
+    // clap keeps `&'static str`s without its `string` feature; these are
     // built once per process.
     let long_version = format!(
         "{}\nserves plugins built against {}",
         env!("CARGO_PKG_VERSION"),
         served_contracts()
     );
-    let long_help = format!("{LONG_HELP}\n\n{}\n{EXIT_CODES_SHORT}", config::help());
+    let exit_codes: &'static str = exit::help().leak();
+    let long_help = format!("{LONG_HELP}\n\n{}\n{exit_codes}", config::help());
     Cli::command()
         .long_version(&*long_version.leak())
+        .after_help(exit_codes)
         .after_long_help(&*long_help.leak())
+        .mut_subcommand("invoke", |invoke| invoke.after_help(exit_codes))
 }
 
-/// Parses the command line, runs the command, and returns the exit code.
+impl Command {
+    /// How the command prints its result.
+    fn output(&self) -> OutputFormat {
+        match self {
+            Command::Invoke(args) => args.output(),
+            Command::Models(args) => args.output(),
+            Command::Plugins(command) => command.output(),
+            Command::ServeLocal(_) => OutputFormat::Text,
+        }
+    }
+}
+
+/// Parses the command line, resolves the session, runs the command, and
+/// returns the exit code.
 pub fn main() -> ExitCode {
-    let matches = command().get_matches();
-    let mut cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(error) => error.exit(),
+    let json_asked = asks_for_json(std::env::args_os());
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return refuse_command_line(&error, json_asked),
     };
-    cli.global.config_named_by = match matches.value_source("config") {
-        Some(ValueSource::EnvVariable) => Some(NamedBy::Environment),
-        Some(_) => Some(NamedBy::Flag),
-        None => None,
+    let config_named_by = match matches.value_source("config") {
+        Some(ValueSource::EnvVariable) => NamedBy::Environment,
+        _ => NamedBy::Flag,
     };
+    let json = cli.command.output() == OutputFormat::Json;
     init_logging(cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let result = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
+        Ok(runtime) => runtime.block_on(run(cli, config_named_by)),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
     };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            exit::exit_code_for(&error)
-        }
+    finish(result, json)
+}
+
+/// Resolves the session and runs the command; Ctrl-C ends any command but
+/// `serve-local` (which stops its server) with `Interrupted`.
+async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
+    let session = Session::resolve(cli.global, config_named_by)?;
+    let serves = matches!(cli.command, Command::ServeLocal(_));
+    let running = run_command(&session, cli.command);
+    if serves {
+        return running.await;
+    }
+    tokio::select! {
+        biased;
+        result = running => result,
+        interrupted = ctrl_c() => Err(interrupted.into()),
     }
 }
 
-async fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
-    cli.global.limits = cli.global.resolve_limits()?;
-    match cli.command {
-        Command::Invoke(args) => invoke::run(&cli.global, args).await,
-        Command::Models(args) => models::run(&cli.global, args).await,
-        Command::Plugins(command) => plugins::run(&cli.global, command).await,
+async fn run_command(session: &Session, command: Command) -> anyhow::Result<Exit> {
+    match command {
+        Command::Invoke(args) => invoke::run(session, args).await,
+        Command::Models(args) => models::run(session, args).await,
+        Command::Plugins(command) => plugins::run(session, command).await,
         Command::ServeLocal(args) => serve_local::run(args).await,
     }
+}
+
+/// Resolves when the user presses Ctrl-C; never, if the signal cannot be
+/// watched.
+async fn ctrl_c() -> Interrupted {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    Interrupted
+}
+
+/// The exit code for how the command ended; an error is printed on
+/// stderr, and with `--output json` also as the JSON object on stdout
+/// unless the command printed its own. A closed stdout ends quietly.
+fn finish(result: anyhow::Result<Exit>, json: bool) -> ExitCode {
+    let error = match result {
+        Ok(exit) => return exit.into(),
+        Err(error) => error,
+    };
+    let exit = Exit::for_error(&error);
+    if exit == Exit::StdoutClosed {
+        return exit.into();
+    }
+    let message = format!("{error:#}");
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    if json && !stdout::json_written() {
+        let _ = stdout::json(&json!({"error": message, "exit_code": exit.code()}));
+    }
+    exit.into()
+}
+
+/// Prints clap's refusal (or the help or version it was asked for) and
+/// returns its exit code; with `--output json` on the command line, the
+/// refusal is also one JSON object on stdout.
+fn refuse_command_line(error: &clap::Error, json_asked: bool) -> ExitCode {
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if informational {
+        return match error.print() {
+            Ok(()) => Exit::Success.into(),
+            Err(_) => Exit::StdoutClosed.into(),
+        };
+    }
+    let _ = error.print();
+    if json_asked {
+        let rendered = error.render().to_string();
+        let message = first_line(&rendered);
+        let _ = stdout::json(&json!({"error": message, "exit_code": Exit::Usage.code()}));
+    }
+    Exit::Usage.into()
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+}
+
+/// Whether the raw command line has `--output json` (or `--output=json`),
+/// for errors found before it could be parsed.
+fn asks_for_json(args: impl Iterator<Item = OsString>) -> bool {
+    let args: Vec<OsString> = args.collect();
+    args.iter().enumerate().any(|(index, arg)| {
+        arg == "--output=json"
+            || (arg == "--output" && args.get(index + 1).is_some_and(|next| next == "json"))
+    })
 }
 
 fn init_logging(verbose: u8) {
@@ -238,83 +324,26 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-impl GlobalArgs {
-    /// The sandbox limits: each flag (or its environment variable) over the
-    /// config file over the defaults.
-    fn resolve_limits(&self) -> anyhow::Result<SandboxLimits> {
-        let named = self
-            .config
-            .as_deref()
-            .map(|path| (path, self.config_named_by.unwrap_or(NamedBy::Flag)));
-        let file = Config::load(named)?;
-        if let Some(path) = &file.path {
-            tracing::info!(config = %path.display(), "read the config file");
-        }
-        let flags = LimitSettings {
-            memory_mib: self.plugin_memory,
-            timeout_ms: self.plugin_timeout,
-            ..LimitSettings::default()
-        };
-        Ok(flags.over(file.plugin_limits.over(SandboxLimits::default())))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> impl Iterator<Item = OsString> {
+        line.split(' ')
+            .map(OsString::from)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
-    fn plugin_sources(&self) -> PluginSources {
-        if self.plugins_dir.is_empty() {
-            PluginSources::default_search_path()
-        } else {
-            PluginSources::only(self.plugins_dir.clone())
-        }
-    }
-
-    /// Loads every plugin from the configured folders.
-    async fn load_plugins(&self) -> anyhow::Result<(PluginRuntime, PluginRegistry)> {
-        let cache =
-            paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
-        let runtime = PluginRuntime::new(self.limits.clone(), cache)
-            .map_err(|error| anyhow::anyhow!("{error:#}"))
-            .context("cannot start the WebAssembly engine")?;
-        let registry = PluginRegistry::load(&self.plugin_sources(), &runtime).await;
-        Ok((runtime, registry))
-    }
-
-    /// The client settings these options describe, before `--local`.
-    fn client_settings(&self) -> ClientSettings {
-        ClientSettings {
-            region: self.region.clone(),
-            profile: self.profile.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            max_attempts: self.max_attempts,
-            read_timeout: Duration::from_secs(self.read_timeout),
-            connect_timeout: Duration::from_secs(self.connect_timeout),
-            credentials: None,
-            assume_role: self.assume_role.clone().map(|role_arn| AssumedRole {
-                role_arn,
-                session_name: self.role_session_name.clone(),
-            }),
-            adaptive_retries: self.retry_mode == RetryMode::Adaptive,
-        }
-    }
-
-    /// Starts the local Bedrock when `--local` is given and points the client
-    /// settings at it. The returned handle keeps it running.
-    async fn connect(
-        &self,
-    ) -> anyhow::Result<(ClientSettings, Option<bedrock_emulator::RunningEmulator>)> {
-        let mut settings = self.client_settings();
-        if !self.local {
-            return Ok((settings, None));
-        }
-        let address = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let emulator =
-            bedrock_emulator::Emulator::start(bedrock_emulator::EmulatorConfig::default(), address)
-                .await
-                .context("cannot start the local Bedrock")?;
-        settings.endpoint_url = Some(emulator.endpoint());
-        settings.region = Some(emulator.region().to_owned());
-        settings.credentials = Some(StaticCredentials {
-            access_key_id: emulator.access_key_id().to_owned(),
-            secret_access_key: emulator.secret_access_key().to_owned(),
-        });
-        Ok((settings, Some(emulator)))
+    #[test]
+    fn json_is_asked_for_by_either_spelling_of_the_flag() {
+        assert!(asks_for_json(args(
+            "bedrock-host invoke --output json -m x"
+        )));
+        assert!(asks_for_json(args("bedrock-host models --output=json")));
+        assert!(!asks_for_json(args(
+            "bedrock-host invoke --output text json"
+        )));
+        assert!(!asks_for_json(args("bedrock-host invoke --output")));
     }
 }

@@ -1,12 +1,12 @@
 //! `bedrock-host models`: the foundation models of a region, and which
 //! installed plugin serves each.
 
-use std::process::ExitCode;
-
 use clap::Args;
 use serde_json::json;
 
-use super::{GlobalArgs, OutputFormat};
+use super::session::Session;
+use super::stdout::{self, outln};
+use super::{Exit, OutputFormat};
 use crate::aws::{self, FoundationModel, InferenceProfile, ModelFilters};
 
 /// Arguments of `models`.
@@ -29,15 +29,23 @@ pub struct ModelsArgs {
     output: OutputFormat,
 }
 
-pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCode> {
+impl ModelsArgs {
+    /// How the list is printed.
+    pub fn output(&self) -> OutputFormat {
+        self.output
+    }
+}
+
+/// Lists the region's foundation models, with the plugin that serves each.
+pub async fn run(session: &Session, args: ModelsArgs) -> anyhow::Result<Exit> {
     let filters = ModelFilters {
         by_provider: args.by_provider,
         by_output_modality: args.by_output_modality.map(|m| m.to_ascii_uppercase()),
         by_inference_type: args.by_inference_type.map(|t| t.to_ascii_uppercase()),
         by_customization_type: args.by_customization_type.map(|c| c.to_ascii_uppercase()),
     };
-    let (settings, _emulator) = global.connect().await?;
-    let client = aws::control_client(&settings).await?;
+    let settings = session.client_settings().await?;
+    let client = aws::control_client(settings).await?;
     let models = aws::list_foundation_models(&client, &filters).await?;
     let profiles = match aws::list_inference_profiles(&client).await {
         Ok(profiles) => profiles,
@@ -50,7 +58,7 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
     };
     let prefix = settings.region.as_deref().map(aws::profile_prefix);
     let invoke_with = |model: &FoundationModel| invoke_with(model, &profiles, prefix);
-    let (_runtime, registry) = global.load_plugins().await?;
+    let registry = session.plugins().await?;
     let plugin_of = |id: &str| registry.route(id).ok().map(|p| p.name().to_owned());
     if args.output == OutputFormat::Json {
         let rows: Vec<_> = models
@@ -62,8 +70,8 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
                 row
             })
             .collect();
-        println!("{}", json!({ "models": rows }));
-        return Ok(ExitCode::SUCCESS);
+        stdout::json(&json!({ "models": rows }))?;
+        return Ok(Exit::Success);
     }
     let table: Vec<[String; 9]> = models
         .iter()
@@ -97,6 +105,7 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
         "STREAM",
         "INFERENCE",
         "LIFECYCLE",
+        "INVOKE WITH",
         "PLUGIN",
     ];
     let mut widths = header.map(str::len);
@@ -113,12 +122,12 @@ pub async fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<ExitCo
             .collect();
         padded.join("  ").trim_end().to_owned()
     };
-    println!("{}", line(&header));
+    outln!("{}", line(&header));
     for row in &table {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        println!("{}", line(&cells));
+        outln!("{}", line(&cells));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// The id to invoke a model with: its own id when it has on-demand

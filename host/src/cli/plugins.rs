@@ -8,21 +8,19 @@
 //! loads plugins, through the same registry `invoke` uses.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::exit::UsageError;
-use super::{GlobalArgs, OutputFormat};
+use super::session::Session;
+use super::stdout::{self, outln};
+use super::{Exit, OutputFormat};
 use crate::plugin::{
     CONTRACT_VERSION, Inspection, LOCK_FILE_NAME, PluginError, PluginLock, file_name, file_stem,
     inspect, served_contracts, sha256_hex, wasm_files,
 };
-
-/// The exit code of a plugin error (see `exit.rs`).
-const PLUGIN_ERROR: u8 = 3;
 
 /// The `plugins` subcommands.
 #[derive(Debug, Subcommand)]
@@ -77,11 +75,23 @@ pub struct InspectArgs {
     output: OutputFormat,
 }
 
-pub async fn run(global: &GlobalArgs, command: PluginsCommand) -> anyhow::Result<ExitCode> {
+impl PluginsCommand {
+    /// How the command prints its result.
+    pub fn output(&self) -> OutputFormat {
+        match self {
+            PluginsCommand::List(args) | PluginsCommand::Verify(args) => args.output,
+            PluginsCommand::Pin(args) => args.output,
+            PluginsCommand::Inspect(args) => args.output,
+        }
+    }
+}
+
+/// Runs one `plugins` subcommand.
+pub async fn run(session: &Session, command: PluginsCommand) -> anyhow::Result<Exit> {
     match command {
-        PluginsCommand::List(args) => list(global, args.output).await,
-        PluginsCommand::Pin(args) => pin(global, &args),
-        PluginsCommand::Verify(args) => verify(global, args.output),
+        PluginsCommand::List(args) => list(session, args.output).await,
+        PluginsCommand::Pin(args) => pin(session, &args),
+        PluginsCommand::Verify(args) => verify(session, args.output),
         PluginsCommand::Inspect(args) => inspect_file(&args),
     }
 }
@@ -90,8 +100,8 @@ fn display_all(paths: &[PathBuf]) -> Vec<String> {
     paths.iter().map(|d| d.display().to_string()).collect()
 }
 
-async fn list(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitCode> {
-    let (_runtime, registry) = global.load_plugins().await?;
+async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
+    let registry = session.plugins().await?;
     if output == OutputFormat::Json {
         let plugins: Vec<_> = registry
             .plugins()
@@ -112,51 +122,48 @@ async fn list(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitC
             })
             .collect();
         let failures: Vec<_> = registry.failures().iter().map(|f| f.to_string()).collect();
-        println!(
-            "{}",
-            json!({
-                "host_contract": CONTRACT_VERSION,
-                "serves": served_contracts(),
-                "plugins": plugins,
-                "failures": failures,
-                "searched": display_all(registry.searched()),
-            })
-        );
-        return Ok(ExitCode::SUCCESS);
+        stdout::json(&json!({
+            "host_contract": CONTRACT_VERSION,
+            "serves": served_contracts(),
+            "plugins": plugins,
+            "failures": failures,
+            "searched": display_all(registry.searched()),
+        }))?;
+        return Ok(Exit::Success);
     }
-    println!(
+    outln!(
         "This host serves plugins built against {}.",
         served_contracts()
     );
     if registry.plugins().is_empty() {
-        println!("No plugins found.");
+        outln!("No plugins found.");
     }
     for plugin in registry.plugins() {
         let info = plugin.info();
-        println!(
+        outln!(
             "{} {}  (bedrock:adapter@{})",
             info.name,
             info.version,
             plugin.contract_version()
         );
-        println!("  {}", info.description);
-        println!("  models:    {}", info.models.join(", "));
-        println!("  streaming: {}", if info.streaming { "yes" } else { "no" });
+        outln!("  {}", info.description);
+        outln!("  models:    {}", info.models.join(", "));
+        outln!("  streaming: {}", if info.streaming { "yes" } else { "no" });
         if !info.options.is_empty() {
-            println!("  options:   {}", info.options.join(", "));
+            outln!("  options:   {}", info.options.join(", "));
         }
-        println!("  file:      {}", plugin.path().display());
-        println!("  sha256:    {}", plugin.sha256());
+        outln!("  file:      {}", plugin.path().display());
+        outln!("  sha256:    {}", plugin.sha256());
         match plugin.pinned_in() {
-            Some(lock) => println!("  pinned:    yes, in {}", lock.display()),
-            None => println!("  pinned:    no ({LOCK_FILE_NAME} absent from its folder)"),
+            Some(lock) => outln!("  pinned:    yes, in {}", lock.display()),
+            None => outln!("  pinned:    no ({LOCK_FILE_NAME} absent from its folder)"),
         }
     }
     for failure in registry.failures() {
-        println!("could not load {failure}");
+        outln!("could not load {failure}");
     }
-    println!("searched: {}", display_all(registry.searched()).join(", "));
-    Ok(ExitCode::SUCCESS)
+    outln!("searched: {}", display_all(registry.searched()).join(", "));
+    Ok(Exit::Success)
 }
 
 /// One plugin file's bytes, hashed.
@@ -165,7 +172,7 @@ fn hash_file(path: &Path) -> anyhow::Result<String> {
     Ok(sha256_hex(&bytes))
 }
 
-fn pin(global: &GlobalArgs, args: &PinArgs) -> anyhow::Result<ExitCode> {
+fn pin(session: &Session, args: &PinArgs) -> anyhow::Result<Exit> {
     let wanted = |path: &Path| {
         args.names.is_empty()
             || args
@@ -175,7 +182,7 @@ fn pin(global: &GlobalArgs, args: &PinArgs) -> anyhow::Result<ExitCode> {
     };
     let mut matched = vec![false; args.names.len()];
     let mut plans = Vec::new();
-    for dir in global.plugin_sources().dirs() {
+    for dir in session.plugin_sources().dirs() {
         let files = wasm_files(dir);
         let old = PluginLock::read_in(dir)?;
         if files.is_empty() && old.is_none() {
@@ -225,7 +232,7 @@ fn pin(global: &GlobalArgs, args: &PinArgs) -> anyhow::Result<ExitCode> {
         return Err(UsageError(format!(
             "no plugin file named {} in the plugin folders ({}); nothing was pinned",
             unmatched.join(", "),
-            display_all(global.plugin_sources().dirs()).join(", ")
+            display_all(session.plugin_sources().dirs()).join(", ")
         ))
         .into());
     }
@@ -240,7 +247,7 @@ fn pin(global: &GlobalArgs, args: &PinArgs) -> anyhow::Result<ExitCode> {
                     Some(old) => format!("was {old}"),
                     None => "new".to_owned(),
                 };
-                println!("pinned {}  {sha256}  ({change})", path.display());
+                outln!("pinned {}  {sha256}  ({change})", path.display());
             }
             report.push(json!({
                 "file": path,
@@ -250,15 +257,15 @@ fn pin(global: &GlobalArgs, args: &PinArgs) -> anyhow::Result<ExitCode> {
             }));
         }
         if output_is_text(args.output) {
-            println!("wrote {}", lock_path.display());
+            outln!("wrote {}", lock_path.display());
         }
     }
     if args.output == OutputFormat::Json {
-        println!("{}", json!({ "pinned": report }));
+        stdout::json(&json!({ "pinned": report }))?;
     } else if report.is_empty() {
-        println!("No plugin files found to pin.");
+        outln!("No plugin files found to pin.");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn output_is_text(output: OutputFormat) -> bool {
@@ -274,9 +281,9 @@ enum Standing {
     Missing { pinned: String },
 }
 
-fn verify(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitCode> {
+fn verify(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
     let mut rows: Vec<(PathBuf, PathBuf, Option<String>, Standing)> = Vec::new();
-    for dir in global.plugin_sources().dirs() {
+    for dir in session.plugin_sources().dirs() {
         let files = wasm_files(dir);
         let lock = PluginLock::read_in(dir)?;
         let lock_path = PluginLock::path_in(dir);
@@ -339,48 +346,45 @@ fn verify(global: &GlobalArgs, output: OutputFormat) -> anyhow::Result<ExitCode>
                 })
             })
             .collect();
-        println!(
-            "{}",
-            json!({
-                "ok": problems.is_empty(),
-                "plugins": plugins,
-                "searched": display_all(global.plugin_sources().dirs()),
-            })
-        );
+        stdout::json(&json!({
+            "ok": problems.is_empty(),
+            "plugins": plugins,
+            "searched": display_all(session.plugin_sources().dirs()),
+        }))?;
     } else {
         for (path, lock, sha256, standing) in &rows {
             let file = path.display();
             let sha256 = sha256.as_deref().unwrap_or_default();
             match standing {
-                Standing::Ok => println!("ok        {file}  {sha256}"),
+                Standing::Ok => outln!("ok        {file}  {sha256}"),
                 Standing::Changed { pinned } => {
-                    println!("changed   {file}: pinned sha256 {pinned}, file sha256 {sha256}")
+                    outln!("changed   {file}: pinned sha256 {pinned}, file sha256 {sha256}")
                 }
                 Standing::NotInLock => {
-                    println!("unpinned  {file}: not in {}", lock.display());
+                    outln!("unpinned  {file}: not in {}", lock.display());
                 }
-                Standing::NoLock => println!("unpinned  {file}: no {}", lock.display()),
-                Standing::Missing { pinned } => println!(
+                Standing::NoLock => outln!("unpinned  {file}: no {}", lock.display()),
+                Standing::Missing { pinned } => outln!(
                     "missing   {file}: pinned in {} (sha256 {pinned}), but the file is gone",
                     lock.display()
                 ),
             }
         }
         if rows.is_empty() {
-            println!(
+            outln!(
                 "No plugin files found (searched: {}).",
-                display_all(global.plugin_sources().dirs()).join(", ")
+                display_all(session.plugin_sources().dirs()).join(", ")
             );
         }
     }
     if problems.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     eprintln!(
         "error: plugins do not match their {LOCK_FILE_NAME}: {}. If you trust them as they are, run `bedrock-host plugins pin`",
         problems.join(", ")
     );
-    Ok(ExitCode::from(PLUGIN_ERROR))
+    Ok(Exit::Plugin)
 }
 
 /// How the file stands against the lock file beside it, in words.
@@ -416,7 +420,7 @@ fn pin_standing(path: &Path, sha256: &str) -> anyhow::Result<(Value, String)> {
     Ok((json!({"lock": lock_path, "status": status}), words))
 }
 
-fn inspect_file(args: &InspectArgs) -> anyhow::Result<ExitCode> {
+fn inspect_file(args: &InspectArgs) -> anyhow::Result<Exit> {
     let path = &args.file;
     let bytes = std::fs::read(path)
         .map_err(|error| UsageError(format!("cannot read {}: {error}", path.display())))?;
@@ -424,10 +428,9 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<ExitCode> {
         Ok(inspection) => inspection,
         Err(error) => {
             if args.output == OutputFormat::Json {
-                println!(
-                    "{}",
-                    json!({"file": path, "size": bytes.len(), "sha256": sha256_hex(&bytes), "error": error.to_string()})
-                );
+                stdout::json(
+                    &json!({"file": path, "size": bytes.len(), "sha256": sha256_hex(&bytes), "error": error.to_string()}),
+                )?;
             }
             return Err(PluginError::Load {
                 path: path.clone(),
@@ -444,27 +447,24 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<ExitCode> {
             .collect()
     };
     if args.output == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "file": path,
-                "kind": inspection.kind.as_str(),
-                "size": inspection.size,
-                "sha256": inspection.sha256,
-                "contract_versions": inspection.contract_versions,
-                "exports": item_json(&inspection.exports),
-                "imports": item_json(&inspection.imports),
-                "host_serves": served_contracts(),
-                "loadable": inspection.verdict.is_ok(),
-                "refusal": inspection.verdict.as_ref().err(),
-                "pin": pin_json,
-            })
-        );
+        stdout::json(&json!({
+            "file": path,
+            "kind": inspection.kind.as_str(),
+            "size": inspection.size,
+            "sha256": inspection.sha256,
+            "contract_versions": inspection.contract_versions,
+            "exports": item_json(&inspection.exports),
+            "imports": item_json(&inspection.imports),
+            "host_serves": served_contracts(),
+            "loadable": inspection.verdict.is_ok(),
+            "refusal": inspection.verdict.as_ref().err(),
+            "pin": pin_json,
+        }))?;
     } else {
-        println!("file:      {}", path.display());
-        println!("kind:      {}", inspection.kind.as_str());
-        println!("size:      {} bytes", inspection.size);
-        println!("sha256:    {}", inspection.sha256);
+        outln!("file:      {}", path.display());
+        outln!("kind:      {}", inspection.kind.as_str());
+        outln!("size:      {} bytes", inspection.size);
+        outln!("sha256:    {}", inspection.sha256);
         let versions = if inspection.contract_versions.is_empty() {
             "none".to_owned()
         } else {
@@ -475,27 +475,27 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        println!("contract:  {versions}");
+        outln!("contract:  {versions}");
         match &inspection.verdict {
-            Ok(version) => println!(
+            Ok(version) => outln!(
                 "host:      can load it as bedrock:adapter@{version} (serves {})",
                 served_contracts()
             ),
-            Err(refusal) => println!("host:      cannot load it: it {refusal}"),
+            Err(refusal) => outln!("host:      cannot load it: it {refusal}"),
         }
-        println!("pin:       {pin_words}");
+        outln!("pin:       {pin_words}");
         for (title, items) in [
             ("exports", &inspection.exports),
             ("imports", &inspection.imports),
         ] {
-            println!("{title} ({}):", items.len());
+            outln!("{title} ({}):", items.len());
             for item in items {
-                println!("  {}  ({})", item.name, item.kind);
+                outln!("  {}  ({})", item.name, item.kind);
             }
         }
     }
     match inspection.verdict {
-        Ok(_) => Ok(ExitCode::SUCCESS),
+        Ok(_) => Ok(Exit::Success),
         Err(refusal) => Err(PluginError::Load {
             path: path.clone(),
             reason: format!("this host cannot load it: it {refusal}"),

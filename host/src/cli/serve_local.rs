@@ -1,10 +1,10 @@
 //! `bedrock-host serve-local`: the local Bedrock as a server for other tools.
 
-use std::net::SocketAddr;
-use std::process::ExitCode;
-
 use anyhow::Context as _;
 use clap::Args;
+use std::net::SocketAddr;
+
+use super::Exit;
 
 /// Arguments of `serve-local`.
 #[derive(Debug, Args)]
@@ -14,7 +14,7 @@ pub struct ServeLocalArgs {
     port: u16,
 }
 
-pub async fn run(args: ServeLocalArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ServeLocalArgs) -> anyhow::Result<Exit> {
     let address = SocketAddr::from(([127, 0, 0, 1], args.port));
     let emulator =
         bedrock_emulator::Emulator::start(bedrock_emulator::EmulatorConfig::from_env(), address)
@@ -34,5 +34,5 @@ pub async fn run(args: ServeLocalArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot wait for Ctrl-C")?;
     emulator.shutdown().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -1,0 +1,169 @@
+//! The resolved session: everything the global options, their environment
+//! variables and the config file decide, resolved once after the command
+//! line is parsed, and handed to the command that runs.
+//!
+//! Invariants: nothing below this reads a global flag, its environment
+//! variable or the config file again; settings are resolved here, in one
+//! place (the AWS client settings, the sandbox limits, the plugin folders).
+//! The costly parts are started on demand and at most once: the local
+//! Bedrock (with `--local`) when a command first needs the client settings,
+//! and the plugin runtime and registry when a command first needs a plugin.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bedrock_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use tokio::sync::OnceCell;
+
+use super::{GlobalArgs, RetryMode};
+use crate::aws::{AssumedRole, ClientSettings, StaticCredentials};
+use crate::config::{Config, LimitSettings, NamedBy};
+use crate::paths;
+use crate::plugin::{CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits};
+
+/// What one run of the CLI works with.
+pub struct Session {
+    /// The client settings the options describe (before `--local`).
+    client_settings: ClientSettings,
+    /// Whether to run against a local Bedrock started in this process.
+    local: bool,
+    /// The sandbox limits: flags over the config file over the defaults.
+    limits: SandboxLimits,
+    /// The folders searched for plugins.
+    plugin_sources: PluginSources,
+    /// The local Bedrock and the settings that point at it, once started.
+    local_bedrock: OnceCell<LocalBedrock>,
+    /// The plugin runtime and every plugin found, once loaded.
+    plugins: OnceCell<LoadedPlugins>,
+}
+
+/// The local Bedrock of `--local`, running for as long as the session.
+struct LocalBedrock {
+    /// Dropping it stops the server.
+    _emulator: RunningEmulator,
+    settings: ClientSettings,
+}
+
+/// The plugin runtime with the registry loaded through it.
+struct LoadedPlugins {
+    /// Keeps the engine (and its deadline ticker) alive while plugins run.
+    _runtime: PluginRuntime,
+    registry: PluginRegistry,
+}
+
+impl Session {
+    /// Resolves the global options: reads the config file (named by
+    /// `--config` or its environment variable, as `config_named_by` says,
+    /// else the per-user one) and lays the flags over it.
+    pub fn resolve(global: GlobalArgs, config_named_by: NamedBy) -> anyhow::Result<Self> {
+        let config = Config::load(global.config.as_deref().map(|path| (path, config_named_by)))?;
+        if let Some(path) = &config.path {
+            tracing::info!(config = %path.display(), "read the config file");
+        }
+        let flags = LimitSettings {
+            memory_mib: global.plugin_memory,
+            timeout_ms: global.plugin_timeout,
+            ..LimitSettings::default()
+        };
+        let limits = flags.over(config.plugin_limits.over(SandboxLimits::default()));
+        let plugin_sources = if global.plugins_dir.is_empty() {
+            PluginSources::default_search_path()
+        } else {
+            PluginSources::only(global.plugins_dir.clone())
+        };
+        Ok(Self {
+            client_settings: client_settings(&global),
+            local: global.local,
+            limits,
+            plugin_sources,
+            local_bedrock: OnceCell::new(),
+            plugins: OnceCell::new(),
+        })
+    }
+
+    /// The folders searched for plugins, in order.
+    pub fn plugin_sources(&self) -> &PluginSources {
+        &self.plugin_sources
+    }
+
+    /// The settings to build AWS clients with. With `--local`, the first
+    /// call starts the local Bedrock and points them at it.
+    pub async fn client_settings(&self) -> anyhow::Result<&ClientSettings> {
+        if !self.local {
+            return Ok(&self.client_settings);
+        }
+        let local = self
+            .local_bedrock
+            .get_or_try_init(|| start_local_bedrock(&self.client_settings))
+            .await?;
+        Ok(&local.settings)
+    }
+
+    /// Every plugin in the plugin folders; the first call starts the
+    /// WebAssembly engine and loads them.
+    pub async fn plugins(&self) -> anyhow::Result<&PluginRegistry> {
+        let loaded = self
+            .plugins
+            .get_or_try_init(|| load_plugins(&self.limits, &self.plugin_sources))
+            .await?;
+        Ok(&loaded.registry)
+    }
+}
+
+/// The client settings the global options describe, before `--local`.
+fn client_settings(global: &GlobalArgs) -> ClientSettings {
+    ClientSettings {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        max_attempts: global.max_attempts,
+        read_timeout: Duration::from_secs(global.read_timeout),
+        connect_timeout: Duration::from_secs(global.connect_timeout),
+        credentials: None,
+        assume_role: global.assume_role.clone().map(|role_arn| AssumedRole {
+            role_arn,
+            session_name: global.role_session_name.clone(),
+        }),
+        adaptive_retries: global.retry_mode == RetryMode::Adaptive,
+    }
+}
+
+/// Starts the local Bedrock on a free loopback port, with settings that
+/// point `base` at it and its own credentials.
+async fn start_local_bedrock(base: &ClientSettings) -> anyhow::Result<LocalBedrock> {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let emulator = Emulator::start(EmulatorConfig::default(), address)
+        .await
+        .context("cannot start the local Bedrock")?;
+    let settings = ClientSettings {
+        endpoint_url: Some(emulator.endpoint()),
+        region: Some(emulator.region().to_owned()),
+        credentials: Some(StaticCredentials {
+            access_key_id: emulator.access_key_id().to_owned(),
+            secret_access_key: emulator.secret_access_key().to_owned(),
+        }),
+        ..base.clone()
+    };
+    Ok(LocalBedrock {
+        _emulator: emulator,
+        settings,
+    })
+}
+
+/// Starts the WebAssembly engine under `limits` and loads every plugin of
+/// `sources`.
+async fn load_plugins(
+    limits: &SandboxLimits,
+    sources: &PluginSources,
+) -> anyhow::Result<LoadedPlugins> {
+    let cache =
+        paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
+    let runtime = PluginRuntime::new(limits.clone(), cache)
+        .map_err(|error| anyhow::anyhow!("{error:#}"))
+        .context("cannot start the WebAssembly engine")?;
+    let registry = PluginRegistry::load(sources, &runtime).await;
+    Ok(LoadedPlugins {
+        _runtime: runtime,
+        registry,
+    })
+}
