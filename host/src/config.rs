@@ -4,8 +4,11 @@
 //! The file is TOML, found at `--config FILE`, else `$BEDROCK_HOST_CONFIG`,
 //! else `config.toml` in the per-user config folder
 //! (`$XDG_CONFIG_HOME/bedrock-host/`, by default `~/.config/bedrock-host/`
-//! on Linux). Today it holds one table, `[plugin-limits]`, whose keys are
-//! listed in `LIMIT_KEYS` with their units, ranges and defaults.
+//! on Linux). It holds two tables: `[plugin-limits]`, whose keys are
+//! listed in `LIMIT_KEYS` with their units, ranges and defaults, and
+//! `[routing]`, whose keys are model-id patterns and whose values name the
+//! plugin that serves them when several claim an id (see
+//! `plugin/routing.rs`; `bedrock-host plugins route` writes it).
 //!
 //! Invariants: a file named explicitly must exist; the default file may be
 //! absent (every value then has its default); a file that exists is either
@@ -14,6 +17,7 @@
 //! silently ignored). A value given on the command line or in the
 //! environment beats the file, which beats the default.
 
+use std::collections::BTreeMap;
 use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,7 +25,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::plugin::SandboxLimits;
+use crate::plugin::{RoutingRule, RoutingTable, SandboxLimits};
 
 /// The environment variable that names the config file.
 pub const CONFIG_ENV: &str = "BEDROCK_HOST_CONFIG";
@@ -190,18 +194,16 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// Its `[plugin-limits]`.
     pub plugin_limits: LimitSettings,
+    /// Its `[routing]`.
+    pub routing: RoutingTable,
 }
 
 impl Config {
     /// Loads the config file `named` (by `--config` or the environment),
     /// else the default one if it exists, else an empty configuration.
     pub fn load(named: Option<(&Path, NamedBy)>) -> Result<Self, ConfigError> {
-        let (path, required) = match named {
-            Some((path, by)) => (path.to_owned(), Some(by)),
-            None => match default_path() {
-                Some(path) => (path, None),
-                None => return Ok(Self::default()),
-            },
+        let Some((path, required)) = resolve_path(named) else {
+            return Ok(Self::default());
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -219,16 +221,36 @@ impl Config {
             }
             Err(source) => return Err(ConfigError::Read { path, source }),
         };
-        let plugin_limits = parse(&text).map_err(|(line, message)| ConfigError::Invalid {
+        let parsed = parse(&text).map_err(|(line, message)| ConfigError::Invalid {
             path: path.clone(),
             line,
             message,
         })?;
         Ok(Self {
+            routing: RoutingTable {
+                file: Some(path.clone()),
+                rules: parsed.routing,
+            },
             path: Some(path),
-            plugin_limits,
+            plugin_limits: parsed.limits,
         })
     }
+}
+
+/// The config file's path: the one `named` by `--config` or the
+/// environment (which must exist), else the default one (which may be
+/// absent); `None` when there is no home to find the default in.
+pub fn resolve_path(named: Option<(&Path, NamedBy)>) -> Option<(PathBuf, Option<NamedBy>)> {
+    match named {
+        Some((path, by)) => Some((path.to_owned(), Some(by))),
+        None => default_path().map(|path| (path, None)),
+    }
+}
+
+/// Checks the whole text of a config file as `Config::load` would; an
+/// error is the 1-based line and what is wrong there.
+pub fn check_text(text: &str) -> Result<(), (usize, String)> {
+    parse(text).map(drop)
 }
 
 /// `config.toml` in the per-user config folder.
@@ -260,14 +282,33 @@ pub fn help() -> String {
             (key.value_in)(&defaults)
         ));
     }
+    text.push_str(ROUTING_HELP);
     text
 }
+
+/// The help text of the `[routing]` table.
+const ROUTING_HELP: &str = "
+[routing]
+  \"<model-id pattern>\" = \"<plugin>\"
+              which plugin serves the ids the pattern matches (`*` is any run
+              of characters) when several plugins claim them; --family beats
+              it, and two matching keys naming different plugins are an error.
+              `bedrock-host plugins route PATTERN PLUGIN` writes such a line.
+";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileToml {
     #[serde(rename = "plugin-limits", default)]
     plugin_limits: LimitsToml,
+    #[serde(default)]
+    routing: BTreeMap<String, Spanned<String>>,
+}
+
+/// What a config file says.
+struct Parsed {
+    limits: LimitSettings,
+    routing: Vec<RoutingRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -283,7 +324,7 @@ struct LimitsToml {
 
 /// Parses the text of a config file; an error is the 1-based line and what
 /// is wrong there.
-fn parse(text: &str) -> Result<LimitSettings, (usize, String)> {
+fn parse(text: &str) -> Result<Parsed, (usize, String)> {
     let line_of = |span: Option<Range<usize>>| {
         span.map_or(1, |span| {
             text.get(..span.start)
@@ -292,6 +333,7 @@ fn parse(text: &str) -> Result<LimitSettings, (usize, String)> {
     };
     let file: FileToml = toml::from_str(text)
         .map_err(|error| (line_of(error.span()), error.message().trim().to_owned()))?;
+    let routing = routing_rules(file.routing, &line_of)?;
     let check = |key: &LimitKey, value: Option<Spanned<u64>>| -> Result<Option<u64>, _> {
         let Some(value) = value else {
             return Ok(None);
@@ -313,14 +355,49 @@ fn parse(text: &str) -> Result<LimitSettings, (usize, String)> {
         }
     };
     let limits = file.plugin_limits;
-    Ok(LimitSettings {
+    let limits = LimitSettings {
         memory_mib: check(&MEMORY_MIB, limits.memory_mib)?,
         timeout_ms: check(&TIMEOUT_MS, limits.timeout_ms)?,
         stack_kib: check(&STACK_KIB, limits.stack_kib)?,
         output_mib: check(&OUTPUT_MIB, limits.output_mib)?,
         max_events: check(&MAX_EVENTS, limits.max_events)?,
         log_kib: check(&LOG_KIB, limits.log_kib)?,
-    })
+    };
+    Ok(Parsed { limits, routing })
+}
+
+/// The `[routing]` keys in the order of the file, each checked: a pattern
+/// and a plugin name that are not empty and hold no control character.
+fn routing_rules(
+    table: BTreeMap<String, Spanned<String>>,
+    line_of: &dyn Fn(Option<Range<usize>>) -> usize,
+) -> Result<Vec<RoutingRule>, (usize, String)> {
+    let mut rules = Vec::with_capacity(table.len());
+    for (pattern, plugin) in table {
+        let line = line_of(Some(plugin.span()));
+        let plugin = plugin.into_inner();
+        let shown = format!(
+            "[routing] \"{}\" = \"{}\"",
+            pattern.escape_default(),
+            plugin.escape_default()
+        );
+        if pattern.is_empty() || plugin.is_empty() {
+            return Err((
+                line,
+                format!("{shown}: neither the pattern nor the plugin may be empty"),
+            ));
+        }
+        if pattern.chars().chain(plugin.chars()).any(char::is_control) {
+            return Err((line, format!("{shown}: a control character is not allowed")));
+        }
+        rules.push(RoutingRule {
+            pattern,
+            plugin,
+            line,
+        });
+    }
+    rules.sort_by_key(|rule| rule.line);
+    Ok(rules)
 }
 
 #[cfg(test)]
@@ -332,7 +409,8 @@ mod tests {
         let settings = parse(
             "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nmax-events = 50\nlog-kib = 0\n",
         )
-        .expect("valid");
+        .expect("valid")
+        .limits;
         let limits = settings.over(SandboxLimits::default());
         assert_eq!(limits.memory_bytes, 8 << 20);
         assert_eq!(limits.call_timeout, Duration::from_millis(250));
@@ -344,7 +422,9 @@ mod tests {
 
     #[test]
     fn an_empty_file_changes_nothing() {
-        let settings = parse("").expect("valid");
+        let parsed = parse("").expect("valid");
+        assert!(parsed.routing.is_empty());
+        let settings = parsed.limits;
         assert_eq!(settings, LimitSettings::default());
         assert_eq!(
             settings.over(SandboxLimits::default()),
@@ -376,7 +456,51 @@ mod tests {
             ("[plugin-limits\n", 1, ""),
         ];
         for (text, line, message) in cases {
-            let (got_line, got_message) = parse(text).expect_err(text);
+            let (got_line, got_message) = parse(text).map(|_| ()).expect_err(text);
+            assert_eq!(got_line, line, "{text:?}: {got_message}");
+            assert!(got_message.contains(message), "{text:?}: {got_message}");
+        }
+    }
+
+    #[test]
+    fn routing_keys_are_read_in_file_order_with_their_lines() {
+        let parsed = parse(
+            "[plugin-limits]\nmemory-mib = 8\n\n[routing]\n# mine\n\"meta.*\" = \"meta\"\n\"anthropic.claude-*\" = \"anthropic\"\n",
+        )
+        .expect("valid");
+        let rules: Vec<(&str, &str, usize)> = parsed
+            .routing
+            .iter()
+            .map(|rule| (rule.pattern.as_str(), rule.plugin.as_str(), rule.line))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("meta.*", "meta", 6),
+                ("anthropic.claude-*", "anthropic", 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_routing_keys_are_named_with_their_line() {
+        let cases = [
+            ("[routing]\n\"a.*\" = 3\n", 2, "invalid type"),
+            ("[routing]\n\"a.*\" = \"\"\n", 2, "may be empty"),
+            ("[routing]\n\n\"\" = \"p\"\n", 3, "may be empty"),
+            (
+                "[routing]\n\"a\\u001b.*\" = \"p\"\n",
+                2,
+                "control character",
+            ),
+            (
+                "[routing]\n\"a.*\" = \"p\"\n\"a.*\" = \"q\"\n",
+                3,
+                "duplicate key",
+            ),
+        ];
+        for (text, line, message) in cases {
+            let (got_line, got_message) = parse(text).map(|_| ()).expect_err(text);
             assert_eq!(got_line, line, "{text:?}: {got_message}");
             assert!(got_message.contains(message), "{text:?}: {got_message}");
         }

@@ -1,5 +1,8 @@
 //! The host's well-known folders: the per-user data and cache folders, and
 //! the folder this repository's build writes plugins to.
+//!
+//! Invariant: a release build never names a folder of the machine it was
+//! built on; only a debug build searches the repository's `target/plugins`.
 
 use std::path::PathBuf;
 
@@ -13,9 +16,19 @@ pub fn project_dirs() -> Option<ProjectDirs> {
     ProjectDirs::from("", "", "bedrock-host")
 }
 
-/// Where `cargo xtask plugins` writes the repository's plugins.
-pub fn repository_plugins_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins")
+/// Where `cargo xtask plugins` writes the repository's plugins: searched by
+/// a debug build only.
+#[cfg(debug_assertions)]
+pub fn repository_plugins_dir() -> Option<PathBuf> {
+    Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins"))
+}
+
+/// None in a release build: it must not search the folder it was built in
+/// (a folder without a `plugins.lock` loads anything put there), so the
+/// build machine's path is not even compiled in.
+#[cfg(not(debug_assertions))]
+pub fn repository_plugins_dir() -> Option<PathBuf> {
+    None
 }
 
 /// The compile-cache folder: `BEDROCK_HOST_CACHE_DIR`, else the per-user
@@ -25,4 +38,19 @@ pub fn compile_cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     project_dirs().map(|dirs| dirs.cache_dir().join("compiled"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_debug_build_searches_the_repository_plugins_folder() {
+        assert_eq!(
+            repository_plugins_dir().is_some(),
+            cfg!(debug_assertions),
+            "{:?}",
+            repository_plugins_dir()
+        );
+    }
 }

@@ -11,7 +11,8 @@
 //! - `loading`: files that must not load (a `describe` that never returns,
 //!   a future contract, the wrong world, a core module, corrupt and empty
 //!   files), the others loading beside them;
-//! - `routing`: a plugin claiming every id, or another plugin's pattern;
+//! - `routing`: plugins that claim other plugins' ids (an exact id, scattered
+//!   patterns, `*`, a copied pattern) or name; the user decides;
 //! - `isolation`: nothing of the user's reaches a plugin (environment,
 //!   secrets, files, network, processes, clock), and printing cannot hurt.
 

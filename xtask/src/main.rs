@@ -41,6 +41,7 @@ const MISFITS: &[&str] = &[
     "describe-loop",
     "claims-all",
     "copycat",
+    "greedy",
     "future",
     "wrong-world",
 ];

@@ -98,7 +98,14 @@ impl Exit {
             if cause.is::<ConfigError>() || cause.is::<LockError>() {
                 return Exit::Configuration;
             }
-            if cause.is::<PluginError>() || cause.is::<RouteError>() {
+            if let Some(route) = cause.downcast_ref::<RouteError>() {
+                return if route.is_configuration() {
+                    Exit::Configuration
+                } else {
+                    Exit::Plugin
+                };
+            }
+            if cause.is::<PluginError>() {
                 return Exit::Plugin;
             }
             if let Some(stdout) = cause.downcast_ref::<StdoutError>() {

@@ -19,7 +19,7 @@ use super::{Exit, Interrupted, OutputFormat, UsageError};
 use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
 use crate::model_id::{ModelId, ModelIdError};
-use crate::plugin::{Content, Message, Params, Request, Role, StopReason, printable};
+use crate::plugin::{Content, Message, Params, Request, Role, StopReason, UserChoice, printable};
 
 /// Arguments of `invoke`.
 #[derive(Debug, Args)]
@@ -28,7 +28,8 @@ pub struct InvokeArgs {
     #[arg(short, long, value_name = "ID")]
     model: String,
     /// Use this plugin (`anthropic`, `meta`, ...) instead of choosing one from
-    /// the model id: for ARNs that name no model and cannot be resolved.
+    /// the model id: when several plugins claim the id (it beats the config
+    /// file's [routing]), or for ARNs that name no model.
     #[arg(long, value_name = "NAME")]
     family: Option<String>,
     /// The prompt; `-` (or nothing, with stdin not a terminal) reads it from
@@ -133,10 +134,11 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     let settings = session.client_settings().await?;
     let model = resolve_model(settings, parsed, &args.model, args.family.is_some()).await?;
     let registry = session.plugins().await?;
-    let plugin = match &args.family {
-        Some(name) => registry.named(name)?,
-        None => registry.route(model.base())?,
+    let choice = UserChoice {
+        family: args.family.as_deref(),
+        table: Some(session.routing()),
     };
+    let plugin = registry.route_with(model.base(), choice)?.plugin;
     let request = Request {
         model_id: model.base().to_owned(),
         system: args.system.clone(),
@@ -245,7 +247,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
             );
         }
         if failure.is_none() && std::io::stderr().is_terminal() {
-            eprintln!("{}", summary_line(&report));
+            eprintln!("{}", summary_line(&report, plugin.name()));
         }
     }
     match failure {
@@ -428,9 +430,12 @@ fn report_json(
     })
 }
 
-fn summary_line(report: &InvocationReport) -> String {
+/// The line a person sees on stderr after an answer: the plugin that
+/// answered, the stop reason, token counts and timings.
+fn summary_line(report: &InvocationReport, plugin: &str) -> String {
     let count = |n: Option<u32>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
     let mut parts = vec![
+        format!("plugin {}", printable(plugin)),
         report
             .stop
             .as_ref()

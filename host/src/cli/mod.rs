@@ -54,10 +54,16 @@ Examples:
 
 Plugins are searched in --plugins-dir (only there, when given), else in
 $BEDROCK_HOST_PLUGINS (a path list), the per-user data folder
-(~/.local/share/bedrock-host/plugins on Linux) and this repository's
-target/plugins. A folder with a plugins.lock (written by `plugins pin`) loads
-only the plugins it pins, with the pinned bytes; a folder without one loads
-every plugin in it.";
+(~/.local/share/bedrock-host/plugins on Linux) and, in a debug build only,
+this repository's target/plugins (a release build never searches the folder
+it was built in). A folder with a plugins.lock (written by `plugins pin`)
+loads only the plugins it pins, with the pinned bytes; a folder without one
+loads every plugin in it. Files that share a plugin name are all refused.
+
+A model id goes to the one plugin whose patterns match it. When several
+match, --family NAME or the config file's [routing] table (written by
+`plugins route PATTERN PLUGIN`) decides; otherwise the request is refused,
+naming every candidate. -v logs which plugin serves and why.";
 
 /// Options every command takes.
 #[derive(Debug, Args)]
@@ -219,7 +225,12 @@ pub fn main() -> ExitCode {
 /// Resolves the session and runs the command; Ctrl-C ends any command but
 /// `serve-local` (which stops its server) with `Interrupted`.
 async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
-    let session = Session::resolve(cli.global, config_named_by)?;
+    // `plugins route` creates the config file it is told to write.
+    let creates_config = matches!(
+        cli.command,
+        Command::Plugins(plugins::PluginsCommand::Route(_))
+    );
+    let session = Session::resolve(cli.global, config_named_by, creates_config)?;
     let serves = matches!(cli.command, Command::ServeLocal(_));
     let running = run_command(&session, cli.command);
     if serves {

@@ -1,5 +1,6 @@
 //! `bedrock-host models`: the foundation models of a region, and which
-//! installed plugin serves each.
+//! installed plugin serves each (as `invoke` routes it, `[routing]`
+//! included; an id several plugins claim with no choice made shows none).
 
 use clap::Args;
 use serde_json::json;
@@ -8,6 +9,7 @@ use super::session::Session;
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
 use crate::aws::{self, FoundationModel, InferenceProfile, ModelFilters};
+use crate::plugin::UserChoice;
 
 /// Arguments of `models`.
 #[derive(Debug, Args)]
@@ -59,7 +61,16 @@ pub async fn run(session: &Session, args: ModelsArgs) -> anyhow::Result<Exit> {
     let prefix = settings.region.as_deref().map(aws::profile_prefix);
     let invoke_with = |model: &FoundationModel| invoke_with(model, &profiles, prefix);
     let registry = session.plugins().await?;
-    let plugin_of = |id: &str| registry.route(id).ok().map(|p| p.name().to_owned());
+    let choice = UserChoice {
+        family: None,
+        table: Some(session.routing()),
+    };
+    let plugin_of = |id: &str| {
+        registry
+            .choose(id, choice)
+            .ok()
+            .map(|routed| routed.plugin.name().to_owned())
+    };
     if args.output == OutputFormat::Json {
         let rows: Vec<_> = models
             .iter()

@@ -1,11 +1,14 @@
 //! `bedrock-host plugins ...`: what is installed and what failed to load
 //! (`list`), pinning plugin bytes in each folder's `plugins.lock` (`pin`),
-//! checking the folders against their locks (`verify`), and reading one file
-//! without running it (`inspect`).
+//! checking the folders against their locks (`verify`), reading one file
+//! without running it (`inspect`), and recording which plugin serves the
+//! ids several plugins claim (`route`).
 //!
-//! Invariant: `pin`, `verify` and `inspect` never compile or run a plugin;
+//! Invariants: `pin`, `verify` and `inspect` never compile or run a plugin;
 //! they read bytes, hash them, and (for `inspect`) parse them. Only `list`
-//! loads plugins, through the same registry `invoke` uses.
+//! and `route` load plugins, through the same registry `invoke` uses.
+//! `route` edits the config file in place (comments and layout kept), only
+//! when the file is valid before and after, and replaces it atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -17,9 +20,11 @@ use super::exit::UsageError;
 use super::session::Session;
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
+use crate::config::{self, ConfigError};
 use crate::plugin::{
-    CONTRACT_VERSION, Inspection, LOCK_FILE_NAME, PluginError, PluginLock, file_name, file_stem,
-    inspect, served_contracts, sha256_hex, wasm_files,
+    CONTRACT_VERSION, Inspection, LOCK_FILE_NAME, PluginError, PluginLock, PluginRegistry,
+    RouteError, file_name, file_stem, inspect, pattern_matches, printable, served_contracts,
+    sha256_hex, wasm_files,
 };
 
 /// The `plugins` subcommands.
@@ -45,6 +50,14 @@ pub enum PluginsCommand {
     /// load it (exit 3 when it cannot). The file is parsed and validated with
     /// wasmparser; it is neither compiled nor instantiated.
     Inspect(InspectArgs),
+    /// Record that PLUGIN serves the model ids PATTERN matches, for when
+    /// several installed plugins claim them.
+    ///
+    /// Writes `"PATTERN" = "PLUGIN"` in the [routing] table of the config
+    /// file (--config FILE, else $BEDROCK_HOST_CONFIG, else the per-user
+    /// one), creating the file if it is missing. The rest of the file,
+    /// comments included, is kept; the file is replaced atomically.
+    Route(RouteArgs),
 }
 
 /// Arguments of `plugins list` and `plugins verify`.
@@ -65,6 +78,16 @@ pub struct PinArgs {
     output: OutputFormat,
 }
 
+/// Arguments of `plugins route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// The model ids: a base model id (`anthropic.claude-sonnet-4-5-20250929-v1:0`)
+    /// or a pattern with `*` for any run of characters (`anthropic.*`).
+    pattern: String,
+    /// The plugin that serves them, by the name `plugins list` shows.
+    plugin: String,
+}
+
 /// Arguments of `plugins inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -82,6 +105,7 @@ impl PluginsCommand {
             PluginsCommand::List(args) | PluginsCommand::Verify(args) => args.output,
             PluginsCommand::Pin(args) => args.output,
             PluginsCommand::Inspect(args) => args.output,
+            PluginsCommand::Route(_) => OutputFormat::Text,
         }
     }
 }
@@ -93,6 +117,7 @@ pub async fn run(session: &Session, command: PluginsCommand) -> anyhow::Result<E
         PluginsCommand::Pin(args) => pin(session, &args),
         PluginsCommand::Verify(args) => verify(session, args.output),
         PluginsCommand::Inspect(args) => inspect_file(&args),
+        PluginsCommand::Route(args) => route(session, &args).await,
     }
 }
 
@@ -122,14 +147,20 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
             })
             .collect();
         let failures: Vec<_> = registry.failures().iter().map(|f| f.to_string()).collect();
+        let duplicates: Vec<_> = registry
+            .duplicates()
+            .iter()
+            .map(|duplicate| json!({"name": duplicate.name, "files": duplicate.files}))
+            .collect();
         stdout::json(&json!({
             "host_contract": CONTRACT_VERSION,
             "serves": served_contracts(),
             "plugins": plugins,
             "failures": failures,
+            "duplicate_names": duplicates,
             "searched": display_all(registry.searched()),
         }))?;
-        return Ok(Exit::Success);
+        return Ok(refuse_duplicates(registry));
     }
     outln!(
         "This host serves plugins built against {}.",
@@ -163,7 +194,158 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
         outln!("could not load {failure}");
     }
     outln!("searched: {}", display_all(registry.searched()).join(", "));
+    Ok(refuse_duplicates(registry))
+}
+
+/// Success, unless files share a plugin name: then an error on stderr
+/// naming each name and its files, and exit 3.
+fn refuse_duplicates(registry: &PluginRegistry) -> Exit {
+    if registry.duplicates().is_empty() {
+        return Exit::Success;
+    }
+    for duplicate in registry.duplicates() {
+        eprintln!(
+            "error: {} files are named plugin `{}`, so none of them was loaded: {}",
+            duplicate.files.len(),
+            printable(&duplicate.name),
+            display_all(&duplicate.files).join(", ")
+        );
+    }
+    Exit::Plugin
+}
+
+/// `plugins route PATTERN PLUGIN`: checks that the plugin is installed (and,
+/// for an exact id, that it claims it), then records the choice.
+async fn route(session: &Session, args: &RouteArgs) -> anyhow::Result<Exit> {
+    for (what, text) in [("pattern", &args.pattern), ("plugin name", &args.plugin)] {
+        if text.is_empty() || text.chars().any(char::is_control) {
+            return Err(UsageError(format!(
+                "the {what} `{}` must be non-empty, without control characters",
+                printable(text)
+            ))
+            .into());
+        }
+    }
+    let registry = session.plugins().await?;
+    let Some(plugin) = registry.plugins().iter().find(|p| p.name() == args.plugin) else {
+        let names: Vec<String> = registry
+            .plugins()
+            .iter()
+            .map(|p| printable(p.name()))
+            .collect();
+        return Err(RouteError::UnknownPlugin {
+            name: args.plugin.clone(),
+            installed: format!(
+                "Installed plugins: {}; `bedrock-host plugins list` shows them and the files that did not load.",
+                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            ),
+        }
+        .into());
+    };
+    let exact_id = !args.pattern.contains('*');
+    if exact_id
+        && !plugin
+            .info()
+            .models
+            .iter()
+            .any(|pattern| pattern_matches(pattern, &args.pattern))
+    {
+        return Err(UsageError(format!(
+            "plugin `{}` does not claim `{}` (its patterns: {}), so it cannot serve it",
+            printable(plugin.name()),
+            args.pattern,
+            printable(&plugin.info().models.join(", "))
+        ))
+        .into());
+    }
+    let path = session.routing().file.as_deref().ok_or_else(|| {
+        UsageError("there is no home folder to keep the config file in; pass --config FILE".into())
+    })?;
+    let previous = record_route(path, &args.pattern, &args.plugin)?;
+    let change = match previous {
+        Some(old) if old == args.plugin => " (unchanged)".to_owned(),
+        Some(old) => format!(" (was \"{}\")", printable(&old)),
+        None => String::new(),
+    };
+    outln!(
+        "recorded in {}: [routing] \"{}\" = \"{}\"{change}",
+        path.display(),
+        args.pattern,
+        args.plugin
+    );
     Ok(Exit::Success)
+}
+
+/// Sets `[routing] "pattern" = "plugin"` in the config file at `path`
+/// (created if missing; a symlink is followed, not replaced), keeping the
+/// rest of the file, and returns the plugin the key named before.
+fn record_route(path: &Path, pattern: &str, plugin: &str) -> anyhow::Result<Option<String>> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let text = match std::fs::read_to_string(&target) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: target,
+                source,
+            }
+            .into());
+        }
+    };
+    let invalid = |(line, message): (usize, String)| ConfigError::Invalid {
+        path: target.clone(),
+        line,
+        message,
+    };
+    config::check_text(&text).map_err(invalid)?;
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|error: toml_edit::TomlError| invalid((1, error.message().to_owned())))?;
+    let table = document
+        .entry("routing")
+        .or_insert_with(toml_edit::table)
+        .as_table_like_mut()
+        .ok_or_else(|| invalid((1, "`routing` is not a table".to_owned())))?;
+    let previous = match table
+        .get_mut(pattern)
+        .and_then(toml_edit::Item::as_value_mut)
+    {
+        Some(value) => {
+            let old = value.as_str().map(str::to_owned);
+            let decor = value.decor().clone();
+            *value = plugin.into();
+            *value.decor_mut() = decor;
+            old
+        }
+        None => {
+            table.insert(pattern, toml_edit::value(plugin));
+            None
+        }
+    };
+    let updated = document.to_string();
+    config::check_text(&updated).map_err(invalid)?;
+    write_atomically(&target, updated.as_bytes())
+        .with_context(|| format!("cannot write the config file {}", target.display()))?;
+    Ok(previous)
+}
+
+/// Writes `bytes` to a new file beside `path` and renames it over `path`,
+/// keeping the old file's permissions; creates the folder if it is missing.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        file.as_file().set_permissions(metadata.permissions())?;
+    }
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
 }
 
 /// One plugin file's bytes, hashed.

@@ -4,7 +4,8 @@
 //!
 //! Invariants: nothing below this reads a global flag, its environment
 //! variable or the config file again; settings are resolved here, in one
-//! place (the AWS client settings, the sandbox limits, the plugin folders).
+//! place (the AWS client settings, the sandbox limits, the plugin folders,
+//! the `[routing]` table and where the config file is).
 //! The costly parts are started on demand and at most once: the local
 //! Bedrock (with `--local`) when a command first needs the client settings,
 //! and the plugin runtime and registry when a command first needs a plugin.
@@ -17,9 +18,11 @@ use tokio::sync::OnceCell;
 
 use super::{GlobalArgs, RetryMode};
 use crate::aws::{AssumedRole, ClientSettings, StaticCredentials};
-use crate::config::{Config, LimitSettings, NamedBy};
+use crate::config::{self, Config, ConfigError, LimitSettings, NamedBy};
 use crate::paths;
-use crate::plugin::{CompileCache, PluginRegistry, PluginRuntime, PluginSources, SandboxLimits};
+use crate::plugin::{
+    CompileCache, PluginRegistry, PluginRuntime, PluginSources, RoutingTable, SandboxLimits,
+};
 
 /// What one run of the CLI works with.
 pub struct Session {
@@ -31,6 +34,9 @@ pub struct Session {
     limits: SandboxLimits,
     /// The folders searched for plugins.
     plugin_sources: PluginSources,
+    /// The config file's `[routing]`; its `file` is where the config file
+    /// is (or would be), even when there is none yet.
+    routing: RoutingTable,
     /// The local Bedrock and the settings that point at it, once started.
     local_bedrock: OnceCell<LocalBedrock>,
     /// The plugin runtime and every plugin found, once loaded.
@@ -54,9 +60,18 @@ struct LoadedPlugins {
 impl Session {
     /// Resolves the global options: reads the config file (named by
     /// `--config` or its environment variable, as `config_named_by` says,
-    /// else the per-user one) and lays the flags over it.
-    pub fn resolve(global: GlobalArgs, config_named_by: NamedBy) -> anyhow::Result<Self> {
-        let config = Config::load(global.config.as_deref().map(|path| (path, config_named_by)))?;
+    /// else the per-user one) and lays the flags over it. A named file must
+    /// exist unless `config_may_be_missing` (for a command that creates it).
+    pub fn resolve(
+        global: GlobalArgs,
+        config_named_by: NamedBy,
+        config_may_be_missing: bool,
+    ) -> anyhow::Result<Self> {
+        let named = global.config.as_deref().map(|path| (path, config_named_by));
+        let config = match Config::load(named) {
+            Err(ConfigError::Missing { .. }) if config_may_be_missing => Config::default(),
+            loaded => loaded?,
+        };
         if let Some(path) = &config.path {
             tracing::info!(config = %path.display(), "read the config file");
         }
@@ -66,6 +81,10 @@ impl Session {
             ..LimitSettings::default()
         };
         let limits = flags.over(config.plugin_limits.over(SandboxLimits::default()));
+        let mut routing = config.routing;
+        if routing.file.is_none() {
+            routing.file = config::resolve_path(named).map(|(path, _)| path);
+        }
         let plugin_sources = if global.plugins_dir.is_empty() {
             PluginSources::default_search_path()
         } else {
@@ -76,6 +95,7 @@ impl Session {
             local: global.local,
             limits,
             plugin_sources,
+            routing,
             local_bedrock: OnceCell::new(),
             plugins: OnceCell::new(),
         })
@@ -84,6 +104,13 @@ impl Session {
     /// The folders searched for plugins, in order.
     pub fn plugin_sources(&self) -> &PluginSources {
         &self.plugin_sources
+    }
+
+    /// The config file's `[routing]` table (empty without a file); its
+    /// `file` is the config file's path, whether it exists or not (`None`
+    /// only without a home folder to find it in).
+    pub fn routing(&self) -> &RoutingTable {
+        &self.routing
     }
 
     /// The settings to build AWS clients with. With `--local`, the first

@@ -2,7 +2,8 @@
 //! running each request in a fresh, limited sandbox.
 //!
 //! `PluginRuntime` owns the engine, WASI linker and compile cache;
-//! `PluginRegistry` finds and loads plugins and routes model ids to them;
+//! `PluginRegistry` finds and loads plugins and routes model ids to them
+//! (the rule is `routing`'s);
 //! a `LoadedPlugin` hands out one `Sandbox` per request. `PluginLock` pins
 //! each plugin's bytes, and `inspect` reads a file without running it.
 
@@ -18,6 +19,7 @@ mod log;
 mod output;
 mod printable;
 mod registry;
+mod routing;
 mod sandbox;
 
 pub use bindings::{
@@ -34,6 +36,10 @@ pub use lock::{LOCK_FILE_NAME, LockError, PluginLock, sha256_hex};
 pub use output::{body_size, check_output_size, describe_size, events_size, response_size};
 pub use printable::printable;
 pub use registry::{
-    PLUGINS_ENV, PluginRegistry, PluginSources, RouteError, file_name, file_stem, wasm_files,
+    DuplicateName, PLUGINS_ENV, PluginRegistry, PluginSources, Routed, file_name, file_stem,
+    wasm_files,
+};
+pub use routing::{
+    Candidate, Decision, Reason, RouteError, RoutingRule, RoutingTable, UserChoice, pattern_matches,
 };
 pub use sandbox::Sandbox;

@@ -1,10 +1,13 @@
 //! Where plugins are found, which of them loaded, and which one serves a
 //! model id.
 //!
-//! Invariants: the search folders are consulted in a fixed, documented order
-//! and the first plugin of a given name wins; every file that could not be
-//! loaded is kept with its reason, so `plugins list` can show it; routing
-//! picks the single most specific pattern and refuses ties by name.
+//! Invariants: the search folders are consulted in a fixed, documented
+//! order; every file that could not be loaded is kept with its reason, so
+//! `plugins list` can show it. A plugin name is one plugin: when files in
+//! the same or different folders describe themselves with the same name,
+//! none of them is loaded, and each refusal names the other files. Routing
+//! follows `routing.rs`: one candidate serves, several need the user's
+//! choice, and the decision is logged (`-v`).
 //!
 //! Trust: a folder with a `plugins.lock` loads only the files it pins, and
 //! only with the pinned bytes; a file it does not pin is refused, and a lock
@@ -18,6 +21,8 @@ use std::path::{Path, PathBuf};
 use super::error::PluginError;
 use super::loader::{LoadedPlugin, Pin, PluginRuntime};
 use super::lock::PluginLock;
+use super::printable::printable;
+use super::routing::{self, Claimant, Decision, RouteError, UserChoice};
 
 /// The environment variable that names extra plugin folders (a path list).
 pub const PLUGINS_ENV: &str = "BEDROCK_HOST_PLUGINS";
@@ -35,8 +40,8 @@ impl PluginSources {
     }
 
     /// The default search path: `BEDROCK_HOST_PLUGINS` (a path list), the
-    /// per-user data folder, then the folder this repository's build writes
-    /// plugins to.
+    /// per-user data folder, then, in a debug build only, the folder this
+    /// repository's build writes plugins to.
     pub fn default_search_path() -> Self {
         let mut dirs: Vec<PathBuf> = std::env::var_os(PLUGINS_ENV)
             .map(|value| {
@@ -48,7 +53,7 @@ impl PluginSources {
         if let Some(project) = crate::paths::project_dirs() {
             dirs.push(project.data_dir().join("plugins"));
         }
-        dirs.push(crate::paths::repository_plugins_dir());
+        dirs.extend(crate::paths::repository_plugins_dir());
         Self { dirs }
     }
 
@@ -58,32 +63,29 @@ impl PluginSources {
     }
 }
 
-/// Why no plugin serves a model id.
-#[derive(Debug, thiserror::Error)]
-pub enum RouteError {
-    /// No pattern matches.
-    #[error("no installed plugin serves `{model}`.\n{installed}")]
-    NoMatch { model: String, installed: String },
-    /// `--family` named a plugin that is not installed.
-    #[error("no installed plugin is named `{name}`.\n{installed}")]
-    UnknownPlugin { name: String, installed: String },
-    /// Two plugins match equally well.
-    #[error(
-        "`{model}` is claimed equally by plugins `{first}` ({first_pattern}) and `{second}` ({second_pattern}); remove one of them"
-    )]
-    Ambiguous {
-        model: String,
-        first: String,
-        first_pattern: String,
-        second: String,
-        second_pattern: String,
-    },
+/// A plugin name that more than one file describes itself with: none of
+/// those files is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateName {
+    /// The name the files share.
+    pub name: String,
+    /// Every file of that name, in search order.
+    pub files: Vec<PathBuf>,
+}
+
+/// The plugin that serves a model id, and the decision that chose it.
+pub struct Routed<'r> {
+    /// The plugin.
+    pub plugin: &'r LoadedPlugin,
+    /// Why it serves, and every candidate there was.
+    pub decision: Decision,
 }
 
 /// Every plugin found, loaded or not.
 pub struct PluginRegistry {
     plugins: Vec<LoadedPlugin>,
     failures: Vec<PluginError>,
+    duplicates: Vec<DuplicateName>,
     searched: Vec<PathBuf>,
 }
 
@@ -93,6 +95,7 @@ impl PluginRegistry {
         let mut registry = Self {
             plugins: Vec::new(),
             failures: Vec::new(),
+            duplicates: Vec::new(),
             searched: sources.dirs().to_vec(),
         };
         for dir in sources.dirs() {
@@ -128,26 +131,52 @@ impl PluginRegistry {
                     ))),
                 };
                 match loaded {
-                    Ok(plugin) => registry.add(plugin),
+                    Ok(plugin) => registry.plugins.push(plugin),
                     Err(error) => registry.failures.push(error),
                 }
             }
         }
+        registry.refuse_duplicate_names();
         registry
     }
 
-    fn add(&mut self, plugin: LoadedPlugin) {
-        if let Some(first) = self.plugins.iter().find(|p| p.name() == plugin.name()) {
+    /// Takes out every plugin whose name another loaded file also has, and
+    /// records each such file as a failure naming the others.
+    fn refuse_duplicate_names(&mut self) {
+        for plugin in &self.plugins {
+            match self.duplicates.iter_mut().find(|d| d.name == plugin.name()) {
+                Some(duplicate) => duplicate.files.push(plugin.path().to_owned()),
+                None => self.duplicates.push(DuplicateName {
+                    name: plugin.name().to_owned(),
+                    files: vec![plugin.path().to_owned()],
+                }),
+            }
+        }
+        self.duplicates
+            .retain(|duplicate| duplicate.files.len() > 1);
+        if self.duplicates.is_empty() {
+            return;
+        }
+        let plugins = std::mem::take(&mut self.plugins);
+        for plugin in plugins {
+            let Some(duplicate) = self.duplicates.iter().find(|d| d.name == plugin.name()) else {
+                self.plugins.push(plugin);
+                continue;
+            };
+            let others: Vec<String> = duplicate
+                .files
+                .iter()
+                .filter(|file| file.as_path() != plugin.path())
+                .map(|file| file.display().to_string())
+                .collect();
             self.failures.push(PluginError::Load {
                 path: plugin.path().to_owned(),
                 reason: format!(
-                    "a plugin named `{}` was already loaded from {}",
-                    plugin.name(),
-                    first.path().display()
+                    "not loaded: its plugin name `{}` is also the name of {}; a name must be one plugin, so no file of that name is loaded until only one remains (remove the others from the plugin folders)",
+                    printable(&duplicate.name),
+                    others.join(" and ")
                 ),
             });
-        } else {
-            self.plugins.push(plugin);
         }
     }
 
@@ -161,57 +190,73 @@ impl PluginRegistry {
         &self.failures
     }
 
+    /// The plugin names that several files share (none of them loaded).
+    pub fn duplicates(&self) -> &[DuplicateName] {
+        &self.duplicates
+    }
+
     /// The folders that were searched.
     pub fn searched(&self) -> &[PathBuf] {
         &self.searched
     }
 
-    /// The plugin that serves `base_model_id`.
+    /// The plugin that serves `base_model_id` when the user has chosen
+    /// nothing (no `--family`, no `[routing]` table).
     pub fn route(&self, base_model_id: &str) -> Result<&LoadedPlugin, RouteError> {
-        let mut best: Vec<(&LoadedPlugin, &str, usize)> = Vec::new();
-        for plugin in &self.plugins {
-            let most_specific = plugin
-                .info()
-                .models
-                .iter()
-                .filter(|pattern| pattern_matches(pattern, base_model_id))
-                .map(|pattern| (pattern.as_str(), specificity(pattern)))
-                .max_by_key(|(_, score)| *score);
-            if let Some((pattern, score)) = most_specific {
-                match best.first() {
-                    Some((_, _, top)) if score < *top => {}
-                    Some((_, _, top)) if score == *top => best.push((plugin, pattern, score)),
-                    _ => best = vec![(plugin, pattern, score)],
-                }
-            }
-        }
-        match best.as_slice() {
-            [(plugin, _, _)] => Ok(plugin),
-            [(first, first_pattern, _), (second, second_pattern, _), ..] => {
-                Err(RouteError::Ambiguous {
-                    model: base_model_id.to_owned(),
-                    first: first.name().to_owned(),
-                    first_pattern: (*first_pattern).to_owned(),
-                    second: second.name().to_owned(),
-                    second_pattern: (*second_pattern).to_owned(),
-                })
-            }
-            [] => Err(RouteError::NoMatch {
-                model: base_model_id.to_owned(),
-                installed: self.describe_installed(),
-            }),
-        }
+        self.choose(base_model_id, UserChoice::default())
+            .map(|routed| routed.plugin)
     }
 
-    /// The plugin named `name`, for when the user chooses it directly.
-    pub fn named(&self, name: &str) -> Result<&LoadedPlugin, RouteError> {
-        self.plugins
+    /// The plugin that serves `base_model_id` given the user's choice, with
+    /// the decision; logged at `-v`.
+    pub fn route_with(
+        &self,
+        base_model_id: &str,
+        choice: UserChoice<'_>,
+    ) -> Result<Routed<'_>, RouteError> {
+        let routed = self.choose(base_model_id, choice)?;
+        let candidates: Vec<String> = routed
+            .decision
+            .candidates
             .iter()
-            .find(|plugin| plugin.name() == name)
-            .ok_or_else(|| RouteError::UnknownPlugin {
-                name: name.to_owned(),
-                installed: self.describe_installed(),
+            .map(ToString::to_string)
+            .collect();
+        tracing::info!(
+            "`{base_model_id}` goes to plugin `{}` ({}): {}; candidates: {}",
+            printable(routed.plugin.name()),
+            routed.plugin.path().display(),
+            routed.decision.reason,
+            if candidates.is_empty() {
+                "none".to_owned()
+            } else {
+                candidates.join(", ")
+            }
+        );
+        Ok(routed)
+    }
+
+    /// As `route_with`, without the log line: for listing many ids.
+    pub fn choose(
+        &self,
+        base_model_id: &str,
+        choice: UserChoice<'_>,
+    ) -> Result<Routed<'_>, RouteError> {
+        let claimants: Vec<Claimant<'_>> = self
+            .plugins
+            .iter()
+            .map(|plugin| Claimant {
+                name: plugin.name(),
+                patterns: &plugin.info().models,
+                file: plugin.path(),
             })
+            .collect();
+        let decision = routing::decide(&claimants, base_model_id, choice, || {
+            self.describe_installed()
+        })?;
+        Ok(Routed {
+            plugin: &self.plugins[decision.index],
+            decision,
+        })
     }
 
     fn describe_installed(&self) -> String {
@@ -286,52 +331,4 @@ pub fn file_stem(path: &Path) -> String {
     path.file_stem()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// Whether `pattern` (with `*` for any run of characters) matches `id` whole.
-fn pattern_matches(pattern: &str, id: &str) -> bool {
-    let mut pieces = pattern.split('*');
-    let first = pieces.next().unwrap_or_default();
-    let Some(mut rest) = id.strip_prefix(first) else {
-        return false;
-    };
-    let pieces: Vec<&str> = pieces.collect();
-    let Some((last, middle)) = pieces.split_last() else {
-        return rest.is_empty();
-    };
-    for piece in middle {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
-}
-
-/// How specific a pattern is: its number of literal characters.
-fn specificity(pattern: &str) -> usize {
-    pattern.chars().filter(|&c| c != '*').count()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_match_whole_ids() {
-        assert!(pattern_matches("anthropic.claude-*", "anthropic.claude-v2"));
-        assert!(pattern_matches("*", "anything"));
-        assert!(pattern_matches("a*b*c", "a-x-b-y-c"));
-        assert!(pattern_matches("exact", "exact"));
-        assert!(!pattern_matches("exact", "exactly"));
-        assert!(!pattern_matches("anthropic.claude-*", "amazon.titan"));
-        assert!(!pattern_matches("a*bc", "abc-bc-x"));
-        assert!(!pattern_matches("ab*ba", "aba"));
-    }
-
-    #[test]
-    fn specificity_counts_literal_characters() {
-        assert!(specificity("anthropic.claude-3*") > specificity("anthropic.*"));
-        assert_eq!(specificity("*"), 0);
-    }
 }
