@@ -45,7 +45,7 @@ const MISFITS: &[&str] = &[
     "future",
     "wrong-world",
 ];
-const DEMO_MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+const DEMO_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const DEMO_PROMPT: &str =
     "Human: Write me a blog about making strong business decisions as a leader.\n\nAssistant:\n";
 

@@ -81,6 +81,21 @@ pub fn write_images(
     out: Option<&Path>,
     stem: &str,
 ) -> Result<Vec<WrittenImage>, ImagesNotWritten> {
+    write_images_keeping_in(
+        images,
+        out,
+        stem,
+        &[PathBuf::from("."), std::env::temp_dir()],
+    )
+}
+
+/// `write_images`, with the fallback folders to try in order.
+fn write_images_keeping_in(
+    images: &[Image],
+    out: Option<&Path>,
+    stem: &str,
+    fallback_folders: &[PathBuf],
+) -> Result<Vec<WrittenImage>, ImagesNotWritten> {
     let mut written = Vec::with_capacity(images.len());
     let mut problems = Vec::new();
     for (index, image) in images.iter().enumerate() {
@@ -108,18 +123,20 @@ pub fn write_images(
         };
         let path = match placed {
             Ok(path) => path,
-            Err(problem) => match keep_in_fallback(stem, number, extension, &image.data) {
-                Ok(fallback) => {
-                    problems.push(format!("{problem}; kept it in {}", fallback.display()));
-                    fallback
+            Err(problem) => {
+                match keep_in_fallback(fallback_folders, stem, number, extension, &image.data) {
+                    Ok(fallback) => {
+                        problems.push(format!("{problem}; kept it in {}", fallback.display()));
+                        fallback
+                    }
+                    Err(error) => {
+                        problems.push(format!(
+                            "{problem}; and no fallback file could be written ({error})"
+                        ));
+                        continue;
+                    }
                 }
-                Err(error) => {
-                    problems.push(format!(
-                        "{problem}; and no fallback file could be written ({error})"
-                    ));
-                    continue;
-                }
-            },
+            }
         };
         written.push(WrittenImage {
             path,
@@ -260,15 +277,22 @@ fn filled_temp_file(folder: &Path, bytes: &[u8]) -> Result<NamedTempFile, String
 }
 
 /// Keeps an image that could not go where it was meant to in a new file
-/// in the current folder, else in the temporary folder.
+/// in the first of `folders` that takes it.
 fn keep_in_fallback(
+    folders: &[PathBuf],
     stem: &str,
     number: usize,
     extension: &str,
     bytes: &[u8],
 ) -> Result<PathBuf, String> {
-    write_new_file(Path::new("."), stem, number, extension, bytes)
-        .or_else(|_| write_new_file(&std::env::temp_dir(), stem, number, extension, bytes))
+    let mut last_error = String::from("no fallback folder");
+    for folder in folders {
+        match write_new_file(folder, stem, number, extension, bytes) {
+            Ok(path) => return Ok(path),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
 }
 
 #[cfg(test)]
@@ -323,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_is_refused_and_the_image_kept_elsewhere() {
+    fn a_folder_is_refused_before_the_call_and_when_writing() {
         let folder = tempfile::tempdir().unwrap();
         let out = folder.path().join("taken");
         std::fs::create_dir(&out).unwrap();
@@ -337,5 +361,38 @@ mod tests {
         let replaced = replace_regular_file(&out, b"x");
         assert!(replaced.unwrap_err().contains("a folder"));
         assert!(out.is_dir());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_numbered_image_never_follows_a_symlink_and_is_kept_elsewhere() {
+        let folder = tempfile::tempdir().unwrap();
+        let fallback = tempfile::tempdir().unwrap();
+        let precious = folder.path().join("precious");
+        std::fs::write(&precious, b"keep").unwrap();
+        std::os::unix::fs::symlink(&precious, folder.path().join("art-2.png")).unwrap();
+        let image = |byte| Image {
+            media_type: "image/png".into(),
+            data: vec![byte],
+        };
+        let out = folder.path().join("art.png");
+        let failed = write_images_keeping_in(
+            &[image(1), image(2)],
+            Some(&out),
+            "m",
+            &[fallback.path().to_owned()],
+        )
+        .unwrap_err();
+        assert_eq!(std::fs::read(&out).unwrap(), [1]);
+        assert_eq!(std::fs::read(&precious).unwrap(), b"keep");
+        let kept = fallback.path().join("m-2.png");
+        assert_eq!(std::fs::read(&kept).unwrap(), [2]);
+        assert_eq!(failed.written[1].path, kept);
+        assert_eq!(failed.problems.len(), 1);
+        assert!(failed.problems[0].contains("a symlink"), "{failed}");
+        assert!(
+            failed.problems[0].contains(&kept.display().to_string()),
+            "{failed}"
+        );
     }
 }

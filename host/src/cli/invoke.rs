@@ -174,6 +174,9 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         Ok(())
     };
     let max_response_bytes = u64::from(args.max_response_mib) * 1024 * 1024;
+    // Ctrl-C is watched from here on, so the partial text is kept.
+    let interrupted = super::ctrl_c();
+    tracing::info!(model = %model, plugin = plugin.name(), streaming, "invoking the model");
     let started = Instant::now();
     let call = async {
         if streaming {
@@ -193,7 +196,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     let outcome = tokio::select! {
         biased;
         outcome = call => Some(outcome),
-        _ = super::ctrl_c() => None,
+        _ = interrupted => None,
     };
     let (report, mut failure) = match outcome {
         Some(Ok(report)) => (report, None),

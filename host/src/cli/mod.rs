@@ -47,8 +47,8 @@ pub struct Cli {
 
 const LONG_HELP: &str = "\
 Examples:
-  bedrock-host --local invoke -m anthropic.claude-3-5-sonnet-20240620-v1:0 'Write a haiku about rivers'
-  echo 'Summarise this' | bedrock-host --region us-east-1 invoke -m us.anthropic.claude-3-5-haiku-20241022-v1:0
+  bedrock-host --local invoke -m us.anthropic.claude-sonnet-4-5-20250929-v1:0 'Write a haiku about rivers'
+  echo 'Summarise this' | bedrock-host --region us-east-1 invoke -m us.anthropic.claude-haiku-4-5-20251001-v1:0
   bedrock-host plugins list
   bedrock-host serve-local --port 8080
 
@@ -230,16 +230,17 @@ async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
         cli.command,
         Command::Plugins(plugins::PluginsCommand::Route(_))
     );
-    let session = Session::resolve(cli.global, config_named_by, creates_config)?;
     let serves = matches!(cli.command, Command::ServeLocal(_));
+    let interrupted = (!serves).then(ctrl_c);
+    let session = Session::resolve(cli.global, config_named_by, creates_config)?;
     let running = run_command(&session, cli.command);
-    if serves {
+    let Some(interrupted) = interrupted else {
         return running.await;
-    }
+    };
     tokio::select! {
         biased;
         result = running => result,
-        interrupted = ctrl_c() => Err(interrupted.into()),
+        interrupted = interrupted => Err(interrupted.into()),
     }
 }
 
@@ -252,13 +253,33 @@ async fn run_command(session: &Session, command: Command) -> anyhow::Result<Exit
     }
 }
 
-/// Resolves when the user presses Ctrl-C; never, if the signal cannot be
-/// watched.
-async fn ctrl_c() -> Interrupted {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+/// Resolves when the user presses Ctrl-C (SIGINT) after this call: the
+/// signal is watched from the call on, not from the first poll, so a
+/// caller that announces what it does next has its handling in place.
+/// Never resolves if the signal cannot be watched.
+#[cfg(unix)]
+fn ctrl_c() -> impl Future<Output = Interrupted> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let watched = signal(SignalKind::interrupt());
+    async move {
+        if let Ok(mut interrupts) = watched
+            && interrupts.recv().await.is_some()
+        {
+            return Interrupted;
+        }
+        std::future::pending().await
     }
-    Interrupted
+}
+
+/// Resolves when the user presses Ctrl-C; never, if it cannot be watched.
+#[cfg(not(unix))]
+fn ctrl_c() -> impl Future<Output = Interrupted> {
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        Interrupted
+    }
 }
 
 /// The exit code for how the command ended; an error is printed on
