@@ -233,6 +233,9 @@ fn demo(extra: &[String]) -> Result<(), String> {
     ]);
     invoke.args(extra.iter().map(OsStr::new));
     invoke.arg(DEMO_PROMPT);
+    // The notebook's prompt is the whole prompt: text piped into xtask is
+    // not added to it as context.
+    invoke.stdin(std::process::Stdio::null());
     run(invoke)
 }
 
