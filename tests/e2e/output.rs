@@ -464,3 +464,33 @@ fn ctrl_c_with_json_output_is_one_object_with_the_partial_text_and_an_error() {
     let text = object["text"].as_str().expect("the text so far");
     assert!(whole_answer().starts_with(text), "{text}");
 }
+
+#[test]
+fn ctrl_c_ends_an_invoke_still_waiting_for_its_prompt_on_stdin() {
+    let mut command = bedrock_host();
+    command
+        .args([
+            "-v", "--local", "invoke", "-m", CLAUDE, "--output", "json", "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("invoke starts");
+    // Kept open and never written: the prompt is still being typed.
+    let _typing = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let waiting = lines
+        .by_ref()
+        .map(|line| line.expect("utf-8"))
+        .any(|line| line.contains("reading the prompt from stdin"));
+    assert!(waiting, "-v says it reads stdin");
+    interrupt(&child);
+    let output = child.wait_with_output().expect("ends");
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"),
+    };
+    assert_eq!(run.code, Some(130), "{}", run.stderr);
+    assert_eq!(exactly_one_object(&run)["exit_code"], 130);
+}

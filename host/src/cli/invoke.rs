@@ -130,7 +130,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     if let Some(out) = &args.out {
         images::check_destination(out).map_err(|error| UsageError(error.to_string()))?;
     }
-    let prompt = read_prompt(args.prompt.as_deref())?;
+    let prompt = read_prompt(args.prompt.as_deref()).await?;
     let settings = session.client_settings().await?;
     let model = resolve_model(settings, parsed, &args.model, args.family.is_some()).await?;
     let registry = session.plugins().await?;
@@ -315,11 +315,11 @@ async fn resolve_model(
 /// given and stdin is not a terminal; or, with an argument and text piped
 /// on stdin, the stdin text first (as context), a blank line, then the
 /// argument.
-fn read_prompt(argument: Option<&str>) -> Result<String, UsageError> {
+async fn read_prompt(argument: Option<&str>) -> Result<String, UsageError> {
     match argument {
-        Some("-") => non_empty(read_stdin()?),
+        Some("-") => non_empty(read_stdin().await?),
         Some(prompt) if stdin_is_piped() => {
-            let context = read_stdin()?;
+            let context = read_stdin().await?;
             let context = context.trim_end();
             if context.trim_start().is_empty() {
                 non_empty(prompt.to_owned())
@@ -331,16 +331,29 @@ fn read_prompt(argument: Option<&str>) -> Result<String, UsageError> {
         None if io::stdin().is_terminal() => Err(UsageError(
             "no prompt: give it as an argument, or pipe it on stdin (use `-` to read stdin explicitly)".into(),
         )),
-        None => non_empty(read_stdin()?),
+        None => non_empty(read_stdin().await?),
     }
 }
 
-fn read_stdin() -> Result<String, UsageError> {
-    let mut text = String::new();
-    io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|error| UsageError(format!("cannot read the prompt from stdin: {error}")))?;
-    Ok(text)
+/// All of stdin, read on a thread of its own, so Ctrl-C still ends the
+/// command while a person types a prompt (the thread ends with the process).
+async fn read_stdin() -> Result<String, UsageError> {
+    tracing::info!("reading the prompt from stdin");
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let read = io::stdin().read_to_string(&mut text).map(|_| text);
+        let _ = sender.send(read);
+    });
+    match receiver.await {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(error)) => Err(UsageError(format!(
+            "cannot read the prompt from stdin: {error}"
+        ))),
+        Err(_) => Err(UsageError(
+            "cannot read the prompt from stdin: the reader stopped".into(),
+        )),
+    }
 }
 
 /// Whether stdin is a pipe or a file someone gave us: not a terminal, and
