@@ -48,8 +48,8 @@ exit_codes! {
     Internal = 1,
     /// usage error: bad arguments or input
     Usage = 2,
-    /// plugin error: no plugin serves the model, or the plugin refused,
-    /// trapped or broke a limit
+    /// plugin error: no plugin serves the model (or several claim it and
+    /// none was chosen), or the plugin refused, trapped or broke a limit
     Plugin = 3,
     /// AWS rejected the request (validation, access denied, model not
     /// found, ...), or the model's content filter stopped the answer
@@ -57,7 +57,7 @@ exit_codes! {
     /// AWS throttled or was unavailable after every retry
     Unavailable = 5,
     /// credentials or configuration missing or invalid (region, keys,
-    /// profile, the config file, a `plugins.lock`)
+    /// profile, the config file and its `[routing]`, a `plugins.lock`)
     Configuration = 6,
     /// network failure, timeout, a stream that broke off part-way (a cut
     /// connection, a spoiled frame, a `modelStreamErrorException` or

@@ -258,6 +258,22 @@ async fn route(session: &Session, args: &RouteArgs) -> anyhow::Result<Exit> {
         ))
         .into());
     }
+    if exact_id
+        && let Some(other) = session.routing().rules.iter().find(|rule| {
+            rule.pattern != args.pattern
+                && rule.plugin != args.plugin
+                && pattern_matches(&rule.pattern, &args.pattern)
+        })
+    {
+        return Err(UsageError(format!(
+            "[routing] \"{}\" = \"{}\" (line {}) also matches `{}` and names another plugin, so the two keys would disagree; change or remove that line first",
+            printable(&other.pattern),
+            printable(&other.plugin),
+            other.line,
+            args.pattern
+        ))
+        .into());
+    }
     let path = session.routing().file.as_deref().ok_or_else(|| {
         UsageError("there is no home folder to keep the config file in; pass --config FILE".into())
     })?;

@@ -248,6 +248,29 @@ fn plugins_route_records_the_choice_in_the_config_file_keeping_its_comments() {
         "{again}"
     );
     assert_eq!(again.matches("[routing]").count(), 1, "{again}");
+
+    let mut broad = installed.host();
+    broad.args([
+        "--config",
+        config,
+        "plugins",
+        "route",
+        "anthropic.*",
+        "anthropic",
+    ]);
+    assert_eq!(run(broad).code, Some(0));
+    let mut disagreeing = installed.host();
+    disagreeing.args(["--config", config, "plugins", "route", HAIKU, "greedy"]);
+    let refused = run(disagreeing);
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("[routing] \"anthropic.*\" = \"anthropic\" (line ")
+            && refused.stderr.contains(&format!("also matches `{HAIKU}`")),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]
