@@ -13,7 +13,7 @@
 //! Inputs are the real ones: the request of each family's cell of the AWS
 //! notebook (`examples/notebook-tour.sh`, prompts byte for byte from
 //! `examples/prompts/`), and response bodies and stream chunks recorded from
-//! Bedrock (`tests/fixtures/bedrock`, read by the kit's `testing::recorded`).
+//! Bedrock (`tests/fixtures/bedrock`, read by `bedrock-recorded`).
 //! Two families have no recording there: Stability's body is an SDXL reply
 //! around a 1 MiB image (the size of a 1024x1024 SDXL PNG), and AI21's
 //! chunk is a Jamba content delta in the shape AI21 documents (the one the
@@ -29,9 +29,9 @@ mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bedrock_adapter_kit::testing::recorded;
 use bedrock_adapter_kit::types as kit;
 use bedrock_host::plugin::{self as host, InstanceAllocation, LoadedPlugin, Sandbox};
+use bedrock_recorded::Exchange;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
@@ -227,17 +227,29 @@ fn shared_prefix(a: &str, b: &str) -> usize {
     a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
 }
 
-/// Of `exchanges`, the one whose model is closest to `model_id` (the
-/// longest shared prefix; the first of equals).
-fn closest<T>(exchanges: Vec<recorded::Exchange<T>>, model_id: &str) -> recorded::Exchange<T> {
-    let best = exchanges
-        .iter()
-        .map(|exchange| shared_prefix(&exchange.model_id, model_id))
-        .max()
-        .unwrap_or_else(|| panic!("no recording for {model_id}"));
+/// The model (its base id) and what was recorded, of each of `exchanges`
+/// whose model is one of `provider`'s (`"amazon."`).
+fn of_provider<T>(exchanges: Vec<Exchange<T>>, provider: &str) -> Vec<(String, T)> {
     exchanges
         .into_iter()
-        .find(|exchange| shared_prefix(&exchange.model_id, model_id) == best)
+        .filter_map(|exchange| {
+            let base = exchange.base_model_id(provider)?.to_owned();
+            Some((base, exchange.recorded))
+        })
+        .collect()
+}
+
+/// Of `recordings`, the one whose model is closest to `model_id` (the
+/// longest shared prefix; the first of equals).
+fn closest<T>(recordings: Vec<(String, T)>, model_id: &str) -> (String, T) {
+    let best = recordings
+        .iter()
+        .map(|(recorded_model, _)| shared_prefix(recorded_model, model_id))
+        .max()
+        .unwrap_or_else(|| panic!("no recording for {model_id}"));
+    recordings
+        .into_iter()
+        .find(|(recorded_model, _)| shared_prefix(recorded_model, model_id) == best)
         .unwrap_or_else(|| panic!("no recording for {model_id}"))
 }
 
@@ -247,8 +259,10 @@ fn response_body(family: &str, cell: &Cell) -> (String, Vec<u8>) {
         return (cell.model_id.to_owned(), sdxl_body());
     }
     let prefix = cell.model_id.split('.').next().unwrap_or_default();
-    let exchange = closest(recorded::bodies(&format!("{prefix}.")), cell.model_id);
-    (exchange.model_id, exchange.recorded)
+    closest(
+        of_provider(bedrock_recorded::bodies(), &format!("{prefix}.")),
+        cell.model_id,
+    )
 }
 
 /// An SDXL reply around a 1 MiB PNG: the signature, then bytes that do
@@ -285,10 +299,7 @@ fn stream(family: &str, cell: &Cell, native: &Native) -> Option<(String, Vec<Vec
         )],
         _ => {
             let prefix = cell.model_id.split('.').next().unwrap_or_default();
-            recorded::streams(&format!("{prefix}."))
-                .into_iter()
-                .map(|exchange| (exchange.model_id, exchange.recorded))
-                .collect()
+            of_provider(bedrock_recorded::streams().streams, &format!("{prefix}."))
         }
     };
     candidates

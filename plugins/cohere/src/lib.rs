@@ -27,9 +27,6 @@ mod stop;
 mod stream;
 mod wire;
 
-#[cfg(test)]
-mod recorded;
-
 use bedrock_adapter_kit::types::{AdapterError, Body, PluginInfo, Request, Response};
 use exports::bedrock::adapter::adapter::Guest;
 

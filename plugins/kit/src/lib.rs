@@ -25,8 +25,9 @@
 //!   reasons mapped with the raw value kept;
 //! - [`stream`]: what a stream decoder holds between chunks;
 //! - `testing` (feature `testing`, for native tests only): building inputs,
-//!   checking refusals and stop tables, and reading the recorded Bedrock
-//!   traffic of the shared fixtures.
+//!   checking refusals and stop tables, and running the recorded Bedrock
+//!   traffic of the shared fixtures (read by `bedrock-recorded`) through an
+//!   adapter.
 //!
 //! Invariant: the kit decides nothing a model family decides. Which keys an
 //! option may have, which settings a body takes, what a stop value means:

@@ -1,8 +1,9 @@
 //! Helpers for the adapters' native tests (the `testing` feature, a
 //! dev-dependency feature: nothing here is compiled into a component):
 //! building the contract's inputs in few words, the checks every adapter
-//! makes the same way, driving a stream decoder, and, in [`recorded`], the
-//! recorded Bedrock traffic of the shared fixtures.
+//! makes the same way, driving a stream decoder, and, in [`recorded`],
+//! running the recorded Bedrock traffic of the shared fixtures through an
+//! adapter.
 //!
 //! Invariant: a builder builds exactly what its name says and nothing else
 //! (no setting, no system prompt unless given); a check panics with what it

@@ -27,9 +27,6 @@ mod stream;
 mod template;
 mod wire;
 
-#[cfg(test)]
-mod recorded;
-
 use bedrock_adapter_kit::types::{AdapterError, Body, PluginInfo, Request, Response};
 use exports::bedrock::adapter::adapter::Guest;
 
