@@ -1,10 +1,9 @@
 //! The family tests' harness: an emulator with a client that records response headers (from the
 //! shared `tests/support`), helpers that invoke and stream JSON bodies, the notebook's prompts,
-//! and readers for the recorded traffic in `tests/fixtures/bedrock` (VCR cassettes and decoded
-//! streams) together with the key-path comparison the shape checks use.
+//! the recorded traffic in `tests/fixtures/bedrock` (VCR cassettes and decoded streams, read by
+//! `bedrock-recorded`) together with the key-path comparison the shape checks use.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
@@ -15,6 +14,13 @@ use serde_json::Value;
 use crate::support::clients::{Outcome, own_keys, sdk_config};
 use crate::support::emulator::{json_body, start};
 use crate::support::headers::ResponseHeaders;
+
+/// The recorded traffic, read by the project's one reader: the JSON bodies
+/// of a cassette's 200 interactions, and the model JSON of every chunk of a
+/// decoded stream (`decoded/<name>.frames.json`).
+pub use bedrock_recorded::read::{
+    cassette_json_bodies as recorded_bodies, decoded_stream_json as recorded_stream,
+};
 
 /// The notebook's prompt for Jamba, Nova, Cohere (and Titan here).
 pub const BLOG_PROMPT: &str =
@@ -32,9 +38,6 @@ correct. If you don't know the answer to a question, please don't share false in
 /// The user's own words in [`LLAMA_PROMPT`], which a reply restates first.
 pub const LLAMA_INSTRUCTION: &str =
     "Write me a blog about making strong business decisions as a leader.";
-
-/// Where the recorded traffic lives (overridable like the workspace's e2e tests do).
-const FIXTURES_ENV: &str = "BEDROCK_HOST_FIXTURES";
 
 /// A running emulator and a client signed for it.
 pub struct Harness {
@@ -179,54 +182,6 @@ pub fn number_at(value: &Value, pointer: &str) -> u64 {
         .pointer(pointer)
         .and_then(Value::as_u64)
         .unwrap_or_else(|| panic!("no count at {pointer} in {value}"))
-}
-
-fn fixtures_dir() -> PathBuf {
-    let dir = std::env::var_os(FIXTURES_ENV).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("decoded/INDEX.json").is_file(),
-        "no recorded Bedrock traffic at {} (set {FIXTURES_ENV} to the fixtures folder)",
-        dir.display()
-    );
-    dir
-}
-
-/// The model JSON of every chunk of a decoded recorded stream (`decoded/<name>.frames.json`).
-pub fn recorded_stream(name: &str) -> Vec<Value> {
-    let path = fixtures_dir()
-        .join("decoded")
-        .join(format!("{name}.frames.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    let decoded: Value = serde_json::from_str(&text).expect("frames file is JSON");
-    decoded["frames"]
-        .as_array()
-        .expect("a frames list")
-        .iter()
-        .map(|frame| frame["decoded_bytes_json"].clone())
-        .collect()
-}
-
-/// The JSON response bodies of the 200 interactions in a VCR cassette.
-pub fn recorded_bodies(cassette: &str) -> Vec<Value> {
-    let path = fixtures_dir().join(cassette);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    let document: Value = serde_norway::from_str(&text).expect("cassette is YAML");
-    document["interactions"]
-        .as_array()
-        .expect("an interactions list")
-        .iter()
-        .filter(|interaction| interaction["response"]["status"]["code"] == 200)
-        .filter_map(|interaction| {
-            let body = &interaction["response"]["body"];
-            let text = body["string"].as_str().or_else(|| body.as_str())?;
-            serde_json::from_str(text).ok()
-        })
-        .collect()
 }
 
 /// Every key path in `value`: `a`, `a.b`, `list[].c` (array items merged), so two JSON values
