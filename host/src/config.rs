@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::plugin::{RoutingRule, RoutingTable, SandboxLimits};
+use crate::plugin::{RequestLimits, RoutingRule, RoutingTable, SandboxLimits};
 
 /// The environment variable that names the config file.
 pub const CONFIG_ENV: &str = "BEDROCK_HOST_CONFIG";
@@ -102,14 +102,44 @@ pub const LOG_KIB: LimitKey = LimitKey {
     value_in: |limits| to_u64(limits.log_bytes >> 10),
 };
 
+/// How many times the bytes it was given one request's plugin may return.
+pub const OUTPUT_RATIO: LimitKey = LimitKey {
+    name: "output-ratio",
+    unit: "times",
+    meaning: "a request's plugin returns at most this many times the bytes it was given, + 1 MiB",
+    range: 1..=1024,
+    value_in: |limits| limits.request.output_ratio,
+};
+
+/// The most one request's plugin may return, in MiB.
+pub const REQUEST_OUTPUT_MIB: LimitKey = LimitKey {
+    name: "request-output-mib",
+    unit: "MiB",
+    meaning: "most bytes a request's plugin returns over all its calls",
+    range: 1..=65_536,
+    value_in: |limits| limits.request.output_bytes >> 20,
+};
+
+/// The most events and outputs one request's plugin may return.
+pub const REQUEST_EVENTS: LimitKey = LimitKey {
+    name: "request-events",
+    unit: "events",
+    meaning: "most events and outputs a request's plugin returns (also at most one per byte given + 10000)",
+    range: 1..=1_000_000_000,
+    value_in: |limits| limits.request.items,
+};
+
 /// Every key of `[plugin-limits]`, in the order the help lists them.
-pub const LIMIT_KEYS: [&LimitKey; 6] = [
+pub const LIMIT_KEYS: [&LimitKey; 9] = [
     &MEMORY_MIB,
     &TIMEOUT_MS,
     &STACK_KIB,
     &OUTPUT_MIB,
     &MAX_EVENTS,
     &LOG_KIB,
+    &OUTPUT_RATIO,
+    &REQUEST_OUTPUT_MIB,
+    &REQUEST_EVENTS,
 ];
 
 fn to_u64(value: usize) -> u64 {
@@ -164,6 +194,12 @@ pub struct LimitSettings {
     pub max_events: Option<u64>,
     /// `log-kib`.
     pub log_kib: Option<u64>,
+    /// `output-ratio`.
+    pub output_ratio: Option<u64>,
+    /// `request-output-mib`.
+    pub request_output_mib: Option<u64>,
+    /// `request-events`.
+    pub request_events: Option<u64>,
 }
 
 impl LimitSettings {
@@ -183,6 +219,13 @@ impl LimitSettings {
                 usize::try_from(v).unwrap_or(usize::MAX)
             }),
             log_bytes: self.log_kib.map_or(base.log_bytes, kib),
+            request: RequestLimits {
+                output_ratio: self.output_ratio.unwrap_or(base.request.output_ratio),
+                output_bytes: self
+                    .request_output_mib
+                    .map_or(base.request.output_bytes, |v| v.saturating_mul(1 << 20)),
+                items: self.request_events.unwrap_or(base.request.items),
+            },
         }
     }
 }
@@ -273,7 +316,7 @@ pub fn help() -> String {
     );
     for key in LIMIT_KEYS {
         text.push_str(&format!(
-            "  {:<11} {} ({}, {}..={}; default {})\n",
+            "  {:<18} {} ({}, {}..={}; default {})\n",
             key.name,
             key.meaning,
             key.unit,
@@ -320,6 +363,9 @@ struct LimitsToml {
     output_mib: Option<Spanned<u64>>,
     max_events: Option<Spanned<u64>>,
     log_kib: Option<Spanned<u64>>,
+    output_ratio: Option<Spanned<u64>>,
+    request_output_mib: Option<Spanned<u64>>,
+    request_events: Option<Spanned<u64>>,
 }
 
 /// Parses the text of a config file; an error is the 1-based line and what
@@ -362,6 +408,9 @@ fn parse(text: &str) -> Result<Parsed, (usize, String)> {
         output_mib: check(&OUTPUT_MIB, limits.output_mib)?,
         max_events: check(&MAX_EVENTS, limits.max_events)?,
         log_kib: check(&LOG_KIB, limits.log_kib)?,
+        output_ratio: check(&OUTPUT_RATIO, limits.output_ratio)?,
+        request_output_mib: check(&REQUEST_OUTPUT_MIB, limits.request_output_mib)?,
+        request_events: check(&REQUEST_EVENTS, limits.request_events)?,
     };
     Ok(Parsed { limits, routing })
 }
@@ -407,7 +456,7 @@ mod tests {
     #[test]
     fn every_key_is_read_and_laid_over_the_defaults() {
         let settings = parse(
-            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nmax-events = 50\nlog-kib = 0\n",
+            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nmax-events = 50\nlog-kib = 0\noutput-ratio = 2\nrequest-output-mib = 3\nrequest-events = 70\n",
         )
         .expect("valid")
         .limits;
@@ -418,6 +467,14 @@ mod tests {
         assert_eq!(limits.output_bytes, 2 << 20);
         assert_eq!(limits.max_events, 50);
         assert_eq!(limits.log_bytes, 0);
+        assert_eq!(
+            limits.request,
+            RequestLimits {
+                output_ratio: 2,
+                output_bytes: 3 << 20,
+                items: 70
+            }
+        );
     }
 
     #[test]
@@ -516,6 +573,8 @@ mod tests {
         assert!(help.contains("default 64)\n"), "{help}");
         assert!(help.contains("default 1000)\n"), "{help}");
         assert!(help.contains("default 512)\n"), "{help}");
+        assert!(help.contains("request-output-mib"), "{help}");
+        assert!(help.contains("default 1000000)\n"), "{help}");
     }
 
     #[test]

@@ -44,6 +44,8 @@ const MISFITS: &[&str] = &[
     "greedy",
     "future",
     "wrong-world",
+    "loud",
+    "escapes",
 ];
 const DEMO_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const DEMO_PROMPT: &str =

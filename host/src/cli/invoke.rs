@@ -3,7 +3,10 @@
 //! Invariants: streamed text reaches stdout as it arrives, flushed per
 //! chunk, and is never taken back; on failure the error goes to stderr after
 //! it, and the exit code says what failed. With `--output json` stdout holds
-//! exactly one JSON object, on success and on failure alike.
+//! exactly one JSON object, on success and on failure alike. Model text
+//! printed to a terminal has its control characters (but newline and tab)
+//! escaped unless `--raw-output` is given; piped, it is written byte for
+//! byte. An answer with more than `--max-images` images writes none.
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +22,10 @@ use super::{Exit, Interrupted, OutputFormat, UsageError};
 use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
 use crate::model_id::{ModelId, ModelIdError};
-use crate::plugin::{Content, Message, Params, Request, Role, StopReason, UserChoice, printable};
+use crate::plugin::{
+    Content, Limit, Message, Params, PluginError, Request, Role, StopReason, UserChoice,
+    printable, terminal_text,
+};
 
 /// Arguments of `invoke`.
 #[derive(Debug, Args)]
@@ -87,6 +93,15 @@ pub struct InvokeArgs {
         value_parser = clap::value_parser!(u32).range(1..=4096)
     )]
     max_response_mib: u32,
+    /// The most images an answer may hold; more is an error naming the
+    /// plugin (exit 3), and no image is written.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_images: usize,
+    /// Print the model's text to a terminal exactly as it came: control
+    /// characters (escape sequences) included. Without it they are shown
+    /// escaped (`\u{1b}`) on a terminal; piped output is always byte for byte.
+    #[arg(long)]
+    raw_output: bool,
 }
 
 /// `KEY=VALUE` → (key, JSON text of the value).
@@ -163,6 +178,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     let text_out = TextOut {
         json,
         to_stderr: images_to_stdout,
+        raw: args.raw_output,
     };
 
     // The text received so far: printed as it comes in text mode, and
@@ -222,12 +238,27 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         text_out.write("\n").map_err(StdoutError::from)?;
     }
     let stem = model.base().replace([':', '/'], "-");
-    let written = match images::write_images(&report.images, args.out.as_deref(), &stem) {
-        Ok(written) => written,
-        Err(mut not_written) => {
-            let written = std::mem::take(&mut not_written.written);
-            failure.get_or_insert(anyhow::Error::new(not_written));
-            written
+    let written = if report.images.len() > args.max_images {
+        failure.get_or_insert_with(|| {
+            PluginError::Limit {
+                plugin: plugin.name().to_owned(),
+                call: "parse-response",
+                limit: Limit::Images {
+                    count: report.images.len(),
+                    max: args.max_images,
+                },
+            }
+            .into()
+        });
+        Vec::new()
+    } else {
+        match images::write_images(&report.images, args.out.as_deref(), &stem) {
+            Ok(written) => written,
+            Err(mut not_written) => {
+                let written = std::mem::take(&mut not_written.written);
+                failure.get_or_insert(anyhow::Error::new(not_written));
+                written
+            }
         }
     };
     if json {
@@ -266,20 +297,27 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
 struct TextOut {
     json: bool,
     to_stderr: bool,
+    /// `--raw-output`: control characters reach a terminal as they are.
+    raw: bool,
 }
 
 impl TextOut {
-    /// Writes `text` and flushes it.
+    /// Writes `text` and flushes it; on a terminal, with its control
+    /// characters (but newline and tab) escaped unless `raw`.
     fn write(self, text: &str) -> io::Result<()> {
         if self.json {
             return Ok(());
         }
-        let mut out: Box<dyn Write> = if self.to_stderr {
-            Box::new(io::stderr().lock())
+        let (mut out, terminal): (Box<dyn Write>, bool) = if self.to_stderr {
+            (Box::new(io::stderr().lock()), io::stderr().is_terminal())
         } else {
-            Box::new(io::stdout().lock())
+            (Box::new(io::stdout().lock()), io::stdout().is_terminal())
         };
-        out.write_all(text.as_bytes())?;
+        if terminal && !self.raw {
+            out.write_all(terminal_text(text).as_bytes())?;
+        } else {
+            out.write_all(text.as_bytes())?;
+        }
         out.flush()
     }
 }

@@ -9,6 +9,8 @@
 //! and `route` load plugins, through the same registry `invoke` uses.
 //! `route` edits the config file in place (comments and layout kept), only
 //! when the file is valid before and after, and replaces it atomically.
+//! Every string a plugin file chose (version, description, options, names
+//! inside the component) is printed escaped in text, JSON-escaped in JSON.
 
 use std::path::{Path, PathBuf};
 
@@ -174,14 +176,15 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
         outln!(
             "{} {}  (bedrock:adapter@{})",
             info.name,
-            info.version,
+            printable(&info.version),
             plugin.contract_version()
         );
-        outln!("  {}", info.description);
+        outln!("  {}", printable(&info.description));
         outln!("  models:    {}", info.models.join(", "));
         outln!("  streaming: {}", if info.streaming { "yes" } else { "no" });
         if !info.options.is_empty() {
-            outln!("  options:   {}", info.options.join(", "));
+            let options: Vec<String> = info.options.iter().map(|o| printable(o)).collect();
+            outln!("  options:   {}", options.join(", "));
         }
         outln!("  file:      {}", plugin.path().display());
         outln!("  sha256:    {}", plugin.sha256());
@@ -669,7 +672,7 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<Exit> {
             inspection
                 .contract_versions
                 .iter()
-                .map(|v| format!("bedrock:adapter@{v}"))
+                .map(|v| format!("bedrock:adapter@{}", printable(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -679,7 +682,7 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<Exit> {
                 "host:      can load it as bedrock:adapter@{version} (serves {})",
                 served_contracts()
             ),
-            Err(refusal) => outln!("host:      cannot load it: it {refusal}"),
+            Err(refusal) => outln!("host:      cannot load it: it {}", printable(refusal)),
         }
         outln!("pin:       {pin_words}");
         for (title, items) in [
@@ -688,7 +691,7 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<Exit> {
         ] {
             outln!("{title} ({}):", items.len());
             for item in items {
-                outln!("  {}  ({})", item.name, item.kind);
+                outln!("  {}  ({})", printable(&item.name), item.kind);
             }
         }
     }

@@ -25,6 +25,16 @@ pub enum Limit {
     Output { size: usize, max: usize },
     /// A stream-decoder call returned `count` events, more than `max`.
     Events { count: usize, max: usize },
+    /// The request's calls together returned `size` bytes, more than the
+    /// request's output budget of `max`.
+    RequestOutput { size: u64, max: u64 },
+    /// The request's calls together returned `count` events and outputs,
+    /// more than the request's budget of `max`.
+    RequestItems { count: u64, max: u64 },
+    /// An answer held `count` images, more than `max` (`--max-images`).
+    Images { count: usize, max: usize },
+    /// No sandbox could be allocated: every slot of the pool is in use.
+    Pool,
 }
 
 impl fmt::Display for Limit {
@@ -39,6 +49,24 @@ impl fmt::Display for Limit {
             Limit::Events { count, max } => {
                 write!(f, "returned {count} events, more than the limit of {max}")
             }
+            Limit::RequestOutput { size, max } => write!(
+                f,
+                "returned {size} bytes over the request, more than its output budget of {max} \
+                 (output-ratio x the bytes it was given + 1 MiB, at most request-output-mib)"
+            ),
+            Limit::RequestItems { count, max } => write!(
+                f,
+                "returned {count} events and outputs over the request, more than its budget of \
+                 {max} (one per byte it was given + 10000, at most request-events)"
+            ),
+            Limit::Images { count, max } => write!(
+                f,
+                "returned {count} images, more than the cap of {max} (--max-images); none was written"
+            ),
+            Limit::Pool => write!(
+                f,
+                "every sandbox of the pool is in use; the request was not started"
+            ),
         }
     }
 }
@@ -72,35 +100,38 @@ impl From<AdapterError> for AdapterRefusal {
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     /// The adapter returned an error of its own.
-    #[error("plugin `{plugin}` {call}: {error}")]
+    #[error("plugin `{}` {call}: {error}", printable(plugin))]
     Adapter {
         plugin: String,
         call: &'static str,
         error: AdapterRefusal,
     },
     /// A sandbox limit stopped the call.
-    #[error("plugin `{plugin}` stopped in {call}: {limit}")]
+    #[error("plugin `{}` stopped in {call}: {limit}", printable(plugin))]
     Limit {
         plugin: String,
         call: &'static str,
         limit: Limit,
     },
     /// The plugin trapped (a panic, an `unreachable`, a bad memory access).
-    #[error("plugin `{plugin}` trapped in {call}: {detail}")]
+    /// `detail` is wasmtime's description of the trap and the tail of what
+    /// the plugin printed, both escaped by the sandbox.
+    #[error("plugin `{}` trapped in {call}: {detail}", printable(plugin))]
     Trap {
         plugin: String,
         call: &'static str,
         detail: String,
     },
     /// The host used the plugin out of order; a bug in the host.
-    #[error("plugin `{plugin}` {call}: {detail}")]
+    #[error("plugin `{}` {call}: {detail}", printable(plugin))]
     Protocol {
         plugin: String,
         call: &'static str,
         detail: String,
     },
-    /// A file could not be loaded as a plugin.
-    #[error("{}: {reason}", path.display())]
+    /// A file could not be loaded as a plugin; the path and reason are
+    /// shown escaped (a reason may quote what the file holds).
+    #[error("{}: {}", printable(&path.display().to_string()), printable(reason))]
     Load { path: PathBuf, reason: String },
 }
 

@@ -6,7 +6,9 @@
 //! can set them; the sandbox enforces them, and nothing else decides them.
 //!
 //! The defaults: 64 MiB of memory, 1 s per call, 512 KiB of stack, 32 MiB
-//! of output and 10,000 events per call, 64 KiB of stdout and stderr kept.
+//! of output and 10,000 events per call, 64 KiB of stdout and stderr kept;
+//! over a whole request, 4 x the bytes given + 1 MiB returned (at most
+//! 256 MiB) in at most the bytes given + 10,000 events (at most 1,000,000).
 //!
 //! The host's own memory per call is bounded too: what a call returns is
 //! copied out of the plugin's linear memory before it is measured, so the
@@ -15,6 +17,8 @@
 //! once when it breaks `output_bytes` or `max_events`.
 
 use std::time::Duration;
+
+use super::budget::RequestLimits;
 
 /// Limits applied to each call into a plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,8 @@ pub struct SandboxLimits {
     /// How much of what a plugin writes to stdout and stderr is kept for the
     /// debug log; the rest is dropped.
     pub log_bytes: usize,
+    /// What one request's calls may return together (`budget.rs`).
+    pub request: RequestLimits,
 }
 
 impl Default for SandboxLimits {
@@ -45,6 +51,7 @@ impl Default for SandboxLimits {
             output_bytes: 32 << 20,
             max_events: 10_000,
             log_bytes: 64 << 10,
+            request: RequestLimits::default(),
         }
     }
 }

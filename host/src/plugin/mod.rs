@@ -8,7 +8,9 @@
 //! each plugin's bytes, and `inspect` reads a file without running it.
 
 mod bindings;
+mod budget;
 mod cache;
+mod describe_check;
 mod engine;
 mod error;
 mod inspect;
@@ -26,15 +28,17 @@ pub use bindings::{
     Body, CONTRACT_VERSION, Content, Event, Image, Message, Output, Params, PluginInfo, Request,
     Response, Role, Stop, StopReason, Usage,
 };
+pub use budget::{RequestBudget, RequestLimits};
 pub use cache::CompileCache;
 pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use inspect::{InspectError, Inspection, Item, WasmKind, inspect};
 pub use limits::SandboxLimits;
-pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts, validate_info};
+pub use describe_check::{DescribeRefusal, validate_info};
+pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts};
 pub use lock::{LOCK_FILE_NAME, LockError, PluginLock, sha256_hex};
 pub use output::{body_size, check_output_size, describe_size, events_size, response_size};
-pub use printable::printable;
+pub use printable::{printable, terminal_text};
 pub use registry::{
     DuplicateName, PLUGINS_ENV, PluginRegistry, PluginSources, Routed, file_name, file_stem,
     wasm_files,

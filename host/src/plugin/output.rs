@@ -1,12 +1,13 @@
-//! The size of what a plugin returns, and the check of it against the
-//! output limit: pure functions over the contract's types, so that the
-//! sandbox and the fuzz targets apply the very same rule.
+//! The size of what a plugin returns (and of the request it is given), and
+//! the check of it against the output limit: pure functions over the
+//! contract's types, so that the sandbox and the fuzz targets apply the very
+//! same rule.
 //!
 //! Invariant: every byte of plugin-chosen data that the host will keep or
 //! print (strings, image bytes, body bytes) is counted; a fixed-size value
 //! (a usage record) counts as the 8 bytes of its two `u32`s.
 
-use super::bindings::{Body, Event, Output, PluginInfo, Response};
+use super::bindings::{Body, Content, Event, Output, PluginInfo, Request, Response};
 use super::error::{Limit, PluginError};
 
 /// The bytes `describe` returned: names, version, description, patterns and
@@ -20,6 +21,30 @@ pub fn describe_size(info: &PluginInfo) -> usize {
             .iter()
             .chain(&info.options)
             .map(String::len)
+            .sum::<usize>()
+}
+
+/// The bytes of a request handed to `build-request`: model id, system
+/// prompt, every text and image, stop sequences and options.
+pub fn request_size(request: &Request) -> usize {
+    let content: usize = request
+        .messages
+        .iter()
+        .flat_map(|message| &message.content)
+        .map(|content| match content {
+            Content::Text(text) => text.len(),
+            Content::Image(image) => image.data.len() + image.media_type.len(),
+        })
+        .sum();
+    let params = &request.params;
+    request.model_id.len()
+        + request.system.as_ref().map_or(0, String::len)
+        + content
+        + params.stop_sequences.iter().map(String::len).sum::<usize>()
+        + params
+            .extra
+            .iter()
+            .map(|(key, value)| key.len() + value.len())
             .sum::<usize>()
 }
 

@@ -12,15 +12,20 @@
 //!   deadline interrupts wasm code, and a timer ends a call that waits in the
 //!   host on the plugin's behalf (a WASI sleep or poll, which real time
 //!   drives even though the plugin's clocks are frozen);
-//! - every call runs under the memory limiter and has its output measured
-//!   before the host uses it; any broken limit becomes a `PluginError` naming
-//!   the plugin, the call and the limit.
+//! - every call runs under the memory limiter (which counts all of the
+//!   store's memories together) and has its output measured, per call and
+//!   against the request's budget, before the host uses it; any broken
+//!   limit becomes a `PluginError` naming the plugin, the call and the limit;
+//! - what a plugin chose (its printed output, its function names in a
+//!   backtrace) reaches the user only escaped: a trap's error carries
+//!   wasmtime's description and the escaped tail of what the plugin printed,
+//!   and the wasm backtrace goes to the debug log (`-vv`) only.
 
 use std::future::Future;
 use std::time::Duration;
 
 use wasmtime::component::{ResourceAny, ResourceTable};
-use wasmtime::{ResourceLimiter, Store, Trap};
+use wasmtime::{PoolConcurrencyLimitError, ResourceLimiter, Store, Trap, WasmBacktrace};
 use wasmtime_wasi::{
     HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
 };
@@ -28,10 +33,15 @@ use wasmtime_wasi::{
 use super::bindings::{
     AdapterError, Body, Event, PluginInfo, Provider, ProviderPre, Request, Response,
 };
+use super::budget::{Overspent, RequestBudget};
 use super::error::{Limit, PluginError};
 use super::limits::SandboxLimits;
-use super::log::CappedLog;
+use super::log::{CappedLog, Printed};
 use super::output;
+use super::printable::printable;
+
+/// The longest trap description kept in an error, in bytes.
+const TRAP_DESCRIPTION_BYTES: usize = 512;
 
 /// What a sandbox's store holds: WASI state, the memory limiter and the log.
 pub struct SandboxState {
@@ -50,21 +60,31 @@ impl WasiView for SandboxState {
     }
 }
 
-/// Refuses memory growth past the limit and remembers that it did, so that
-/// the trap that follows can be reported as the limit it is.
+/// Refuses memory growth that would take the store's memories together
+/// past the limit, and remembers that it did, so that the trap that follows
+/// can be reported as the limit it is.
 struct MemoryLimiter {
     max_bytes: usize,
+    /// The bytes of every memory of the store, as last allowed to grow.
+    total_bytes: usize,
     exceeded: bool,
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.max_bytes;
+        let total = self
+            .total_bytes
+            .saturating_sub(current)
+            .saturating_add(desired);
+        let allowed = total <= self.max_bytes;
+        if allowed {
+            self.total_bytes = total;
+        }
         self.exceeded |= !allowed;
         Ok(allowed)
     }
@@ -120,6 +140,7 @@ fn sandbox_state(limits: &SandboxLimits) -> SandboxState {
         table: ResourceTable::new(),
         limiter: MemoryLimiter {
             max_bytes: limits.memory_bytes,
+            total_bytes: 0,
             exceeded: false,
         },
         log,
@@ -146,6 +167,7 @@ impl Sandbox {
         let mut core = SandboxCore {
             plugin: plugin.to_owned(),
             limits: limits.clone(),
+            budget: RequestBudget::new(limits.request.clone()),
             store,
         };
         core.arm();
@@ -177,6 +199,7 @@ impl Sandbox {
     /// Calls `build-request`.
     pub async fn build_request(&mut self, request: &Request) -> Result<Body, PluginError> {
         let core = self.core.arm();
+        core.budget.give(output::request_size(request));
         let result = within(
             core.limits.call_timeout,
             self.bindings
@@ -185,7 +208,9 @@ impl Sandbox {
         )
         .await;
         let body = core.settle_adapter("build-request", result)?;
-        core.check_output("build-request", output::body_size(&body))?;
+        let size = output::body_size(&body);
+        core.check_output("build-request", size)?;
+        core.charge("build-request", size, 0)?;
         Ok(body)
     }
 
@@ -196,6 +221,7 @@ impl Sandbox {
         body: &[u8],
     ) -> Result<Response, PluginError> {
         let core = self.core.arm();
+        core.budget.give(body.len());
         let result = within(
             core.limits.call_timeout,
             self.bindings.bedrock_adapter_adapter().call_parse_response(
@@ -206,7 +232,9 @@ impl Sandbox {
         )
         .await;
         let response = core.settle_adapter("parse-response", result)?;
-        core.check_output("parse-response", output::response_size(&response))?;
+        let size = output::response_size(&response);
+        core.check_output("parse-response", size)?;
+        core.charge("parse-response", size, response.outputs.len())?;
         Ok(response)
     }
 
@@ -230,6 +258,7 @@ impl Sandbox {
         const CALL: &str = "stream-decoder.feed";
         let decoder = self.decoder.ok_or_else(|| self.core.not_started(CALL))?;
         let core = self.core.arm();
+        core.budget.give(chunk.len());
         let result = within(
             core.limits.call_timeout,
             self.bindings
@@ -273,11 +302,39 @@ async fn within<R>(
         .unwrap_or_else(|_| Err(Trap::Interrupt.into()))
 }
 
+/// What the user is told of a trap: wasmtime's description of it (not the
+/// backtrace, whose function names the plugin chose), escaped and bounded,
+/// then the escaped tail of what the plugin printed, where a panic message is.
+fn trap_detail(error: &wasmtime::Error, printed: Option<&Printed>) -> String {
+    let description = match error.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => error.root_cause().to_string(),
+    };
+    let mut description = printable(&description);
+    if description.len() > TRAP_DESCRIPTION_BYTES {
+        let mut end = TRAP_DESCRIPTION_BYTES;
+        while !description.is_char_boundary(end) {
+            end -= 1;
+        }
+        description.truncate(end);
+        description.push_str("...");
+    }
+    match printed {
+        Some(printed) if printed.tail.is_empty() => description,
+        Some(printed) if printed.tail_cut => {
+            format!("{description}; it printed, ending: ...{}", printed.tail)
+        }
+        Some(printed) => format!("{description}; it printed: {}", printed.tail),
+        None => description,
+    }
+}
+
 /// The store and what is needed to report on a call made into it, kept apart
 /// from the bindings so that both can be borrowed at once.
 struct SandboxCore {
     plugin: String,
     limits: SandboxLimits,
+    budget: RequestBudget,
     store: Store<SandboxState>,
 }
 
@@ -296,16 +353,24 @@ impl SandboxCore {
         result: wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let state = self.store.data_mut();
-        if let Some(text) = state.log.take() {
-            tracing::debug!(plugin = %self.plugin, call, "plugin output: {text}");
+        let printed = state.log.take();
+        let plugin = printable(&self.plugin);
+        if let Some(printed) = &printed {
+            tracing::debug!(plugin, call, "plugin output: {}", printed.kept);
         }
         let error = match result {
             Ok(value) => return Ok(value),
             Err(error) => error,
         };
-        let plugin = self.plugin.clone();
+        if let Some(backtrace) = error.downcast_ref::<WasmBacktrace>() {
+            for line in backtrace.to_string().lines() {
+                tracing::debug!(plugin, call, "{}", printable(line));
+            }
+        }
         let limit = if state.limiter.exceeded {
             Some(Limit::Memory(self.limits.memory_bytes))
+        } else if error.is::<PoolConcurrencyLimitError>() {
+            Some(Limit::Pool)
         } else {
             match error.downcast_ref::<Trap>() {
                 Some(Trap::Interrupt) => Some(Limit::Time(self.limits.call_timeout)),
@@ -313,6 +378,7 @@ impl SandboxCore {
                 _ => None,
             }
         };
+        let plugin = self.plugin.clone();
         Err(match limit {
             Some(limit) => PluginError::Limit {
                 plugin,
@@ -322,7 +388,7 @@ impl SandboxCore {
             None => PluginError::Trap {
                 plugin,
                 call,
-                detail: format!("{error:#}"),
+                detail: trap_detail(&error, printed.as_ref()),
             },
         })
     }
@@ -345,8 +411,23 @@ impl SandboxCore {
         output::check_output_size(&self.plugin, call, size, self.limits.output_bytes)
     }
 
-    /// Checks both the number of events and their total size.
-    fn check_events(&self, call: &'static str, events: &[Event]) -> Result<(), PluginError> {
+    /// Charges a call's output to the request's budget.
+    fn charge(&mut self, call: &'static str, size: usize, items: usize) -> Result<(), PluginError> {
+        self.budget
+            .charge(size, items)
+            .map_err(|overspent| PluginError::Limit {
+                plugin: self.plugin.clone(),
+                call,
+                limit: match overspent {
+                    Overspent::Output { size, max } => Limit::RequestOutput { size, max },
+                    Overspent::Items { count, max } => Limit::RequestItems { count, max },
+                },
+            })
+    }
+
+    /// Checks the number of events and their total size, for the call and
+    /// for the request.
+    fn check_events(&mut self, call: &'static str, events: &[Event]) -> Result<(), PluginError> {
         if events.len() > self.limits.max_events {
             return Err(PluginError::Limit {
                 plugin: self.plugin.clone(),
@@ -357,7 +438,9 @@ impl SandboxCore {
                 },
             });
         }
-        self.check_output(call, output::events_size(events))
+        let size = output::events_size(events);
+        self.check_output(call, size)?;
+        self.charge(call, size, events.len())
     }
 
     fn not_started(&self, call: &'static str) -> PluginError {
@@ -366,5 +449,46 @@ impl SandboxCore {
             call,
             detail: "the stream decoder was not started".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component holds several core instances, each with its memory: the
+    /// limit is on all of them together, not on each.
+    #[test]
+    fn the_memory_limit_counts_every_memory_of_the_store_together() {
+        let mut limiter = MemoryLimiter {
+            max_bytes: 100,
+            total_bytes: 0,
+            exceeded: false,
+        };
+        assert!(limiter.memory_growing(0, 40, None).expect("asks"));
+        assert!(limiter.memory_growing(0, 40, None).expect("asks"));
+        assert!(!limiter.memory_growing(0, 40, None).expect("asks"));
+        assert!(limiter.exceeded);
+        assert!(limiter.memory_growing(40, 60, None).expect("asks"));
+        assert!(!limiter.memory_growing(60, 61, None).expect("asks"));
+        assert_eq!(limiter.total_bytes, 100);
+    }
+
+    #[test]
+    fn a_trap_is_described_without_its_backtrace_and_with_the_escaped_tail() {
+        let error = wasmtime::Error::from(Trap::UnreachableCodeReached);
+        let printed = Printed {
+            kept: String::new(),
+            tail: printable("panicked: \u{1b}]0;owned\u{7}"),
+            tail_cut: false,
+        };
+        assert_eq!(
+            trap_detail(&error, Some(&printed)),
+            "wasm `unreachable` instruction executed; it printed: panicked: \\u{1b}]0;owned\\u{7}"
+        );
+        let long = wasmtime::Error::msg(format!("\n{}", "x".repeat(2000)));
+        let detail = trap_detail(&long, None);
+        assert!(detail.starts_with("\\nxxx") && detail.ends_with("x..."), "{detail}");
+        assert_eq!(detail.len(), TRAP_DESCRIPTION_BYTES + 3);
     }
 }

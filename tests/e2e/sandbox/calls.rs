@@ -415,3 +415,174 @@ fn the_limits_are_set_per_run_on_the_command_line() {
         hoarded.stderr
     );
 }
+
+#[tokio::test]
+async fn a_stream_within_every_per_call_limit_is_stopped_at_the_request_budget() {
+    let world = World::new(limits()).await;
+    let mut sandbox = world.hostile().sandbox().await.expect("sandbox");
+    sandbox
+        .start_stream("hostile.trickle")
+        .await
+        .expect("decoder");
+    for chunk in 1..=3 {
+        let events = sandbox.feed(b"{}").await.expect("within the budget");
+        assert_eq!(events.len(), 100, "chunk {chunk}");
+    }
+    let error = sandbox
+        .feed(b"{}")
+        .await
+        .expect_err("the fourth 300 KB answer to 2 bytes crosses the budget");
+    assert!(
+        matches!(
+            error,
+            PluginError::Limit {
+                call: "stream-decoder.feed",
+                limit: Limit::RequestOutput {
+                    size: 1_200_000,
+                    max: 1_048_608
+                },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().starts_with(
+            "plugin `hostile` stopped in stream-decoder.feed: returned 1200000 bytes over the request, more than its output budget of 1048608"
+        ),
+        "{error}"
+    );
+    drop(sandbox);
+    world.still_serving().await;
+}
+
+#[tokio::test]
+async fn concurrent_sandboxes_beyond_the_pool_are_refused_not_allocated() {
+    let cache = tempfile::tempdir().expect("cache dir");
+    let runtime = bedrock_host::plugin::PluginRuntime::with_allocation(
+        limits(),
+        bedrock_host::plugin::CompileCache::in_dir(cache.path()),
+        bedrock_host::plugin::InstanceAllocation::Pooling { max_sandboxes: 2 },
+    )
+    .expect("a pooled engine");
+    let plugins = bedrock_host::plugin::PluginSources::only(vec![super::test_plugins_dir()]);
+    let registry = bedrock_host::plugin::PluginRegistry::load(&plugins, &runtime).await;
+    let hostile = registry.route("hostile.polite").expect("routes");
+    let first = hostile.sandbox().await.expect("the first sandbox");
+    let mut second = hostile.sandbox().await.expect("the second sandbox");
+    let error = hostile
+        .sandbox()
+        .await
+        .err()
+        .expect("a third concurrent sandbox is refused");
+    assert!(
+        matches!(
+            error,
+            PluginError::Limit {
+                limit: Limit::Pool,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` stopped in instantiate: every sandbox of the pool is in use; the request was not started"
+    );
+    let hoarded = build_of(&mut second, "hostile.memory")
+        .await
+        .expect_err("a pooled sandbox keeps the memory limit");
+    assert!(
+        matches!(hoarded, PluginError::Limit { limit: Limit::Memory(m), .. } if m == 16 << 20),
+        "{hoarded}"
+    );
+    drop(first);
+    drop(second);
+    let mut again = hostile.sandbox().await.expect("a freed slot serves again");
+    build_of(&mut again, "hostile.polite")
+        .await
+        .expect("and the sandbox works");
+}
+
+/// `invoke` of a real model id served by the hostile plugin, which reads
+/// its misbehaviour from the prompt, against the local Bedrock, in `cwd`.
+pub(super) fn invoke_served_by_hostile(
+    cwd: &std::path::Path,
+    args: &[&str],
+) -> crate::support::Run {
+    let mut command = crate::support::bedrock_host_without_plugins();
+    command
+        .current_dir(cwd)
+        .arg("--plugins-dir")
+        .arg(super::test_plugins_dir())
+        .args([
+            "--local",
+            "invoke",
+            "--family",
+            "hostile",
+            "--model",
+            super::REAL_MODEL,
+        ])
+        .args(args);
+    crate::support::run(command)
+}
+
+#[test]
+fn a_flooding_stream_ends_at_the_request_budget_with_little_on_stdout() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let flood = invoke_served_by_hostile(cwd.path(), &["flood"]);
+    assert_eq!(flood.code, Some(3), "{}", flood.stderr);
+    assert!(
+        flood
+            .stderr
+            .contains("plugin `hostile` stopped in stream-decoder.feed: returned 300")
+            && flood
+                .stderr
+                .contains("bytes over the request, more than its output budget of 104"),
+        "names the plugin and the budget: {}",
+        flood.stderr
+    );
+    assert!(
+        flood.stdout.len() < 4 << 20,
+        "{} bytes on stdout",
+        flood.stdout.len()
+    );
+}
+
+/// The image files in `dir`.
+fn files_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).expect("read the folder").count()
+}
+
+#[test]
+fn more_images_than_the_cap_write_no_file() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let over = invoke_served_by_hostile(cwd.path(), &["--no-stream", "images 20"]);
+    assert_eq!(over.code, Some(3), "{}", over.stderr);
+    assert!(
+        over.stderr.contains(
+            "plugin `hostile` stopped in parse-response: returned 20 images, more than the cap of 10 (--max-images); none was written"
+        ),
+        "{}",
+        over.stderr
+    );
+    assert_eq!(files_in(cwd.path()), 0, "no file was written");
+
+    let flood = invoke_served_by_hostile(cwd.path(), &["--no-stream", "images 20000"]);
+    assert_eq!(flood.code, Some(3), "{}", flood.stderr);
+    assert!(
+        flood
+            .stderr
+            .contains("returned 20000 events and outputs over the request, more than its budget"),
+        "the request's budget refuses 20,000 images before the cap is looked at: {}",
+        flood.stderr
+    );
+    assert_eq!(files_in(cwd.path()), 0, "no file was written");
+
+    let allowed = invoke_served_by_hostile(
+        cwd.path(),
+        &["--no-stream", "--max-images", "25", "images 20"],
+    );
+    assert_eq!(allowed.code, Some(0), "{}", allowed.stderr);
+    assert_eq!(files_in(cwd.path()), 20, "{}", allowed.stderr);
+}

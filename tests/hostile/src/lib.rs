@@ -17,8 +17,16 @@
 //!   40 MiB text;
 //! - `stream-decoder`: the constructor spins for `hostile.loop`; `feed`
 //!   spins for `hostile.loop-feed`, returns two million events for
-//!   `hostile.events` and traps on the second chunk for `hostile.stream`;
-//!   `finish` spins for `hostile.loop-finish`.
+//!   `hostile.events`, 100 texts of 3 KB for `hostile.trickle` (within every
+//!   per-call limit, a flood over a whole stream) and traps on the second
+//!   chunk for `hostile.stream`; `finish` spins for `hostile.loop-finish`.
+//!
+//! Served a real model id (`invoke --family hostile`), it sends the local
+//! Bedrock a valid Claude Messages body and misbehaves as the prompt says:
+//! `flood` answers every chunk with 10,000 texts of 3 KB (within the
+//! per-call limits; 30 MB a chunk), `images N` answers with N empty images,
+//! `escapes` answers with text full of terminal escape sequences
+//! ([`ESCAPES`]), `trap` panics with escapes in its message.
 
 wit_bindgen::generate!({
     world: "provider",
@@ -26,11 +34,12 @@ wit_bindgen::generate!({
 });
 
 use std::fmt::Debug;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bedrock::adapter::types::{
-    AdapterError, Body, Content, Event, Output, PluginInfo, Request, Response, Usage,
+    AdapterError, Body, Content, Event, Image, Output, PluginInfo, Request, Response, Usage,
 };
 use exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder};
 
@@ -43,6 +52,35 @@ static REMEMBERED: AtomicU32 = AtomicU32::new(0);
 
 /// Events returned by one `feed` of `hostile.events`.
 const MILLIONS: usize = 2_000_000;
+
+/// Text that would rewrite a terminal, printed raw: a window title (OSC), a
+/// screen clear, cursor moves, a carriage return, a C1 CSI, a bell; with a
+/// tab and newlines, which are kept on a terminal.
+pub const ESCAPES: &str = "plain \u{1b}]0;owned\u{7} \u{1b}[2J\u{1b}[1;1Hmoved\rback\ttab \u{9b}31mcsi\u{7}\nsecond line\n";
+
+/// The prompt of this request, when it is served a real model id: what the
+/// rest of the request does (see the module's documentation).
+static CHOSEN: Mutex<String> = Mutex::new(String::new());
+
+fn chosen() -> String {
+    CHOSEN
+        .lock()
+        .map(|chosen| chosen.clone())
+        .unwrap_or_default()
+}
+
+/// A valid Claude Messages body, so the local Bedrock answers.
+fn claude_body() -> Body {
+    body(
+        br#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"messages":[{"role":"user","content":"Say hello"}]}"#
+            .to_vec(),
+    )
+}
+
+/// `count` texts of 3 KB.
+fn texts(count: usize) -> Vec<Event> {
+    vec![Event::Text("x".repeat(3_000)); count]
+}
 
 struct Hostile;
 
@@ -222,18 +260,37 @@ impl Guest for Hostile {
                 eprintln!("{report}");
                 Ok(body(report.into_bytes()))
             }
-            _ => Ok(polite_body()),
+            id if id.starts_with("hostile.") => Ok(polite_body()),
+            _ => {
+                let prompt = prompt(&request);
+                if prompt == "trap" {
+                    panic!("{ESCAPES}error: forged by the hostile plugin");
+                }
+                if let Ok(mut chosen) = CHOSEN.lock() {
+                    *chosen = prompt;
+                }
+                Ok(claude_body())
+            }
         }
     }
 
     fn parse_response(model_id: String, _body: Vec<u8>) -> Result<Response, AdapterError> {
-        let text = match model_id.as_str() {
-            "hostile.loop" => spin(),
-            "hostile.big-output" => "x".repeat(ENORMOUS),
-            _ => "polite".into(),
+        let chosen = chosen();
+        let outputs = match (model_id.as_str(), chosen.split_once(' ')) {
+            ("hostile.loop", _) => spin(),
+            ("hostile.big-output", _) => vec![Output::Text("x".repeat(ENORMOUS))],
+            (_, Some(("images", count))) => {
+                let image = Output::Image(Image {
+                    media_type: "image/png".into(),
+                    data: Vec::new(),
+                });
+                vec![image; count.parse().unwrap_or(0)]
+            }
+            _ if chosen == "escapes" => vec![Output::Text(ESCAPES.into())],
+            _ => vec![Output::Text("polite".into())],
         };
         Ok(Response {
-            outputs: vec![Output::Text(text)],
+            outputs,
             stop: None,
             usage: None,
         })
@@ -271,6 +328,12 @@ impl GuestStreamDecoder for Decoder {
 
     fn feed(&self, _chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
         self.fed.set(self.fed.get() + 1);
+        match chosen().as_str() {
+            "flood" => return Ok(texts(10_000)),
+            "escapes" if self.fed.get() == 1 => return Ok(vec![Event::Text(ESCAPES.into())]),
+            "escapes" => return Ok(Vec::new()),
+            _ => {}
+        }
         match self.model_id.as_str() {
             "hostile.loop-feed" => spin(),
             "hostile.events" => Ok(vec![
@@ -280,6 +343,7 @@ impl GuestStreamDecoder for Decoder {
                 });
                 MILLIONS
             ]),
+            "hostile.trickle" => Ok(texts(100)),
             "hostile.stream" if self.fed.get() > 1 => panic!("hostile decoder trapped mid-stream"),
             _ => Ok(vec![Event::Text("first ".into())]),
         }
