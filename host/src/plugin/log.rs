@@ -174,7 +174,9 @@ mod tests {
         let printed = log.take().expect("something was printed");
         assert_eq!(printed.kept, "[... 10023 more bytes dropped]");
         assert!(
-            printed.tail.ends_with("xxx\\npanicked: \\u{1b}]0;owned\\u{7}"),
+            printed
+                .tail
+                .ends_with("xxx\\npanicked: \\u{1b}]0;owned\\u{7}"),
             "{}",
             printed.tail
         );

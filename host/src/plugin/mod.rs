@@ -30,11 +30,11 @@ pub use bindings::{
 };
 pub use budget::{RequestBudget, RequestLimits};
 pub use cache::CompileCache;
+pub use describe_check::{DescribeRefusal, validate_info};
 pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use inspect::{InspectError, Inspection, Item, WasmKind, inspect};
 pub use limits::SandboxLimits;
-pub use describe_check::{DescribeRefusal, validate_info};
 pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts};
 pub use lock::{LOCK_FILE_NAME, LockError, PluginLock, sha256_hex};
 pub use output::{body_size, check_output_size, describe_size, events_size, response_size};

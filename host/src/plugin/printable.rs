@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn terminal_text_keeps_newlines_and_tabs_and_escapes_the_rest() {
-        assert!(matches!(terminal_text("a\tb\nc é"), Cow::Borrowed("a\tb\nc é")));
+        assert!(matches!(
+            terminal_text("a\tb\nc é"),
+            Cow::Borrowed("a\tb\nc é")
+        ));
         assert_eq!(
             terminal_text("t\u{1b}]0;owned\u{7}\u{1b}[2J\rx\u{9b}31m\ty\n"),
             "t\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\rx\\u{9b}31m\ty\n"

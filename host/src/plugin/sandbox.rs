@@ -488,7 +488,10 @@ mod tests {
         );
         let long = wasmtime::Error::msg(format!("\n{}", "x".repeat(2000)));
         let detail = trap_detail(&long, None);
-        assert!(detail.starts_with("\\nxxx") && detail.ends_with("x..."), "{detail}");
+        assert!(
+            detail.starts_with("\\nxxx") && detail.ends_with("x..."),
+            "{detail}"
+        );
         assert_eq!(detail.len(), TRAP_DESCRIPTION_BYTES + 3);
     }
 }
