@@ -292,7 +292,7 @@ impl PluginRegistry {
                 format!(
                     "  {} {}: {}",
                     p.name(),
-                    p.info().version,
+                    printable(&p.info().version),
                     p.info().models.join(", ")
                 )
             })

@@ -484,7 +484,7 @@ mod tests {
         };
         assert_eq!(
             trap_detail(&error, Some(&printed)),
-            "wasm `unreachable` instruction executed; it printed: panicked: \\u{1b}]0;owned\\u{7}"
+            "wasm trap: wasm `unreachable` instruction executed; it printed: panicked: \\u{1b}]0;owned\\u{7}"
         );
         let long = wasmtime::Error::msg(format!("\n{}", "x".repeat(2000)));
         let detail = trap_detail(&long, None);

@@ -278,7 +278,7 @@ fn a_trap_shows_wasmtimes_description_and_the_escaped_end_of_what_the_plugin_pri
     assert_no_raw_controls("a trap's error", &trapped.stderr);
     assert!(
         trapped.stderr.contains(
-            "plugin `hostile` trapped in build-request: wasm `unreachable` instruction executed; it printed: "
+            "plugin `hostile` trapped in build-request: wasm trap: wasm `unreachable` instruction executed; it printed: "
         ),
         "{}",
         trapped.stderr
