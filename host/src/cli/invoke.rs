@@ -23,8 +23,8 @@ use crate::aws;
 use crate::invocation::{self, InvocationFailure, InvocationReport};
 use crate::model_id::{ModelId, ModelIdError};
 use crate::plugin::{
-    Content, Limit, Message, Params, PluginError, Request, Role, StopReason, UserChoice,
-    printable, terminal_text,
+    Content, Limit, Message, Params, PluginError, Request, Role, StopReason, UserChoice, printable,
+    terminal_text,
 };
 
 /// Arguments of `invoke`.
