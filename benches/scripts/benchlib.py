@@ -70,7 +70,7 @@ class LocalBedrock:
     def __enter__(self):
         env = base_environment()
         self.process = subprocess.Popen(
-            [str(HOST), "serve-local", "--port", "0"],
+            [str(HOST), "serve-local", "--port", "0", "--test-controls"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,

@@ -1,8 +1,11 @@
 //! Fault injection and latency: what the emulator should do wrong, and how slowly. Owns the
 //! [`Behaviour`] settings (serialisable, so the control endpoint can read and replace them) and
-//! the shared cell that hands out counted faults. Invariant: a stored behaviour has passed
-//! [`Behaviour::validate`], and a counted fault is removed once its count reaches zero, so
-//! `count: N` affects exactly the next N eligible requests.
+//! the shared cell that hands out counted faults. Invariants: a stored behaviour has passed
+//! [`Behaviour::validate`], so every value is bounded (a delay by [`MAX_DELAY_MS`], a padded
+//! stream by [`MAX_LONG_STREAM_CHUNKS`], a huge reply by [`HugeReply::MAX_BYTES`]) and no
+//! request can hold the server for ever or make it allocate what was asked; a counted fault is
+//! removed once its count reaches zero, so `count: N` affects exactly the next N eligible
+//! requests.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -10,7 +13,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::eventstream::{HUGE_CHUNK_MIN_PAYLOAD, HugeChunkFrame};
-use crate::long_stream::LongStream;
+use crate::long_stream::{LongStream, MAX_LONG_STREAM_CHUNKS};
+
+/// The longest `first_byte_delay_ms` or `chunk_delay_ms`: ten minutes, longer than any client
+/// timeout worth testing.
+pub const MAX_DELAY_MS: u64 = 600_000;
 
 /// Everything the emulator can be told to do besides answering normally.
 ///
@@ -38,9 +45,11 @@ pub struct Behaviour {
     /// Answer the next `count` `InvokeModel` calls (once they pass every check) with a body far
     /// larger than any real one.
     pub huge_reply: Option<HugeReply>,
-    /// Wait this long before sending the response head of every model invocation.
+    /// Wait this long before sending the response head of every model invocation (at most
+    /// [`MAX_DELAY_MS`]).
     pub first_byte_delay_ms: u64,
-    /// Wait this long between consecutive frames of every response stream.
+    /// Wait this long between consecutive frames of every response stream (at most
+    /// [`MAX_DELAY_MS`]).
     pub chunk_delay_ms: u64,
     /// Pad every response stream to this many chunks (see [`crate::long_stream`]).
     pub long_stream: Option<LongStream>,
@@ -69,7 +78,7 @@ pub struct HugeReply {
     /// How many upcoming invocations get this answer (at least 1).
     #[serde(default = "one")]
     pub count: u32,
-    /// The body's size in bytes, at least [`HugeReply::MIN_BYTES`].
+    /// The body's size in bytes, [`HugeReply::MIN_BYTES`] to [`HugeReply::MAX_BYTES`].
     pub bytes: u64,
     /// Send a `Content-Length` header announcing the size (as Bedrock does), or else a chunked
     /// body whose size shows only as it arrives.
@@ -80,6 +89,8 @@ pub struct HugeReply {
 impl HugeReply {
     /// The smallest body: `{"p":""}`.
     pub const MIN_BYTES: u64 = 8;
+    /// The largest body: 16 GiB, far past any client's limit, yet sent in bounded time.
+    pub const MAX_BYTES: u64 = 16 << 30;
 }
 
 /// A stream that goes wrong after `after_chunks` chunk frames (or after all of them, if the
@@ -139,8 +150,27 @@ fn one() -> u32 {
 
 impl Behaviour {
     /// Checks that every fault can actually be produced: counts are positive, statuses are
-    /// error statuses, and names are non-empty and usable as header values.
+    /// error statuses, names are non-empty and usable as header values, and sizes, lengths and
+    /// delays are within their bounds.
     pub fn validate(&self) -> Result<(), InvalidBehaviour> {
+        for (field, delay) in [
+            ("first_byte_delay_ms", self.first_byte_delay_ms),
+            ("chunk_delay_ms", self.chunk_delay_ms),
+        ] {
+            if delay > MAX_DELAY_MS {
+                return Err(InvalidBehaviour(format!(
+                    "{field} must be at most {MAX_DELAY_MS}, not {delay}"
+                )));
+            }
+        }
+        if let Some(long) = self.long_stream
+            && long.chunks > MAX_LONG_STREAM_CHUNKS
+        {
+            return Err(InvalidBehaviour(format!(
+                "long_stream.chunks must be at most {MAX_LONG_STREAM_CHUNKS}, not {}",
+                long.chunks
+            )));
+        }
         if let Some(error) = &self.fail_requests {
             if error.count == 0 {
                 return Err(InvalidBehaviour(
@@ -187,10 +217,11 @@ impl Behaviour {
                     "huge_reply.count must be at least 1".into(),
                 ));
             }
-            if reply.bytes < HugeReply::MIN_BYTES {
+            if !(HugeReply::MIN_BYTES..=HugeReply::MAX_BYTES).contains(&reply.bytes) {
                 return Err(InvalidBehaviour(format!(
-                    "huge_reply.bytes must be at least {}, not {}",
+                    "huge_reply.bytes must be {} to {}, not {}",
                     HugeReply::MIN_BYTES,
+                    HugeReply::MAX_BYTES,
                     reply.bytes
                 )));
             }
@@ -388,6 +419,26 @@ mod tests {
         assert!(reply(0, 100).validate().is_err());
         assert!(reply(1, 7).validate().is_err());
         assert!(reply(1, 8).validate().is_ok());
+        assert!(reply(1, HugeReply::MAX_BYTES + 1).validate().is_err());
+    }
+
+    #[test]
+    fn delays_and_stream_lengths_are_bounded() {
+        let delayed = |first_byte_delay_ms, chunk_delay_ms| Behaviour {
+            first_byte_delay_ms,
+            chunk_delay_ms,
+            ..Behaviour::default()
+        };
+        assert!(delayed(MAX_DELAY_MS, MAX_DELAY_MS).validate().is_ok());
+        assert!(delayed(MAX_DELAY_MS + 1, 0).validate().is_err());
+        assert!(delayed(0, u64::MAX).validate().is_err());
+        let long = |chunks| Behaviour {
+            long_stream: Some(LongStream { chunks }),
+            ..Behaviour::default()
+        };
+        assert!(long(MAX_LONG_STREAM_CHUNKS).validate().is_ok());
+        assert!(long(MAX_LONG_STREAM_CHUNKS + 1).validate().is_err());
+        assert!(long(u32::MAX).validate().is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! The emulator's configuration: which credentials it accepts, its region and its initial
-//! fault-injection behaviour. Secrets never appear in `Debug` output.
+//! The emulator's configuration: which credentials it accepts, its region, whether its test
+//! controls are served, and its initial fault-injection behaviour. Invariants: nothing here is
+//! read from the process environment (a server never adopts credentials it happens to find);
+//! secrets never appear in `Debug` output.
 
 use std::fmt;
 
@@ -37,53 +39,15 @@ pub struct EmulatorConfig {
     pub region: String,
     /// Fault injection and latency settings in force from start-up.
     pub behaviour: Behaviour,
-}
-
-impl EmulatorConfig {
-    /// Reads the configuration from the process environment, so that a client started with the
-    /// same environment is accepted as it is:
-    ///
-    /// | variable | becomes | when unset or empty |
-    /// | --- | --- | --- |
-    /// | `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (both) | the SigV4 key pair | the test pair [`TEST_ACCESS_KEY_ID`] / [`TEST_SECRET_ACCESS_KEY`] |
-    /// | `AWS_BEARER_TOKEN_BEDROCK` | [`EmulatorConfig::bearer_token`], the accepted Bedrock API key | no bearer auth |
-    /// | `AWS_REGION`, else `AWS_DEFAULT_REGION` | [`EmulatorConfig::region`] | [`DEFAULT_REGION`] |
-    ///
-    /// A lone access key id without its secret is ignored (the test pair is used). Nothing else
-    /// is read: no profile files, no `AWS_SESSION_TOKEN` (temporary credentials are accepted
-    /// only when the emulator's own STS issued them). Fault injection starts empty. To point
-    /// clients at a running emulator, set the variables of
-    /// [`crate::RunningEmulator::client_environment`].
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let non_empty = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        let (access_key_id, secret_access_key) = match (
-            non_empty("AWS_ACCESS_KEY_ID"),
-            non_empty("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            (Some(access_key_id), Some(secret_access_key)) => (access_key_id, secret_access_key),
-            _ => (
-                TEST_ACCESS_KEY_ID.to_owned(),
-                TEST_SECRET_ACCESS_KEY.to_owned(),
-            ),
-        };
-        Self {
-            access_key_id,
-            secret_access_key,
-            bearer_token: non_empty("AWS_BEARER_TOKEN_BEDROCK"),
-            region: non_empty("AWS_REGION")
-                .or_else(|| non_empty("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
-            behaviour: Behaviour::default(),
-        }
-    }
+    /// Serve the test controls (`/_emulator/*`: fault injection, timing) to loopback callers;
+    /// when off they answer 404 (see [`crate::control`]).
+    pub test_controls: bool,
 }
 
 impl Default for EmulatorConfig {
-    /// The test credential pair, no bearer token, [`DEFAULT_REGION`], no faults.
+    /// The test credential pair, no bearer token, [`DEFAULT_REGION`], no faults, test controls
+    /// on (the in-process emulator of tests and `--local`; `serve-local` turns them off unless
+    /// asked).
     fn default() -> Self {
         Self {
             access_key_id: TEST_ACCESS_KEY_ID.to_owned(),
@@ -91,6 +55,7 @@ impl Default for EmulatorConfig {
             bearer_token: None,
             region: DEFAULT_REGION.to_owned(),
             behaviour: Behaviour::default(),
+            test_controls: true,
         }
     }
 }
@@ -106,6 +71,7 @@ impl fmt::Debug for EmulatorConfig {
             )
             .field("region", &self.region)
             .field("behaviour", &self.behaviour)
+            .field("test_controls", &self.test_controls)
             .finish()
     }
 }
@@ -113,41 +79,6 @@ impl fmt::Debug for EmulatorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn config_from(pairs: &[(&str, &str)]) -> EmulatorConfig {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-            .collect();
-        EmulatorConfig::from_lookup(|name| env.get(name).cloned())
-    }
-
-    #[test]
-    fn empty_environment_gives_the_test_pair() {
-        assert_eq!(config_from(&[]), EmulatorConfig::default());
-    }
-
-    #[test]
-    fn environment_credentials_region_and_token_are_used() {
-        let config = config_from(&[
-            ("AWS_ACCESS_KEY_ID", "AKIDFROMENV"),
-            ("AWS_SECRET_ACCESS_KEY", "secret-from-env"),
-            ("AWS_BEARER_TOKEN_BEDROCK", "api-key"),
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-        ]);
-        assert_eq!(config.access_key_id, "AKIDFROMENV");
-        assert_eq!(config.secret_access_key, "secret-from-env");
-        assert_eq!(config.bearer_token.as_deref(), Some("api-key"));
-        assert_eq!(config.region, "eu-west-1");
-    }
-
-    #[test]
-    fn a_lone_access_key_falls_back_to_the_test_pair() {
-        let config = config_from(&[("AWS_ACCESS_KEY_ID", "AKIDFROMENV")]);
-        assert_eq!(config.access_key_id, TEST_ACCESS_KEY_ID);
-        assert_eq!(config.secret_access_key, TEST_SECRET_ACCESS_KEY);
-    }
 
     #[test]
     fn debug_output_hides_secrets() {

@@ -34,10 +34,9 @@
 //! ```
 //!
 //! Clients sign with the configured credentials: by default the documented test pair
-//! [`TEST_ACCESS_KEY_ID`] / [`TEST_SECRET_ACCESS_KEY`] in [`DEFAULT_REGION`]
-//! ([`EmulatorConfig::from_env`] takes them from the environment instead, when set). A configured
-//! bearer token (Bedrock API key) is accepted too, as the SDKs send it when
-//! `AWS_BEARER_TOKEN_BEDROCK` is set. [`RunningEmulator::client_environment`] lists the variables
+//! [`TEST_ACCESS_KEY_ID`] / [`TEST_SECRET_ACCESS_KEY`] in [`DEFAULT_REGION`]; the emulator never
+//! reads credentials from the environment. A configured bearer token (Bedrock API key) is
+//! accepted too, as the SDKs send it when `AWS_BEARER_TOKEN_BEDROCK` is set. [`RunningEmulator::client_environment`] lists the variables
 //! that point SDKs and the AWS CLI at a running emulator.
 //!
 //! Models the catalogue lists without `ON_DEMAND` (Claude 4.x, Llama 3.1+, Nova Premier, ...)
@@ -48,8 +47,10 @@
 //!
 //! Failure paths can be exercised through [`Behaviour`], set in the config, with
 //! [`RunningEmulator::set_behaviour`], or over HTTP at [`CONTROL_PATH`] (see [`control`]).
-//! Benchmarks can pad streams to any length ([`LongStream`]) and read when requests arrived
-//! ([`ARRIVALS_PATH`], see [`arrivals`]).
+//! Benchmarks can pad streams to a bounded length ([`LongStream`]) and read when requests
+//! arrived ([`ARRIVALS_PATH`], see [`arrivals`]). The HTTP test controls are served only when
+//! [`EmulatorConfig::test_controls`] is on (the default of the library; `serve-local` needs
+//! `--test-controls`), and only to loopback callers.
 
 mod api_error;
 pub mod arrivals;
@@ -73,7 +74,8 @@ mod sts;
 
 pub use arrivals::ARRIVALS_PATH;
 pub use behaviour::{
-    Behaviour, HugeReply, InjectedError, InvalidBehaviour, StreamFault, StreamFaultAction,
+    Behaviour, HugeReply, InjectedError, InvalidBehaviour, MAX_DELAY_MS, StreamFault,
+    StreamFaultAction,
 };
 pub use config::{DEFAULT_REGION, EmulatorConfig, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 pub use control::CONTROL_PATH;
@@ -82,5 +84,5 @@ pub use eventstream::HUGE_CHUNK_MIN_PAYLOAD;
 pub use inference_profiles::{
     ACCOUNT_ID, APPLICATION_INFERENCE_PROFILE_ARN, APPLICATION_INFERENCE_PROFILE_ID,
 };
-pub use long_stream::LongStream;
+pub use long_stream::{LongStream, MAX_LONG_STREAM_CHUNKS};
 pub use server::{Emulator, RunningEmulator};

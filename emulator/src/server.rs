@@ -1,6 +1,6 @@
 //! Starting and stopping the emulator: binds the listener, assembles the routes (the Bedrock
 //! runtime and control-plane operations behind authentication, STS `AssumeRole` at `POST /`,
-//! the unauthenticated control endpoint, a request id on every response) and runs them on the caller's tokio runtime. Invariant: a [`RunningEmulator`] owns
+//! the test controls when configured, a request id on every response) and runs them on the caller's tokio runtime. Invariant: a [`RunningEmulator`] owns
 //! its server task, which stops when the handle is shut down or dropped.
 
 use std::net::SocketAddr;
@@ -18,11 +18,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api_error::ApiError;
-use crate::arrivals::{ARRIVALS_PATH, ArrivalLog, clear_arrivals, read_arrivals, record_arrival};
+use crate::arrivals::{ArrivalLog, record_arrival};
 use crate::auth::{AcceptedCredentials, SessionStore, require_authentication};
 use crate::behaviour::{Behaviour, BehaviourCell, InvalidBehaviour};
 use crate::config::EmulatorConfig;
-use crate::control::{CONTROL_PATH, read_behaviour, replace_behaviour};
+use crate::control;
 use crate::error::EmulatorError;
 use crate::foundation_models::list_foundation_models;
 use crate::inference_profiles::{
@@ -67,9 +67,10 @@ impl Emulator {
             .map_err(|source| EmulatorError::Bind { addr, source })?;
         let local_addr = listener.local_addr().map_err(EmulatorError::LocalAddr)?;
 
+        let test_controls = config.test_controls;
         let state = app_state(config);
         let credentials = Arc::clone(&state.credentials);
-        let app = routes(Arc::clone(&state));
+        let app = routes(Arc::clone(&state), test_controls);
 
         let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -98,7 +99,8 @@ impl Emulator {
     /// `tower::Service` of `http::Request`s); each call builds fresh state.
     pub fn router(config: EmulatorConfig) -> Result<Router, EmulatorError> {
         config.behaviour.validate()?;
-        Ok(routes(app_state(config)))
+        let test_controls = config.test_controls;
+        Ok(routes(app_state(config), test_controls))
     }
 }
 
@@ -119,7 +121,7 @@ fn app_state(config: EmulatorConfig) -> Arc<AppState> {
     })
 }
 
-fn routes(state: Arc<AppState>) -> Router {
+fn routes(state: Arc<AppState>, test_controls: bool) -> Router {
     let bedrock = Router::new()
         .route("/model/{model_id}/invoke", post(invoke_model))
         .route(
@@ -142,8 +144,7 @@ fn routes(state: Arc<AppState>) -> Router {
         ))
         .layer(from_fn_with_state(Arc::clone(&state), record_arrival));
     Router::new()
-        .route(CONTROL_PATH, get(read_behaviour).post(replace_behaviour))
-        .route(ARRIVALS_PATH, get(read_arrivals).delete(clear_arrivals))
+        .merge(control::routes(test_controls))
         // STS authenticates (for service `sts`) and answers errors in its own XML format.
         .route("/", post(security_token_service))
         .merge(bedrock)

@@ -3,7 +3,8 @@
 //! frames and, under a [`StreamFault`], the fault in place of the rest. Invariant: the frames a
 //! client receives are exactly the planned ones, in order, and a fault is the last thing it
 //! receives (an endless stream has no last thing); nothing is buffered beyond the frame being
-//! sent, so a huge or endless stream costs the emulator no memory.
+//! sent, and a chunk repeated by a [`crate::LongStream`] is planned once with its count, so a
+//! huge, long or endless stream costs the emulator no memory.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use futures_util::stream;
 
 use crate::behaviour::{StreamFault, StreamFaultAction};
 use crate::eventstream::{self, Checksum, HugeChunkFrame};
+use crate::long_stream::ChunkRun;
 
 /// How long a stream pauses before an injected disconnect, so the frames before it leave hyper's
 /// write buffer and reach the client first (without the pause they could be dropped unsent).
@@ -23,6 +25,8 @@ const DISCONNECT_FLUSH_PAUSE: Duration = Duration::from_millis(20);
 enum PlannedFrame {
     /// A chunk carrying this model JSON.
     Chunk(Vec<u8>),
+    /// The chunk carrying this model JSON, this many times in a row (at least 2).
+    Repeated(Vec<u8>, u64),
     /// An exception frame, after which the stream ends.
     Exception {
         exception_type: String,
@@ -43,24 +47,18 @@ enum PlannedFrame {
 /// The frames of a stream: every chunk, or, under a fault, the first `after_chunks` chunks and
 /// then the fault. A fault that spoils "the next chunk" spoils the chunk that would have come
 /// next (the last one when none is left); an endless stream repeats the last chunk sent.
-fn planned_frames(chunks: Vec<Vec<u8>>, fault: Option<StreamFault>) -> VecDeque<PlannedFrame> {
+fn planned_frames(runs: Vec<ChunkRun>, fault: Option<StreamFault>) -> VecDeque<PlannedFrame> {
     let Some(fault) = fault else {
-        return chunks.into_iter().map(PlannedFrame::Chunk).collect();
+        return runs.into_iter().map(PlannedFrame::from_run).collect();
     };
-    let kept = usize::try_from(fault.after_chunks).unwrap_or(usize::MAX);
+    let kept = u64::from(fault.after_chunks);
+    let total: u64 = runs.iter().map(|run| run.times).sum();
     let next_chunk = || {
-        chunks
-            .get(kept)
-            .or_else(|| chunks.last())
-            .cloned()
+        chunk_at(&runs, kept)
+            .or_else(|| chunk_at(&runs, total.saturating_sub(1)))
             .unwrap_or_default()
     };
-    let last_sent = || {
-        chunks
-            .get(kept.min(chunks.len()).saturating_sub(1))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let last_sent = || chunk_at(&runs, kept.min(total).saturating_sub(1)).unwrap_or_default();
     let last = match fault.action {
         StreamFaultAction::Exception {
             exception_type,
@@ -80,13 +78,43 @@ fn planned_frames(chunks: Vec<Vec<u8>>, fault: Option<StreamFault>) -> VecDeque<
         StreamFaultAction::HugeChunk { payload_bytes } => PlannedFrame::Huge(payload_bytes),
         StreamFaultAction::Endless => PlannedFrame::Endless(last_sent()),
     };
-    let mut frames: VecDeque<PlannedFrame> = chunks
-        .into_iter()
-        .take(kept)
-        .map(PlannedFrame::Chunk)
-        .collect();
+    let mut frames = VecDeque::new();
+    let mut left = kept;
+    for run in runs {
+        if left == 0 {
+            break;
+        }
+        let times = run.times.min(left);
+        left -= times;
+        frames.push_back(PlannedFrame::from_run(ChunkRun {
+            model_json: run.model_json,
+            times,
+        }));
+    }
     frames.push_back(last);
     frames
+}
+
+/// The model JSON of the chunk at `index` of the stream `runs` make.
+fn chunk_at(runs: &[ChunkRun], index: u64) -> Option<Vec<u8>> {
+    let mut before = 0u64;
+    runs.iter()
+        .find(|run| {
+            before = before.saturating_add(run.times);
+            index < before
+        })
+        .map(|run| run.model_json.clone())
+}
+
+impl PlannedFrame {
+    /// The frame that sends `run`.
+    fn from_run(run: ChunkRun) -> Self {
+        if run.times > 1 {
+            Self::Repeated(run.model_json, run.times)
+        } else {
+            Self::Chunk(run.model_json)
+        }
+    }
 }
 
 /// Why a response stream stopped early; hyper aborts the connection when it sees one.
@@ -111,6 +139,14 @@ impl Writer {
     async fn write(&mut self, frame: PlannedFrame) -> Result<Bytes, StreamAbort> {
         Ok(match frame {
             PlannedFrame::Chunk(model_json) => eventstream::chunk_frame(&model_json)?,
+            PlannedFrame::Repeated(model_json, times) => {
+                let frame = eventstream::chunk_frame(&model_json)?;
+                self.frames.push_front(PlannedFrame::from_run(ChunkRun {
+                    model_json,
+                    times: times - 1,
+                }));
+                frame
+            }
             PlannedFrame::Exception {
                 exception_type,
                 message,
@@ -145,7 +181,7 @@ impl Writer {
 /// The stream body for `chunks` under `fault`, pausing `between_frames` between consecutive
 /// frames.
 pub(crate) fn stream_body(
-    chunks: Vec<Vec<u8>>,
+    chunks: Vec<ChunkRun>,
     fault: Option<StreamFault>,
     between_frames: Duration,
 ) -> Body {
@@ -176,8 +212,13 @@ pub(crate) fn stream_body(
 mod tests {
     use super::*;
 
-    fn chunks(count: u8) -> Vec<Vec<u8>> {
-        (0..count).map(|index| vec![index]).collect()
+    fn chunks(count: u8) -> Vec<ChunkRun> {
+        (0..count)
+            .map(|index| ChunkRun {
+                model_json: vec![index],
+                times: 1,
+            })
+            .collect()
     }
 
     fn fault(after_chunks: u32, action: StreamFaultAction) -> Option<StreamFault> {
@@ -251,6 +292,40 @@ mod tests {
         assert_eq!(
             planned(1, StreamFaultAction::HugeChunk { payload_bytes: 100 }),
             PlannedFrame::Huge(100)
+        );
+    }
+
+    #[test]
+    fn a_fault_counts_repeated_chunks_one_by_one() {
+        let runs = vec![
+            ChunkRun {
+                model_json: vec![0],
+                times: 1,
+            },
+            ChunkRun {
+                model_json: vec![1],
+                times: 1_000_000,
+            },
+            ChunkRun {
+                model_json: vec![2],
+                times: 1,
+            },
+        ];
+        assert_eq!(
+            planned_frames(runs.clone(), fault(5, StreamFaultAction::TruncatedFrame)),
+            [
+                PlannedFrame::Chunk(vec![0]),
+                PlannedFrame::Repeated(vec![1], 4),
+                PlannedFrame::Truncated(vec![1])
+            ]
+        );
+        assert_eq!(
+            planned_frames(runs, fault(2, StreamFaultAction::Endless)),
+            [
+                PlannedFrame::Chunk(vec![0]),
+                PlannedFrame::Chunk(vec![1]),
+                PlannedFrame::Endless(vec![1])
+            ]
         );
     }
 }

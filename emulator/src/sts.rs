@@ -5,8 +5,10 @@
 //! credentials it issued before: role chaining). The answer carries a fresh set of temporary
 //! credentials that the Bedrock routes then accept with their session token until they expire.
 //! Errors use STS's XML `ErrorResponse` and its codes (`InvalidClientTokenId`,
-//! `SignatureDoesNotMatch`, `ValidationError`, ...). Invariant: any role is assumable; the
-//! emulator checks the shape of the request, not IAM policy.
+//! `SignatureDoesNotMatch`, `ValidationError`, `AccessDenied`, ...). Invariant: a role of the
+//! emulator's own account ([`ACCOUNT_ID`], or an ARN without an account) is assumable by any
+//! accepted caller; a role of any other account is refused with `AccessDenied`, as AWS refuses a
+//! role whose trust policy does not name the caller. No other IAM policy is checked.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -241,6 +243,16 @@ fn assume_role(
 ) -> Result<String, StsError> {
     let request = AssumeRoleRequest::from_form(form)?;
     let (account, role_name) = request.role()?;
+    if account != ACCOUNT_ID {
+        return Err(StsError {
+            status: StatusCode::FORBIDDEN,
+            code: "AccessDenied",
+            message: format!(
+                "User: arn:aws:iam::{ACCOUNT_ID}:user/local-bedrock is not authorized to perform: sts:AssumeRole on resource: {}",
+                request.role_arn
+            ),
+        });
+    }
     let credentials = state.credentials.sessions.issue(now, request.duration);
     tracing::info!(
         role = request.role_arn,

@@ -2,7 +2,7 @@
 //! (query protocol, SigV4 for service `sts`), and of the temporary credentials it issues: the
 //! Bedrock runtime and control plane accept them only with their own session token, role
 //! chaining works, `aws-config`'s `AssumeRoleProvider` can be pointed at the emulator, and
-//! failures come back as STS's typed XML errors.
+//! failures (including a role of another account) come back as STS's typed XML errors.
 
 use std::time::{Duration, SystemTime};
 
@@ -253,6 +253,21 @@ async fn sts_failures_are_typed_xml_errors() {
         .await
         .refused("more than twelve hours");
     assert_eq!(error.code(), Some("ValidationError"));
+    let other_account = "arn:aws:iam::999999999999:role/not-trusting-you";
+    let error = client
+        .assume_role()
+        .role_arn(other_account)
+        .role_session_name("cross-account")
+        .send()
+        .await
+        .refused("a role of another account");
+    assert_eq!(error.code(), Some("AccessDenied"));
+    assert!(
+        error
+            .message()
+            .is_some_and(|message| message.contains(other_account)),
+        "{error:?}"
+    );
     let error = client
         .assume_role()
         .role_session_name("no-role")

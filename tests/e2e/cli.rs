@@ -288,8 +288,8 @@ fn works_against_a_separate_server_with_credentials_from_the_environment() {
     let mut server = bedrock_host();
     server
         .args(["serve-local", "--port", "0"])
-        .env("AWS_ACCESS_KEY_ID", "AKIDSEPARATESERVER")
-        .env("AWS_SECRET_ACCESS_KEY", "separate-server-secret")
+        .args(["--access-key-id", "AKIDSEPARATESERVER"])
+        .args(["--secret-access-key", "separate-server-secret"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = server.spawn().expect("serve-local starts");

@@ -92,7 +92,7 @@ fn an_assumed_role_goes_through_sts_first() {
 #[test]
 fn a_bedrock_api_key_is_sent_as_bearer_auth() {
     let token = "bedrock-api-key-for-tests";
-    let server = LocalServer::start_with_env(&[("AWS_BEARER_TOKEN_BEDROCK", token)]);
+    let server = LocalServer::start_with_args(&["--bearer-token", token]);
     let mut good = bare(&server);
     good.args(["--region", "us-east-1"])
         .env("AWS_BEARER_TOKEN_BEDROCK", token);
@@ -244,5 +244,187 @@ fn an_application_inference_profile_arn_is_resolved_and_sent_as_given() {
         failed.stderr.contains("--family"),
         "suggests --family: {}",
         failed.stderr
+    );
+}
+
+/// A fresh HOME whose `~/.aws/config` holds the profiles `dev` (the local Bedrock's test keys)
+/// and `other` (keys it does not know), and `command` set to use it.
+fn with_profiles(command: &mut Command) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("home");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).expect(".aws");
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[profile dev]\nregion = us-east-1\naws_access_key_id = {}\naws_secret_access_key = {}\n\n\
+             [profile other]\nregion = us-east-1\naws_access_key_id = AKIDOTHER\naws_secret_access_key = other\n",
+            bedrock_emulator::TEST_ACCESS_KEY_ID,
+            bedrock_emulator::TEST_SECRET_ACCESS_KEY
+        ),
+    )
+    .expect("config");
+    command
+        .env("HOME", home.path())
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE");
+    home
+}
+
+#[test]
+fn an_explicit_profile_beats_keys_in_the_environment() {
+    let server = LocalServer::start();
+    let wrong_keys = |command: &mut Command| {
+        command
+            .env("AWS_ACCESS_KEY_ID", "AKIDNOTKNOWNHERE")
+            .env("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+    };
+    let mut by_flag = bare(&server);
+    wrong_keys(&mut by_flag);
+    let _home = with_profiles(&mut by_flag);
+    by_flag.args(["--profile", "dev", "-v"]);
+    let used = invoke_ok(by_flag, "--profile dev over environment keys");
+    assert!(
+        used.stderr.contains("profile `dev` (named by --profile)"),
+        "-v names the source: {}",
+        used.stderr
+    );
+
+    let mut by_env = bare(&server);
+    wrong_keys(&mut by_env);
+    let _home = with_profiles(&mut by_env);
+    by_env.env("AWS_PROFILE", "dev");
+    invoke_ok(by_env, "AWS_PROFILE=dev over environment keys");
+
+    let mut keys_only = bare(&server);
+    wrong_keys(&mut keys_only);
+    let _home = with_profiles(&mut keys_only);
+    keys_only.args(["--region", "us-east-1", "invoke", "--model", CLAUDE, "hi"]);
+    let refused = run(keys_only);
+    assert_eq!(
+        refused.code,
+        Some(6),
+        "without a profile the environment's keys are used: {}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn an_unknown_profile_is_named_with_the_known_ones() {
+    let server = LocalServer::start();
+    for (flag, env) in [(Some("staging"), None), (None, Some("staging"))] {
+        let mut command = bare(&server);
+        let _home = with_profiles(&mut command);
+        if let Some(name) = flag {
+            command.args(["--profile", name]);
+        }
+        if let Some(name) = env {
+            command.env("AWS_PROFILE", name);
+        }
+        command.args(["invoke", "--model", CLAUDE, "hi"]);
+        let refused = run(command);
+        assert_eq!(refused.code, Some(6), "{}", refused.stderr);
+        let named_by = if flag.is_some() {
+            "--profile"
+        } else {
+            "AWS_PROFILE"
+        };
+        assert!(
+            refused
+                .stderr
+                .contains(&format!("the profile `staging` (from {named_by})")),
+            "{}",
+            refused.stderr
+        );
+        assert!(
+            refused.stderr.contains("the known profiles are dev, other"),
+            "{}",
+            refused.stderr
+        );
+    }
+}
+
+#[test]
+fn a_refused_role_names_the_role_and_what_sts_said() {
+    let server = LocalServer::start();
+    let role = "arn:aws:iam::999999999999:role/NotTrustingYou";
+    let mut command = server.command(&["--assume-role", role]);
+    command.args(["invoke", "--model", CLAUDE, "hi"]);
+    let refused = run(command);
+    assert_eq!(refused.code, Some(6), "{}", refused.stderr);
+    for needle in [
+        "AccessDenied",
+        "STS refused to let these credentials assume the role",
+        role,
+        "trust policy",
+    ] {
+        assert!(
+            refused.stderr.contains(needle),
+            "{needle}: {}",
+            refused.stderr
+        );
+    }
+    assert!(
+        !refused.stderr.contains("no AWS credentials were found"),
+        "{}",
+        refused.stderr
+    );
+
+    let mut good = server.command(&[
+        "--assume-role",
+        "arn:aws:iam::123456789012:role/BedrockUser",
+        "-v",
+    ]);
+    good.args(["invoke", "--no-stream", "--model", CLAUDE, "hi"]);
+    let assumed = run(good);
+    assert_eq!(assumed.code, Some(0), "{}", assumed.stderr);
+    assert!(
+        assumed
+            .stderr
+            .contains("role arn:aws:iam::123456789012:role/BedrockUser assumed through STS"),
+        "-v says where the credentials came from: {}",
+        assumed.stderr
+    );
+}
+
+#[test]
+fn quiet_by_default_and_verbose_says_where_requests_go() {
+    let server = LocalServer::start();
+    let mut quiet = server.command(&["invoke", "--no-stream", "--model", CLAUDE, "hi"]);
+    quiet.env_remove("RUST_LOG");
+    let answered = run(quiet);
+    assert_eq!(answered.code, Some(0), "{}", answered.stderr);
+    assert_eq!(answered.stderr, "", "nothing on stderr unless asked");
+
+    let verbose = run(server.command(&["-v", "invoke", "--no-stream", "--model", CLAUDE, "hi"]));
+    assert_eq!(verbose.code, Some(0), "{}", verbose.stderr);
+    for needle in [
+        "us-east-1",
+        server.endpoint.as_str(),
+        "the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+        "anthropic",
+    ] {
+        assert!(
+            verbose.stderr.contains(needle),
+            "{needle}: {}",
+            verbose.stderr
+        );
+    }
+    assert!(
+        !verbose.stderr.contains('\u{1b}'),
+        "no colour when stderr is not a terminal: {:?}",
+        verbose.stderr
+    );
+    assert!(
+        !verbose.stderr.contains("aws_config") && !verbose.stderr.contains("aws_smithy"),
+        "no SDK log at -v: {}",
+        verbose.stderr
+    );
+
+    let very = run(server.command(&["-vv", "invoke", "--no-stream", "--model", CLAUDE, "hi"]));
+    assert_eq!(very.code, Some(0), "{}", very.stderr);
+    assert!(
+        very.stderr.contains("anthropic_version"),
+        "-vv shows the request body: {}",
+        very.stderr
     );
 }

@@ -139,6 +139,20 @@ fn throttling_and_5xx_are_retried_max_attempts_times_then_fail_with_the_count() 
             );
             assert!(!absorbed.stdout.trim().is_empty());
             assert_eq!(failures_left(&server), 0, "{what}");
+            let announced: Vec<&str> = absorbed
+                .stderr
+                .lines()
+                .filter(|line| line.starts_with("retrying "))
+                .collect();
+            assert_eq!(
+                announced,
+                [
+                    format!("retrying 2/3 after {error_type} (HTTP {status})"),
+                    format!("retrying 3/3 after {error_type} (HTTP {status})"),
+                ],
+                "{what}: each retry is announced: {}",
+                absorbed.stderr
+            );
 
             fail(&server, 10, status, error_type, message);
             let (exhausted, _) = invoke(&server, &retry, &["--no-stream"]);

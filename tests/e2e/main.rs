@@ -7,6 +7,7 @@
 mod cli;
 mod config;
 mod credentials;
+mod endpoints;
 mod errors;
 mod examples;
 mod families;
@@ -14,6 +15,7 @@ mod faults;
 mod fixtures;
 mod output;
 mod sandbox;
+mod serve_local;
 mod support;
 mod tour;
 mod trust;

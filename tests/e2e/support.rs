@@ -163,18 +163,19 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    /// Starts the server on a free port and waits for its endpoint line.
+    /// Starts the server on a free port, with its test controls on, and waits for its endpoint
+    /// line.
     pub fn start() -> Self {
-        Self::start_with_env(&[])
+        Self::start_with_args(&[])
     }
 
-    /// As `start`, with extra environment for the server.
-    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+    /// As `start`, with extra `serve-local` arguments.
+    pub fn start_with_args(args: &[&str]) -> Self {
         use std::io::BufRead;
         let mut command = bedrock_host();
-        command.envs(env.iter().copied());
         command
-            .args(["serve-local", "--port", "0"])
+            .args(["serve-local", "--port", "0", "--test-controls"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = command.spawn().expect("serve-local starts");

@@ -1,26 +1,30 @@
 //! Building the Bedrock clients (runtime and control plane) from the user's
 //! settings.
 //!
-//! Invariant: the whole `aws-config` default chain applies (environment,
+//! Invariants: the whole `aws-config` default chain applies (environment,
 //! shared config and credentials files, profiles, SSO, web identity,
 //! container and instance metadata) unless the caller passes static
-//! credentials, as `--local` does; an assumed role is layered on top of
-//! whichever credentials that gives; Bedrock API keys
-//! (`AWS_BEARER_TOKEN_BEDROCK`) are picked up by the SDK itself. Retries are
-//! standard (or adaptive) with the given number of attempts, and the read
-//! timeout is long enough for long generations.
+//! credentials, as `--local` does, or names a profile, which then beats keys
+//! in the environment (see [`super::credentials`]); an assumed role is
+//! layered on top of whichever credentials that gives; Bedrock API keys
+//! (`AWS_BEARER_TOKEN_BEDROCK`) are picked up by the SDK itself. Nothing is
+//! sent to Bedrock before the region, the profile, the endpoint's host and
+//! the credentials are known to be usable. Retries are standard (or adaptive)
+//! with the given number of attempts, announced on stderr, and never spent on
+//! what no retry can fix (see [`super::retry`]); the read timeout is long
+//! enough for long generations.
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_bedrockruntime::Client;
 
+use super::credentials::{self, ExplicitProfile};
 use super::error::{AwsError, AwsErrorClass};
+use super::retry::{FailFast, RetryAnnouncer};
+use super::validation::{check_endpoint_url, check_region};
 
 /// A fixed access key pair, used instead of the default chain.
 #[derive(Debug, Clone)]
@@ -69,19 +73,40 @@ impl Default for ClientSettings {
     }
 }
 
-/// Builds the Bedrock runtime client, or says which setting is missing.
+/// Builds the Bedrock runtime client, or says which setting is missing or wrong.
 pub async fn runtime_client(settings: &ClientSettings) -> Result<Client, AwsError> {
-    Ok(Client::new(&load_config(settings).await?))
+    let config = load_config(settings).await?;
+    let config = aws_sdk_bedrockruntime::config::Builder::from(&config)
+        .retry_classifier(FailFast)
+        .interceptor(RetryAnnouncer::new(settings.max_attempts))
+        .build();
+    Ok(Client::from_conf(config))
 }
 
-/// Builds the Bedrock control-plane client, or says which setting is missing.
+/// Builds the Bedrock control-plane client, or says which setting is missing or wrong.
 pub async fn control_client(
     settings: &ClientSettings,
 ) -> Result<aws_sdk_bedrock::Client, AwsError> {
-    Ok(aws_sdk_bedrock::Client::new(&load_config(settings).await?))
+    let config = load_config(settings).await?;
+    let config = aws_sdk_bedrock::config::Builder::from(&config)
+        .retry_classifier(FailFast)
+        .interceptor(RetryAnnouncer::new(settings.max_attempts))
+        .build();
+    Ok(aws_sdk_bedrock::Client::from_conf(config))
 }
 
 async fn load_config(settings: &ClientSettings) -> Result<SdkConfig, AwsError> {
+    let profile = if settings.credentials.is_some() {
+        None
+    } else {
+        ExplicitProfile::from(settings.profile.as_deref())
+    };
+    if let Some(profile) = &profile {
+        credentials::check_profile(profile).await?;
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        check_endpoint_resolves(endpoint).await?;
+    }
     let retry = if settings.adaptive_retries {
         RetryConfig::adaptive()
     } else {
@@ -98,39 +123,63 @@ async fn load_config(settings: &ClientSettings) -> Result<SdkConfig, AwsError> {
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    if let Some(profile) = &settings.profile {
-        loader = loader.profile_name(profile);
+    if let Some(profile) = &profile {
+        loader = loader.profile_name(&profile.name);
     }
     if let Some(endpoint) = &settings.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    if let Some(keys) = &settings.credentials {
-        loader = loader.credentials_provider(Credentials::new(
-            &keys.access_key_id,
-            &keys.secret_access_key,
-            None,
-            None,
-            "bedrock-host",
-        ));
-    }
     let config = loader.load().await;
-    if config.region().is_none() {
+    let Some(region) = config.region() else {
         return Err(AwsError::local(
             AwsErrorClass::Configuration,
             "no AWS region is set",
             "pass --region, set AWS_REGION, or set `region` for your profile in ~/.aws/config",
         ));
-    }
-    let Some(role) = &settings.assume_role else {
-        return Ok(config);
     };
-    let provider = AssumeRoleProvider::builder(&role.role_arn)
-        .session_name(&role.session_name)
-        .configure(&config)
-        .build()
-        .await;
-    Ok(config
-        .into_builder()
-        .credentials_provider(SharedCredentialsProvider::new(provider))
-        .build())
+    if settings.region.is_none() {
+        check_region(region.as_ref()).map_err(|invalid| {
+            AwsError::configuration(
+                format!("the region from the environment or the profile: {invalid}"),
+                "fix AWS_REGION, AWS_DEFAULT_REGION or the profile's `region`",
+            )
+        })?;
+    }
+    let (provider, source) = credentials::resolve(
+        &config,
+        settings.credentials.as_ref(),
+        profile.as_ref(),
+        settings.assume_role.as_ref(),
+    )
+    .await?;
+    tracing::info!(
+        region = %region,
+        endpoint = config.endpoint_url().unwrap_or("AWS's own for the region"),
+        credentials = %source,
+        "AWS settings"
+    );
+    Ok(match provider {
+        Some(provider) => config.into_builder().credentials_provider(provider).build(),
+        None => config,
+    })
+}
+
+/// Fails at once when the `--endpoint-url` host does not resolve: a typo no retry can fix.
+async fn check_endpoint_resolves(endpoint: &str) -> Result<(), AwsError> {
+    let Ok((host, port)) = check_endpoint_url(endpoint) else {
+        return Ok(());
+    };
+    match tokio::net::lookup_host((host.as_str(), port)).await {
+        Ok(_) => Ok(()),
+        Err(error) => Err(AwsError {
+            class: AwsErrorClass::Transport,
+            code: None,
+            message: format!(
+                "the host `{host}` of --endpoint-url {endpoint} does not resolve: {error}"
+            ),
+            request_id: None,
+            hint: Some("check the spelling of --endpoint-url and your DNS settings".to_owned()),
+            timed_out: false,
+        }),
+    }
 }

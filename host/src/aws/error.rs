@@ -1,7 +1,8 @@
 //! SDK errors turned into one line a user can act on.
 //!
 //! Invariant: every `AwsError` carries its class (which decides the exit
-//! code), the AWS error name and request id when AWS sent them, Bedrock's own
+//! code, and is chosen from the SDK error's variant, the types in its chain of
+//! sources and AWS's error code, never from message text), the AWS error name and request id when AWS sent them, Bedrock's own
 //! message, and a hint that says what to do. An exception frame that ends a
 //! stream keeps the class its name has anywhere else (a `throttlingException`
 //! is throttling), except that a model stream error or model timeout is a
@@ -10,11 +11,18 @@
 
 use std::fmt;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::response_guard::ResponseGuardError;
+use super::retry::Unfixable;
+
+/// The headers every Bedrock response carries; an error response has both.
+const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 
 /// Bytes in a MiB, for messages about sizes given in MiB.
 const MIB: u64 = 1024 * 1024;
@@ -105,53 +113,92 @@ impl AwsError {
         }
     }
 
-    /// Converts an SDK error of any operation.
-    pub fn from_sdk<E, R>(error: SdkError<E, R>) -> Self
+    /// A credentials or settings problem found before anything was sent.
+    pub fn configuration(message: String, hint: &str) -> Self {
+        Self {
+            class: AwsErrorClass::Configuration,
+            code: None,
+            message,
+            request_id: None,
+            hint: Some(hint.to_owned()),
+            timed_out: false,
+        }
+    }
+
+    /// Converts an SDK error of any operation, by the error's variant and type: a service
+    /// error by its AWS error code, a dispatch failure by what its chain of sources holds.
+    pub fn from_sdk<E>(error: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug + 'static,
     {
         if let Some(guard) = ResponseGuardError::find_in(&error) {
             return Self::from_guard(guard);
         }
+        if let Some(credentials) = find_in_chain::<CredentialsError>(&error) {
+            tracing::debug!(
+                "credential resolution failed: {}",
+                source_chain(credentials)
+            );
+            return Self::local(
+                AwsErrorClass::Configuration,
+                "no usable AWS credentials were found",
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, run `aws sso login`, or set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key",
+            );
+        }
         let detail = source_chain(&error);
         match error {
-            SdkError::ServiceError(context) => Self::from_service(context.err()),
+            SdkError::ServiceError(context) => match NotBedrock::check(context.raw()) {
+                Some(not_bedrock) => not_bedrock.into_error(),
+                None => Self::from_service(context.err()),
+            },
+            SdkError::ResponseError(context) => match NotBedrock::check(context.raw()) {
+                Some(not_bedrock) => not_bedrock.into_error(),
+                None => Self::transport(
+                    format!("the response could not be read: {detail}"),
+                    "check --endpoint-url, or run the request again",
+                ),
+            },
             SdkError::TimeoutError(_) => Self::timeout(detail),
             SdkError::DispatchFailure(failure) if failure.is_timeout() => Self::timeout(detail),
             SdkError::DispatchFailure(failure) => {
-                if failure.is_user() || detail.contains("credentials") {
-                    tracing::debug!("credential resolution failed: {detail}");
-                    return Self::local(
-                        AwsErrorClass::Configuration,
-                        "no AWS credentials were found (tried the environment, the shared config and credentials files, web identity, and container and instance metadata)",
-                        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, run `aws sso login`, or set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key",
-                    );
-                }
-                Self {
-                    class: AwsErrorClass::Transport,
-                    code: None,
-                    message: format!("the request could not be sent: {detail}"),
-                    request_id: None,
-                    hint: Some("check --endpoint-url, --region and the network".into()),
-                    timed_out: false,
-                }
-            }
-            _ => {
-                let class = if detail.contains("credentials") || detail.contains("region") {
-                    AwsErrorClass::Configuration
-                } else {
-                    AwsErrorClass::Transport
-                };
-                Self {
-                    class,
-                    code: None,
-                    message: detail,
-                    request_id: None,
-                    hint: None,
-                    timed_out: false,
+                match failure
+                    .as_connector_error()
+                    .and_then(|c| Unfixable::find_in(c))
+                {
+                    Some(unfixable) => Self::transport(
+                        format!("{}, so nothing was retried: {detail}", unfixable.describe()),
+                        match unfixable {
+                            Unfixable::Tls => {
+                                "check that --endpoint-url's scheme matches the server (http:// or https://) and that its certificate is trusted"
+                            }
+                            Unfixable::Refused | Unfixable::Dns => {
+                                "check --endpoint-url and --region, and that the server is running"
+                            }
+                        },
+                    ),
+                    None => Self::transport(
+                        format!("the request could not be sent: {detail}"),
+                        "check --endpoint-url, --region and the network",
+                    ),
                 }
             }
+            SdkError::ConstructionFailure(_) => Self::configuration(
+                format!("the request could not be built: {detail}"),
+                "check --region and --endpoint-url",
+            ),
+            _ => Self::transport(detail, "check --endpoint-url and the network"),
+        }
+    }
+
+    /// A network failure with its message and hint.
+    fn transport(message: String, hint: &str) -> Self {
+        Self {
+            class: AwsErrorClass::Transport,
+            code: None,
+            message,
+            request_id: None,
+            hint: Some(hint.to_owned()),
+            timed_out: false,
         }
     }
 
@@ -171,8 +218,8 @@ impl AwsError {
     /// name the SDK keeps in the variant, not the metadata) or a broken
     /// connection.
     pub fn from_stream<R: fmt::Debug + 'static>(error: SdkError<ResponseStreamError, R>) -> Self {
-        if ResponseGuardError::find_in(&error).is_some() {
-            return Self::from_sdk(error);
+        if let Some(guard) = ResponseGuardError::find_in(&error) {
+            return Self::from_guard(guard);
         }
         let SdkError::ServiceError(context) = &error else {
             return Self {
@@ -229,7 +276,9 @@ impl AwsError {
     }
 }
 
-/// The class and hint for an AWS error name and message.
+/// The class and hint for an AWS error name and message. The class follows from the name
+/// alone; the message only sharpens the hint where Bedrock sends different problems under one
+/// name (a legacy model and an unknown one are both `ResourceNotFoundException`).
 fn classify(code: Option<&str>, message: &str) -> (AwsErrorClass, Option<&'static str>) {
     match code.unwrap_or_default() {
         "ThrottlingException"
@@ -376,8 +425,61 @@ impl AwsError {
     }
 }
 
+/// An HTTP error response that did not come from Bedrock: it has neither of the headers every
+/// Bedrock error carries (an HTML 404 from a proxy, a captive portal, a wrong
+/// `--endpoint-url`).
+struct NotBedrock {
+    status: u16,
+    content_type: Option<String>,
+}
+
+impl NotBedrock {
+    /// `Some` when `response` is an error without `x-amzn-RequestId` or `x-amzn-ErrorType`.
+    fn check(response: &HttpResponse) -> Option<Self> {
+        let headers = response.headers();
+        if response.status().is_success()
+            || headers.contains_key(REQUEST_ID_HEADER)
+            || headers.contains_key(ERROR_TYPE_HEADER)
+        {
+            return None;
+        }
+        Some(Self {
+            status: response.status().as_u16(),
+            content_type: headers.get("content-type").map(str::to_owned),
+        })
+    }
+
+    fn into_error(self) -> AwsError {
+        let content_type = self
+            .content_type
+            .map(|kind| format!(" ({kind})"))
+            .unwrap_or_default();
+        AwsError::transport(
+            format!(
+                "HTTP {}{content_type} from something that is not Bedrock: the answer has no x-amzn-RequestId or x-amzn-ErrorType",
+                self.status
+            ),
+            "check --endpoint-url, and any proxy (HTTPS_PROXY) between you and AWS",
+        )
+    }
+}
+
+/// The first error of type `T` in `error`'s chain of sources.
+pub(crate) fn find_in_chain<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        cause = error.source();
+    }
+    None
+}
+
 /// An error's message followed by its sources, joined.
-fn source_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn source_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

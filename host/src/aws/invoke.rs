@@ -112,6 +112,7 @@ pub async fn invoke_model(
     accept: &str,
     max_response_bytes: u64,
 ) -> Result<InvokeReply, AwsError> {
+    log_request("InvokeModel", model_id, &body);
     let capture = HeaderCapture::default();
     let output = client
         .invoke_model()
@@ -143,6 +144,7 @@ pub async fn invoke_model_stream(
     accept: &str,
     max_response_bytes: u64,
 ) -> Result<StreamReply, AwsError> {
+    log_request("InvokeModelWithResponseStream", model_id, &body);
     let output = client
         .invoke_model_with_response_stream()
         .model_id(model_id)
@@ -159,6 +161,16 @@ pub async fn invoke_model_stream(
         request_id: output.request_id().map(str::to_owned),
         receiver: output.body,
     })
+}
+
+/// The request body in the debug log (`-vv`), as text where it is text.
+fn log_request(operation: &str, model_id: &str, body: &[u8]) {
+    tracing::debug!(
+        operation,
+        model_id,
+        "request body: {}",
+        String::from_utf8_lossy(body).escape_debug()
+    );
 }
 
 /// Sharpens an error's hint with the client's region and retry settings.

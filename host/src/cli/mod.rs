@@ -344,7 +344,7 @@ fn asks_for_json(args: impl Iterator<Item = OsString>) -> bool {
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        0 => "bedrock_host=warn,bedrock_emulator=warn",
         1 => "bedrock_host=info",
         _ => "bedrock_host=debug,bedrock_emulator=debug",
     };
@@ -353,6 +353,7 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 

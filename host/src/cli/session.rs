@@ -16,8 +16,10 @@ use anyhow::Context as _;
 use bedrock_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 use tokio::sync::OnceCell;
 
-use super::{GlobalArgs, RetryMode};
-use crate::aws::{AssumedRole, ClientSettings, StaticCredentials};
+use super::{GlobalArgs, RetryMode, UsageError};
+use crate::aws::{
+    AssumedRole, ClientSettings, StaticCredentials, check_endpoint_url, check_region,
+};
 use crate::config::{self, Config, ConfigError, LimitSettings, NamedBy};
 use crate::paths;
 use crate::plugin::{
@@ -115,7 +117,15 @@ impl Session {
 
     /// The settings to build AWS clients with. With `--local`, the first
     /// call starts the local Bedrock and points them at it.
+    /// A `--region` or `--endpoint-url` that cannot work is a usage error,
+    /// found before anything is sent.
     pub async fn client_settings(&self) -> anyhow::Result<&ClientSettings> {
+        if let Some(region) = &self.client_settings.region {
+            check_region(region).map_err(|invalid| UsageError(invalid.to_string()))?;
+        }
+        if let Some(endpoint) = &self.client_settings.endpoint_url {
+            check_endpoint_url(endpoint).map_err(|invalid| UsageError(invalid.to_string()))?;
+        }
         if !self.local {
             return Ok(&self.client_settings);
         }
