@@ -36,12 +36,10 @@ pub async fn local_client(endpoint: &str) -> anyhow::Result<Client> {
         .context("cannot build the Bedrock client")
 }
 
-/// The plugin runtime (default limits, compile cache in `cache_dir`) and
-/// every plugin in `plugins_dir`; a plugin that fails to load is an error.
-pub async fn load_plugins(
-    plugins_dir: &Path,
-    cache_dir: &Path,
-) -> anyhow::Result<(PluginRuntime, PluginRegistry)> {
+/// Every plugin in `plugins_dir`, under the default limits with the compile
+/// cache in `cache_dir`; a plugin that fails to load is an error. The
+/// plugins keep their runtime alive.
+pub async fn load_plugins(plugins_dir: &Path, cache_dir: &Path) -> anyhow::Result<PluginRegistry> {
     let runtime = PluginRuntime::new(SandboxLimits::default(), CompileCache::in_dir(cache_dir))
         .map_err(|error| anyhow::anyhow!("cannot start the WebAssembly engine: {error:#}"))?;
     let registry =
@@ -55,7 +53,7 @@ pub async fn load_plugins(
             plugins_dir.display()
         );
     }
-    Ok((runtime, registry))
+    Ok(registry)
 }
 
 /// A one-turn text request for `base_model_id`, as `invoke PROMPT` builds it.

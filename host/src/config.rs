@@ -129,8 +129,26 @@ pub const REQUEST_EVENTS: LimitKey = LimitKey {
     value_in: |limits| limits.request.items,
 };
 
+/// The largest plugin file, in MiB.
+pub const FILE_MIB: LimitKey = LimitKey {
+    name: "file-mib",
+    unit: "MiB",
+    meaning: "largest plugin file; a larger one is not loaded",
+    range: 1..=1024,
+    value_in: |limits| limits.file_bytes >> 20,
+};
+
+/// The compile budget of one plugin, in milliseconds.
+pub const COMPILE_MS: LimitKey = LimitKey {
+    name: "compile-ms",
+    unit: "ms",
+    meaning: "longest a plugin's compile may take; a slower one is not loaded",
+    range: 1..=600_000,
+    value_in: |limits| u64::try_from(limits.compile_timeout.as_millis()).unwrap_or(u64::MAX),
+};
+
 /// Every key of `[plugin-limits]`, in the order the help lists them.
-pub const LIMIT_KEYS: [&LimitKey; 9] = [
+pub const LIMIT_KEYS: [&LimitKey; 11] = [
     &MEMORY_MIB,
     &TIMEOUT_MS,
     &STACK_KIB,
@@ -140,6 +158,8 @@ pub const LIMIT_KEYS: [&LimitKey; 9] = [
     &OUTPUT_RATIO,
     &REQUEST_OUTPUT_MIB,
     &REQUEST_EVENTS,
+    &FILE_MIB,
+    &COMPILE_MS,
 ];
 
 fn to_u64(value: usize) -> u64 {
@@ -200,6 +220,10 @@ pub struct LimitSettings {
     pub request_output_mib: Option<u64>,
     /// `request-events`.
     pub request_events: Option<u64>,
+    /// `file-mib`.
+    pub file_mib: Option<u64>,
+    /// `compile-ms`.
+    pub compile_ms: Option<u64>,
 }
 
 impl LimitSettings {
@@ -226,6 +250,12 @@ impl LimitSettings {
                     .map_or(base.request.output_bytes, |v| v.saturating_mul(1 << 20)),
                 items: self.request_events.unwrap_or(base.request.items),
             },
+            file_bytes: self
+                .file_mib
+                .map_or(base.file_bytes, |v| v.saturating_mul(1 << 20)),
+            compile_timeout: self
+                .compile_ms
+                .map_or(base.compile_timeout, Duration::from_millis),
         }
     }
 }
@@ -366,6 +396,8 @@ struct LimitsToml {
     output_ratio: Option<Spanned<u64>>,
     request_output_mib: Option<Spanned<u64>>,
     request_events: Option<Spanned<u64>>,
+    file_mib: Option<Spanned<u64>>,
+    compile_ms: Option<Spanned<u64>>,
 }
 
 /// Parses the text of a config file; an error is the 1-based line and what
@@ -411,6 +443,8 @@ fn parse(text: &str) -> Result<Parsed, (usize, String)> {
         output_ratio: check(&OUTPUT_RATIO, limits.output_ratio)?,
         request_output_mib: check(&REQUEST_OUTPUT_MIB, limits.request_output_mib)?,
         request_events: check(&REQUEST_EVENTS, limits.request_events)?,
+        file_mib: check(&FILE_MIB, limits.file_mib)?,
+        compile_ms: check(&COMPILE_MS, limits.compile_ms)?,
     };
     Ok(Parsed { limits, routing })
 }
@@ -456,7 +490,7 @@ mod tests {
     #[test]
     fn every_key_is_read_and_laid_over_the_defaults() {
         let settings = parse(
-            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nmax-events = 50\nlog-kib = 0\noutput-ratio = 2\nrequest-output-mib = 3\nrequest-events = 70\n",
+            "# limits\n[plugin-limits]\nmemory-mib = 8\ntimeout-ms = 250\nstack-kib = 256\noutput-mib = 2\nmax-events = 50\nlog-kib = 0\noutput-ratio = 2\nrequest-output-mib = 3\nrequest-events = 70\nfile-mib = 3\ncompile-ms = 1500\n",
         )
         .expect("valid")
         .limits;
@@ -475,6 +509,8 @@ mod tests {
                 items: 70
             }
         );
+        assert_eq!(limits.file_bytes, 3 << 20);
+        assert_eq!(limits.compile_timeout, Duration::from_millis(1500));
     }
 
     #[test]
@@ -575,6 +611,10 @@ mod tests {
         assert!(help.contains("default 512)\n"), "{help}");
         assert!(help.contains("request-output-mib"), "{help}");
         assert!(help.contains("default 1000000)\n"), "{help}");
+        assert!(
+            help.contains("file-mib") && help.contains("default 30000)\n"),
+            "{help}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The host's well-known folders: the per-user data and cache folders, and
-//! the folder this repository's build writes plugins to.
+//! The host's well-known folders: the per-user data and cache folders, the
+//! compile cache's key, and the folder this repository's build writes
+//! plugins to.
 //!
 //! Invariant: a release build never names a folder of the machine it was
 //! built on; only a debug build searches the repository's `target/plugins`.
@@ -32,12 +33,21 @@ pub fn repository_plugins_dir() -> Option<PathBuf> {
 }
 
 /// The compile-cache folder: `BEDROCK_HOST_CACHE_DIR`, else the per-user
-/// cache folder; `None` when neither exists.
+/// cache folder; `None` when neither exists. A shared sticky folder (such as
+/// `/tmp`) is not used itself: the cache makes a private folder inside it
+/// (see `plugin::CompileCache::in_dir`).
 pub fn compile_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os(CACHE_ENV).filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(dir));
     }
     project_dirs().map(|dirs| dirs.cache_dir().join("compiled"))
+}
+
+/// The secret key that authenticates compile-cache entries, kept outside the
+/// cache in a private folder of the per-user data folder
+/// (`~/.local/share/bedrock-host/private/cache.key` on Linux).
+pub fn cache_key_file() -> Option<PathBuf> {
+    project_dirs().map(|dirs| dirs.data_dir().join("private").join("cache.key"))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //!
 //! Run through `cargo xtask test`, which builds the plugins first.
 
+mod cache;
 mod cli;
 mod config;
 mod credentials;

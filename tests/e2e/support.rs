@@ -25,9 +25,15 @@ pub fn plugins_dir() -> PathBuf {
 fn cache_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        use std::os::unix::fs::DirBuilderExt as _;
         let dir =
             std::env::temp_dir().join(format!("bedrock-host-e2e-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp cache dir");
+        // Private, as the host requires of a cache folder.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .expect("temp cache dir");
         dir
     })
 }

@@ -77,7 +77,7 @@ struct StreamTimes {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let model = ModelId::parse(&args.model).context("not a model id")?;
-    let (_runtime, registry) = load_plugins(&args.plugins_dir, &args.cache_dir).await?;
+    let registry = load_plugins(&args.plugins_dir, &args.cache_dir).await?;
     let registry = Arc::new(registry);
     let client = local_client(&args.endpoint).await?;
     let request = Arc::new(text_request(

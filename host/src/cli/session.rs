@@ -41,8 +41,8 @@ pub struct Session {
     routing: RoutingTable,
     /// The local Bedrock and the settings that point at it, once started.
     local_bedrock: OnceCell<LocalBedrock>,
-    /// The plugin runtime and every plugin found, once loaded.
-    plugins: OnceCell<LoadedPlugins>,
+    /// Every plugin found, once loaded (each holds the runtime it needs).
+    plugins: OnceCell<PluginRegistry>,
 }
 
 /// The local Bedrock of `--local`, running for as long as the session.
@@ -50,13 +50,6 @@ struct LocalBedrock {
     /// Dropping it stops the server.
     _emulator: RunningEmulator,
     settings: ClientSettings,
-}
-
-/// The plugin runtime with the registry loaded through it.
-struct LoadedPlugins {
-    /// Keeps the engine (and its deadline ticker) alive while plugins run.
-    _runtime: PluginRuntime,
-    registry: PluginRegistry,
 }
 
 impl Session {
@@ -139,11 +132,9 @@ impl Session {
     /// Every plugin in the plugin folders; the first call starts the
     /// WebAssembly engine and loads them.
     pub async fn plugins(&self) -> anyhow::Result<&PluginRegistry> {
-        let loaded = self
-            .plugins
+        self.plugins
             .get_or_try_init(|| load_plugins(&self.limits, &self.plugin_sources))
-            .await?;
-        Ok(&loaded.registry)
+            .await
     }
 }
 
@@ -188,19 +179,17 @@ async fn start_local_bedrock(base: &ClientSettings) -> anyhow::Result<LocalBedro
 }
 
 /// Starts the WebAssembly engine under `limits` and loads every plugin of
-/// `sources`.
+/// `sources`: each described from the compile cache where it can be, none
+/// compiled until it serves. The plugins keep the engine (and its deadline
+/// ticker) alive.
 async fn load_plugins(
     limits: &SandboxLimits,
     sources: &PluginSources,
-) -> anyhow::Result<LoadedPlugins> {
+) -> anyhow::Result<PluginRegistry> {
     let cache =
         paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
     let runtime = PluginRuntime::new(limits.clone(), cache)
         .map_err(|error| anyhow::anyhow!("{error:#}"))
         .context("cannot start the WebAssembly engine")?;
-    let registry = PluginRegistry::load(sources, &runtime).await;
-    Ok(LoadedPlugins {
-        _runtime: runtime,
-        registry,
-    })
+    Ok(PluginRegistry::load(sources, &runtime).await)
 }

@@ -4,12 +4,14 @@
 //! Invariant: the engine's configuration is fixed here, so the compile cache
 //! can key precompiled code by the engine's compatibility hash and never load
 //! code compiled under other settings. The epoch ticker runs for as long as
-//! the `PluginEngine` lives; without it, deadlines would never fire. How
+//! any clone of the engine lives: every compiled component, loaded plugin
+//! and sandbox (its `Store`) holds one, so a deadline fires for as long as
+//! there is plugin code that could run, and nobody has to keep a runtime
+//! value alive for it; the ticker ends at its first tick after the last
+//! clone is dropped. How
 //! instances are allocated ([`InstanceAllocation`]) changes no compiled code,
 //! only where a sandbox's memory, tables and call stack come from.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -61,10 +63,9 @@ impl InstanceAllocation {
     }
 }
 
-/// A configured engine plus the background thread that advances its epoch.
+/// A configured engine whose epoch a background thread advances.
 pub struct PluginEngine {
     engine: Engine,
-    stop: Arc<AtomicBool>,
 }
 
 impl PluginEngine {
@@ -81,13 +82,13 @@ impl PluginEngine {
             .async_stack_size(limits.stack_bytes + (1 << 20))
             .allocation_strategy(allocation.strategy(limits));
         let engine = Engine::new(&config)?;
-        let stop = Arc::new(AtomicBool::new(false));
+        // The ticker holds the engine weakly: it never keeps it alive, and
+        // stops once nothing else does.
         let ticker_engine = engine.weak();
-        let ticker_stop = Arc::clone(&stop);
         thread::Builder::new()
             .name("plugin-epoch".into())
             .spawn(move || {
-                while !ticker_stop.load(Ordering::Relaxed) {
+                loop {
                     thread::sleep(SandboxLimits::EPOCH_TICK);
                     match ticker_engine.upgrade() {
                         Some(engine) => engine.increment_epoch(),
@@ -96,17 +97,11 @@ impl PluginEngine {
                 }
             })
             .map_err(wasmtime::Error::from)?;
-        Ok(Self { engine, stop })
+        Ok(Self { engine })
     }
 
     /// The engine, for compiling and instantiating components.
     pub fn engine(&self) -> &Engine {
         &self.engine
-    }
-}
-
-impl Drop for PluginEngine {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }

@@ -1,14 +1,17 @@
-//! The resource limits every plugin call runs under.
+//! The resource limits every plugin call runs under, and the two that bound
+//! loading one.
 //!
 //! These numbers are the whole of what a plugin may consume: linear memory,
 //! wasm stack, wall-clock time per call, and the size and number of what it
-//! hands back. They are plain data so that the CLI, a config file or a test
+//! hands back; and, before any of that, the size of its file and the time
+//! its compile may take. They are plain data so that the CLI, a config file or a test
 //! can set them; the sandbox enforces them, and nothing else decides them.
 //!
 //! The defaults: 64 MiB of memory, 1 s per call, 512 KiB of stack, 32 MiB
 //! of output and 10,000 events per call, 64 KiB of stdout and stderr kept;
 //! over a whole request, 4 x the bytes given + 1 MiB returned (at most
-//! 256 MiB) in at most the bytes given + 10,000 events (at most 1,000,000).
+//! 256 MiB) in at most the bytes given + 10,000 events (at most 1,000,000);
+//! a file of at most 64 MiB, compiled within 30 s.
 //!
 //! The host's own memory per call is bounded too: what a call returns is
 //! copied out of the plugin's linear memory before it is measured, so the
@@ -40,6 +43,10 @@ pub struct SandboxLimits {
     pub log_bytes: usize,
     /// What one request's calls may return together (`budget.rs`).
     pub request: RequestLimits,
+    /// Largest plugin file, in bytes; a larger one is not read.
+    pub file_bytes: u64,
+    /// Longest a plugin's compile may take; a slower one is refused.
+    pub compile_timeout: Duration,
 }
 
 impl Default for SandboxLimits {
@@ -52,6 +59,8 @@ impl Default for SandboxLimits {
             max_events: 10_000,
             log_bytes: 64 << 10,
             request: RequestLimits::default(),
+            file_bytes: 64 << 20,
+            compile_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -81,6 +90,8 @@ mod tests {
         assert_eq!(limits.output_bytes, 32 << 20);
         assert_eq!(limits.max_events, 10_000);
         assert_eq!(limits.log_bytes, 64 << 10);
+        assert_eq!(limits.file_bytes, 64 << 20);
+        assert_eq!(limits.compile_timeout, Duration::from_secs(30));
         assert_eq!(limits.deadline_ticks(), 100);
     }
 }

@@ -1,19 +1,30 @@
-//! Turning a `.wasm` file into a `LoadedPlugin`: read, hash, check the hash
-//! against the pin, compile (through the cache), check the contract version,
-//! link WASI, describe.
+//! Turning a `.wasm` file into a `LoadedPlugin`: read (within the file-size
+//! limit), hash, check the hash against the pin, then take its `describe`
+//! answer from the compile cache, or else compile it (through the cache,
+//! within the compile budget), check the contract version, link WASI and
+//! describe it, caching the answer or the refusal.
 //!
-//! Invariants: the bytes are read once, and the bytes hashed are the bytes
-//! compiled; a pinned plugin whose bytes changed is refused before it is
-//! compiled; a plugin is only ever instantiated after its exported contract
-//! version was checked against the ones this host serves; a file that fails
-//! any step is reported with the reason and never half-loaded.
+//! Invariants: the bytes hashed are the bytes compiled (a file read again
+//! to compile it later must hash the same); a pinned plugin whose bytes
+//! changed is refused before it is compiled; a plugin is only ever
+//! instantiated after its exported contract version was checked against the
+//! ones this host serves; a file that fails any step is reported with the
+//! reason and never half-loaded. A plugin described from the cache is not
+//! compiled until its first sandbox: start-up compiles only the plugin that
+//! serves the request. Every `LoadedPlugin` holds the runtime it came from,
+//! and so the engine whose epoch ticker stops its calls at their deadline.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use tokio::sync::OnceCell;
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 
 use super::bindings::{CONTRACT_VERSION, PluginInfo, ProviderPre};
 use super::cache::CompileCache;
+use super::cached_answer::{CachedAnswer, FILE_MARK, limits_fingerprint};
 use super::describe_check::validate_info;
 use super::engine::{InstanceAllocation, PluginEngine};
 use super::error::PluginError;
@@ -26,8 +37,12 @@ use super::sandbox::{Sandbox, SandboxState};
 const ADAPTER_INTERFACE: &str = "bedrock:adapter/adapter";
 
 /// The engine, the WASI linker and the compile cache: everything needed to
-/// load plugins and run them.
+/// load plugins and run them. Loaded plugins share it.
 pub struct PluginRuntime {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     engine: PluginEngine,
     linker: Linker<SandboxState>,
     cache: CompileCache,
@@ -52,16 +67,18 @@ impl PluginRuntime {
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Ok(Self {
-            engine,
-            linker,
-            cache,
-            limits,
+            shared: Arc::new(Shared {
+                engine,
+                linker,
+                cache,
+                limits,
+            }),
         })
     }
 
     /// The limits sandboxes run under.
     pub fn limits(&self) -> &SandboxLimits {
-        &self.limits
+        &self.shared.limits
     }
 
     /// Loads the plugin in `path`, trusting whatever bytes it holds.
@@ -70,17 +87,20 @@ impl PluginRuntime {
     }
 
     /// Loads the plugin in `path`; when `pin` is given, only if the file's
-    /// sha256 is the pinned one.
+    /// sha256 is the pinned one. Its `describe` answer comes from the cache
+    /// when the cache has one for these bytes; otherwise it is compiled and
+    /// described now.
     pub async fn load_pinned(
         &self,
         path: &Path,
         pin: Option<Pin<'_>>,
     ) -> Result<LoadedPlugin, PluginError> {
+        let shared = &self.shared;
         let fail = |reason: String| PluginError::Load {
             path: path.to_owned(),
             reason,
         };
-        let wasm = std::fs::read(path).map_err(|error| fail(format!("cannot read: {error}")))?;
+        let wasm = read_plugin_file(path, shared.limits.file_bytes).map_err(fail)?;
         let sha256 = sha256_hex(&wasm);
         if let Some(pin) = pin
             && pin.sha256 != sha256
@@ -96,35 +116,82 @@ impl PluginRuntime {
         if wasm.is_empty() {
             return Err(fail("the file is empty".into()));
         }
-        let component = self
-            .cache
-            .component(self.engine.engine(), &wasm, &sha256)
-            .map_err(|error| fail(format!("not a valid WebAssembly component: {error:#}")))?;
-        let contract_version = self.contract_version(&component).map_err(fail)?;
-        let instance = self.linker.instantiate_pre(&component).map_err(|error| {
-            fail(format!(
-                "imports something the sandbox does not offer: {error:#}"
-            ))
-        })?;
-        let pre = ProviderPre::new(instance)
-            .map_err(|error| fail(format!("does not export the adapter interface: {error:#}")))?;
-        let mut sandbox = Sandbox::new(&file_label(path), &pre, &self.limits).await?;
-        let info = sandbox.describe().await?;
-        validate_info(&info).map_err(|refusal| fail(refusal.to_string()))?;
-        Ok(LoadedPlugin {
-            info,
-            path: path.to_owned(),
-            sha256,
-            contract_version,
-            pinned_in: pin.map(|pin| pin.lock.to_owned()),
-            pre,
-            limits: self.limits.clone(),
-        })
+        let label = file_label(path);
+        let limits_now = limits_fingerprint(&shared.limits);
+        let loaded = |info: PluginInfo, contract_version: String, code: OnceCell<_>| {
+            validate_info(&info).map_err(|refusal| fail(refusal.to_string()))?;
+            Ok(LoadedPlugin {
+                info,
+                path: path.to_owned(),
+                sha256: sha256.clone(),
+                contract_version,
+                pinned_in: pin.map(|pin| pin.lock.to_owned()),
+                runtime: Arc::clone(shared),
+                code,
+            })
+        };
+        match shared.cache.load_answer(&sha256) {
+            Some(CachedAnswer::Described {
+                info,
+                contract_version,
+            }) => {
+                tracing::debug!(plugin = %label, "described from the compile cache");
+                return loaded(info, contract_version, OnceCell::new());
+            }
+            Some(CachedAnswer::Refused { reason, limits }) if limits == limits_now => {
+                tracing::info!(plugin = %label, "refused as its cached answer says, under the same limits");
+                return Err(fail(reason.replace(FILE_MARK, &label)));
+            }
+            Some(CachedAnswer::Refused { .. }) | None => {}
+        }
+        tracing::info!(plugin = %label, "compiling and describing");
+        let component = shared.component(wasm, &sha256).await.map_err(fail)?;
+        match shared.describe(&component, &label).await {
+            Ok((info, contract_version, pre)) => {
+                shared.cache.save_answer(
+                    &sha256,
+                    &CachedAnswer::Described {
+                        info: info.clone(),
+                        contract_version: contract_version.clone(),
+                    },
+                );
+                loaded(info, contract_version, OnceCell::new_with(Some(pre)))
+            }
+            Err(reason) => {
+                shared.cache.save_answer(
+                    &sha256,
+                    &CachedAnswer::Refused {
+                        reason: reason.replace(&label, FILE_MARK),
+                        limits: limits_now,
+                    },
+                );
+                Err(fail(reason))
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// The compiled component for `wasm`, whose sha256 is `sha256`: from the
+    /// cache, or compiled within the compile budget (and then cached).
+    async fn component(&self, wasm: Vec<u8>, sha256: &str) -> Result<Component, String> {
+        let engine = self.engine.engine();
+        if let Some(component) = self.cache.load_code(engine, sha256) {
+            return Ok(component);
+        }
+        let compiled = compile_within(engine, wasm, &self.limits).await?;
+        self.cache.save_code(engine, sha256, &compiled);
+        // SAFETY: `compiled` was produced just above by this engine.
+        unsafe { Component::deserialize(engine, &compiled) }
+            .map_err(|error| format!("not a valid WebAssembly component: {error:#}"))
     }
 
-    /// Finds the version of the adapter interface `component` exports, and
-    /// refuses one this host cannot serve.
-    fn contract_version(&self, component: &Component) -> Result<String, String> {
+    /// `component` checked against the contract and linked to the sandbox's
+    /// WASI, ready to instantiate, with the contract version it exports.
+    fn prepare(
+        &self,
+        component: &Component,
+    ) -> Result<(String, ProviderPre<SandboxState>), String> {
         let engine = self.engine.engine();
         let exported: Vec<String> = component
             .component_type()
@@ -132,7 +199,117 @@ impl PluginRuntime {
             .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
             .map(|(name, _)| name.to_owned())
             .collect();
-        check_contract(&exported)
+        let contract_version = check_contract(&exported)?;
+        let instance = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|error| format!("imports something the sandbox does not offer: {error:#}"))?;
+        let pre = ProviderPre::new(instance)
+            .map_err(|error| format!("does not export the adapter interface: {error:#}"))?;
+        Ok((contract_version, pre))
+    }
+
+    /// Prepares `component` and calls its `describe` in a fresh sandbox
+    /// named `label`: its answer, its contract version and the prepared
+    /// component; or why it was refused.
+    async fn describe(
+        &self,
+        component: &Component,
+        label: &str,
+    ) -> Result<(PluginInfo, String, ProviderPre<SandboxState>), String> {
+        let (contract_version, pre) = self.prepare(component)?;
+        let mut sandbox = Sandbox::new(label, &pre, &self.limits)
+            .await
+            .map_err(|error| error.to_string())?;
+        let info = sandbox
+            .describe()
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok((info, contract_version, pre))
+    }
+
+    /// The prepared code of the plugin in `path`, described earlier with
+    /// sha256 `sha256`: from the cache, or read again (it must hash the
+    /// same), compiled and cached.
+    async fn code_for(
+        &self,
+        path: &Path,
+        sha256: &str,
+    ) -> Result<ProviderPre<SandboxState>, PluginError> {
+        let fail = |reason: String| PluginError::Load {
+            path: path.to_owned(),
+            reason,
+        };
+        let component = match self.cache.load_code(self.engine.engine(), sha256) {
+            Some(component) => component,
+            None => {
+                let wasm = read_plugin_file(path, self.limits.file_bytes).map_err(fail)?;
+                let now = sha256_hex(&wasm);
+                if now != sha256 {
+                    return Err(fail(format!(
+                        "changed while it was loaded: it was described with sha256 {sha256}, and now hashes to {now}; it was not compiled"
+                    )));
+                }
+                self.component(wasm, sha256).await.map_err(fail)?
+            }
+        };
+        self.prepare(&component).map(|(_, pre)| pre).map_err(fail)
+    }
+}
+
+/// Reads a plugin file of at most `max_bytes`; a larger one is refused
+/// before (and while) it is read.
+fn read_plugin_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let too_large = |size: u64| {
+        format!(
+            "the file is {size} bytes, more than the file-mib limit of {} MiB ([plugin-limits] file-mib); it was not loaded",
+            max_bytes >> 20
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot read: {error}"))?;
+    let size = file
+        .metadata()
+        .map_err(|error| format!("cannot read: {error}"))?
+        .len();
+    if size > max_bytes {
+        return Err(too_large(size));
+    }
+    let mut wasm = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut wasm)
+        .map_err(|error| format!("cannot read: {error}"))?;
+    let read = u64::try_from(wasm.len()).unwrap_or(u64::MAX);
+    if read > max_bytes {
+        return Err(too_large(read));
+    }
+    Ok(wasm)
+}
+
+/// Compiles `wasm` on a thread of its own and waits at most the compile
+/// budget for it. A compile past the budget is refused; its thread is left
+/// to finish on its own, and its result dropped.
+async fn compile_within(
+    engine: &Engine,
+    wasm: Vec<u8>,
+    limits: &SandboxLimits,
+) -> Result<Vec<u8>, String> {
+    let (done, compiled) = tokio::sync::oneshot::channel();
+    let engine = engine.clone();
+    std::thread::Builder::new()
+        .name("plugin-compile".into())
+        .spawn(move || {
+            // The receiver is gone only when the budget ran out.
+            let _ = done.send(engine.precompile_component(&wasm));
+        })
+        .map_err(|error| format!("cannot start a thread to compile it: {error}"))?;
+    match tokio::time::timeout(limits.compile_timeout, compiled).await {
+        Ok(Ok(Ok(compiled))) => Ok(compiled),
+        Ok(Ok(Err(error))) => Err(format!("not a valid WebAssembly component: {error:#}")),
+        Ok(Err(_)) => Err("its compile stopped without a result".to_owned()),
+        Err(_) => Err(format!(
+            "its compile took longer than the compile-ms budget of {} ms ([plugin-limits] compile-ms); it was not loaded",
+            limits.compile_timeout.as_millis()
+        )),
     }
 }
 
@@ -211,15 +388,16 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-/// A plugin ready to serve requests.
+/// A plugin ready to serve requests: described, and compiled at its first
+/// sandbox (or already, when it was described just now).
 pub struct LoadedPlugin {
     info: PluginInfo,
     path: PathBuf,
     sha256: String,
     contract_version: String,
     pinned_in: Option<PathBuf>,
-    pre: ProviderPre<SandboxState>,
-    limits: SandboxLimits,
+    runtime: Arc<Shared>,
+    code: OnceCell<ProviderPre<SandboxState>>,
 }
 
 impl LoadedPlugin {
@@ -254,9 +432,15 @@ impl LoadedPlugin {
         self.pinned_in.as_deref()
     }
 
-    /// A fresh sandbox for one request.
+    /// A fresh sandbox for one request. The first one compiles the plugin
+    /// (or reads its code from the cache); a failure there is a load error
+    /// naming the file.
     pub async fn sandbox(&self) -> Result<Sandbox, PluginError> {
-        Sandbox::new(&self.info.name, &self.pre, &self.limits).await
+        let pre = self
+            .code
+            .get_or_try_init(|| self.runtime.code_for(&self.path, &self.sha256))
+            .await?;
+        Sandbox::new(&self.info.name, pre, &self.runtime.limits).await
     }
 }
 

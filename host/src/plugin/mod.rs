@@ -1,15 +1,20 @@
 //! The plugin runtime: loading provider adapters from `.wasm` components and
 //! running each request in a fresh, limited sandbox.
 //!
-//! `PluginRuntime` owns the engine, WASI linker and compile cache;
+//! `PluginRuntime` owns the engine, WASI linker and compile cache (whose
+//! entries, compiled code and `describe` answers, are authenticated);
 //! `PluginRegistry` finds and loads plugins and routes model ids to them
 //! (the rule is `routing`'s);
-//! a `LoadedPlugin` hands out one `Sandbox` per request. `PluginLock` pins
+//! a `LoadedPlugin` is compiled at its first sandbox and hands out one
+//! `Sandbox` per request. `PluginLock` pins
 //! each plugin's bytes, and `inspect` reads a file without running it.
 
 mod bindings;
 mod budget;
 mod cache;
+mod cache_entry;
+mod cache_key;
+mod cached_answer;
 mod describe_check;
 mod engine;
 mod error;
@@ -20,6 +25,7 @@ mod lock;
 mod log;
 mod output;
 mod printable;
+mod private_fs;
 mod registry;
 mod routing;
 mod sandbox;

@@ -90,7 +90,9 @@ pub struct PluginRegistry {
 }
 
 impl PluginRegistry {
-    /// Loads every `*.wasm` file in `sources`, in order.
+    /// Loads every `*.wasm` file in `sources`, in order: each is described
+    /// from the compile cache where it can be, and none is compiled before
+    /// it serves (see `PluginRuntime::load_pinned`).
     pub async fn load(sources: &PluginSources, runtime: &PluginRuntime) -> Self {
         let mut registry = Self {
             plugins: Vec::new(),

@@ -119,16 +119,13 @@ async fn bad_files_are_refused_by_name_and_the_good_plugins_still_load() {
     assert_eq!(
         reasons(&again),
         reasons(&world.registry),
-        "the same files are refused for the same reasons from a warm cache"
+        "the same files are refused for the same reasons from a warm cache \
+         (the stuck describe by its cached refusal)"
     );
     assert_bounded(
         &format!("a warm load with a stuck describe (cold: {cold:?})"),
         warm,
         TIMEOUT,
-    );
-    assert!(
-        warm >= TIMEOUT / 2,
-        "describe ran until its deadline: {warm:?}"
     );
 }
 
