@@ -11,29 +11,4 @@
 #[path = "recorded/expected.rs"]
 mod expected;
 
-use bedrock_adapter_kit::testing::{self, recorded};
-use bedrock_plugin_ai21::Component;
-use bedrock_plugin_ai21::exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder};
-
-type Decoder = <Component as Guest>::StreamDecoder;
-
-#[test]
-fn every_recorded_body_parses_as_recorded() {
-    recorded::check_bodies(
-        &expected::FAMILY,
-        &Component::describe().models,
-        Component::parse_response,
-    );
-}
-
-#[test]
-fn every_recorded_stream_decodes_as_recorded() {
-    recorded::check_streams(
-        &expected::FAMILY,
-        &Component::describe().models,
-        |model_id, chunks| {
-            let decoder = Decoder::new(model_id);
-            testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
-        },
-    );
-}
+bedrock_adapter_kit::recorded_traffic_tests!(bedrock_plugin_ai21, expected::FAMILY);

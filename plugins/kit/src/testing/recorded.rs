@@ -16,6 +16,42 @@ use bedrock_recorded::{Answer, Counts, Ending, Exchange, Family};
 
 use crate::types::{AdapterError, Event, Output, Response, Stop, StopReason, Usage};
 
+/// The two recorded-traffic tests of a plugin crate, written once: every
+/// recorded body through the adapter's `parse_response`, every recorded
+/// stream through a fresh `StreamDecoder`, each held to `$family` (the
+/// crate's `expected::FAMILY`). `$plugin` is the plugin's library crate.
+#[macro_export]
+macro_rules! recorded_traffic_tests {
+    ($plugin:ident, $family:expr) => {
+        #[test]
+        fn every_recorded_body_parses_as_recorded() {
+            use $plugin::exports::bedrock::adapter::adapter::Guest as _;
+            $crate::testing::recorded::check_bodies(
+                &$family,
+                &$plugin::Component::describe().models,
+                $plugin::Component::parse_response,
+            );
+        }
+
+        #[test]
+        fn every_recorded_stream_decodes_as_recorded() {
+            use $plugin::exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder as _};
+            $crate::testing::recorded::check_streams(
+                &$family,
+                &$plugin::Component::describe().models,
+                |model_id, chunks| {
+                    let decoder = <$plugin::Component as Guest>::StreamDecoder::new(model_id);
+                    $crate::testing::decode(
+                        chunks,
+                        |chunk| decoder.feed(chunk),
+                        || decoder.finish(),
+                    )
+                },
+            );
+        }
+    };
+}
+
 /// Runs every recorded body of `family` that the adapter serves (its
 /// `describe` patterns, `models`) through `parse` (its `parse_response`)
 /// and checks each answer against the expectation.
