@@ -56,7 +56,8 @@ pub fn bedrock_host_without_plugins() -> Command {
         .env_remove("BEDROCK_HOST_CONFIG")
         .env_remove("BEDROCK_HOST_PLUGIN_MEMORY")
         .env_remove("BEDROCK_HOST_PLUGIN_TIMEOUT")
-        .env("XDG_CONFIG_HOME", empty_config_home());
+        .env("XDG_CONFIG_HOME", empty_config_home())
+        .env("XDG_DATA_HOME", data_home());
     for var in [
         "AWS_PROFILE",
         "AWS_REGION",
@@ -75,6 +76,21 @@ pub fn bedrock_host_without_plugins() -> Command {
         .env("AWS_SHARED_CREDENTIALS_FILE", empty_file())
         .env("AWS_EC2_METADATA_DISABLED", "true");
     command
+}
+
+/// The per-user data folder of this run, which holds the compile cache's
+/// key: one for every test, whatever `HOME` a test sets, so that tests
+/// sharing the cache never meet entries tagged under another key (the host
+/// warns about those, rightly), and the user's own data folder is never
+/// touched.
+fn data_home() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-host-e2e-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the data folder of the tests");
+        dir
+    })
 }
 
 /// An empty file, standing in for the user's AWS config and credentials.
