@@ -6,7 +6,7 @@
 
 wasmtime::component::bindgen!({
     world: "provider",
-    path: "../wit",
+    path: "../wit/since_v0.1.0",
     exports: { default: async },
 });
 

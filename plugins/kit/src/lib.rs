@@ -9,7 +9,7 @@
 //! ```text
 //! wit_bindgen::generate!({
 //!     world: "provider",
-//!     path: "../../wit",
+//!     path: "../../wit/since_v0.1.0",
 //!     with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
 //! });
 //! ```
@@ -44,7 +44,7 @@ mod bindings {
                  world types {
                      import bedrock:adapter/types@0.1.0;
                  }",
-        path: "../../wit",
+        path: "../../wit/since_v0.1.0",
         with: { "bedrock:adapter/types@0.1.0": generate },
         generate_unused_types: true,
         additional_derives: [PartialEq],

@@ -14,7 +14,7 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit",
+    path: "../../wit/since_v0.1.0",
     with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
 });
 

@@ -4,7 +4,7 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../../../wit",
+    path: "../../../../wit/since_v0.1.0",
 });
 
 fn describe() -> PluginInfo {

@@ -5,7 +5,7 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../../../wit",
+    path: "../../../../wit/since_v0.1.0",
 });
 
 /// Escape sequences that would rewrite a terminal: set the window title,
