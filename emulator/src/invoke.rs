@@ -1,7 +1,8 @@
 //! The two Bedrock operations over HTTP: `InvokeModel` and `InvokeModelWithResponseStream`. Owns
 //! the order of checks (injected error, model id and how it may be reached, streaming support,
 //! accept type, body), the
-//! response headers (token counts and latency on `InvokeModel`, none for image models;
+//! response headers (token counts, cache read and write counts for a request with cache points,
+//! and latency on `InvokeModel`, none for image models;
 //! `X-Amzn-Bedrock-Content-Type` and no token headers on streams, as recorded), and where the
 //! configured faults apply: an injected error before anything else, a huge reply in place of an
 //! `InvokeModel` answer, a stream fault in the streaming body (see [`crate::stream_writer`]).
@@ -29,6 +30,10 @@ use crate::stream_writer::stream_body;
 
 const INPUT_TOKEN_COUNT: HeaderName = HeaderName::from_static("x-amzn-bedrock-input-token-count");
 const OUTPUT_TOKEN_COUNT: HeaderName = HeaderName::from_static("x-amzn-bedrock-output-token-count");
+const CACHE_READ_TOKEN_COUNT: HeaderName =
+    HeaderName::from_static("x-amzn-bedrock-cache-read-input-token-count");
+const CACHE_WRITE_TOKEN_COUNT: HeaderName =
+    HeaderName::from_static("x-amzn-bedrock-cache-write-input-token-count");
 const INVOCATION_LATENCY: HeaderName = HeaderName::from_static("x-amzn-bedrock-invocation-latency");
 const BEDROCK_CONTENT_TYPE: HeaderName = HeaderName::from_static("x-amzn-bedrock-content-type");
 /// Where `InvokeModelWithResponseStream` carries the request's accept type.
@@ -73,6 +78,10 @@ pub(crate) async fn invoke_model(
     if let Some(usage) = reply.usage() {
         headers.insert(INPUT_TOKEN_COUNT, HeaderValue::from(usage.input_tokens));
         headers.insert(OUTPUT_TOKEN_COUNT, HeaderValue::from(usage.output_tokens));
+        if let Some(cache) = usage.cache {
+            headers.insert(CACHE_READ_TOKEN_COUNT, HeaderValue::from(cache.read));
+            headers.insert(CACHE_WRITE_TOKEN_COUNT, HeaderValue::from(cache.write));
+        }
     }
     headers.insert(
         INVOCATION_LATENCY,
@@ -150,7 +159,7 @@ async fn prepare(
         return Err(ApiError::validation(UNSUPPORTED_FOR_STREAMING));
     }
     check_accept(accept)?;
-    let reply = model.invoke(body)?;
+    let reply = model.invoke(body, &state.prompt_cache)?;
     let first_byte_delay = state.behaviour.delays().first_byte;
     if !first_byte_delay.is_zero() {
         tokio::time::sleep(first_byte_delay).await;

@@ -29,6 +29,7 @@ use crate::inference_profiles::{
     application_profile_arn, get_inference_profile, list_inference_profiles,
 };
 use crate::invoke::{invoke_model, invoke_model_with_response_stream};
+use crate::providers::prompt_cache::PromptCache;
 use crate::sts::security_token_service;
 
 /// The response header carrying a fresh request id.
@@ -48,6 +49,8 @@ pub(crate) struct AppState {
     pub credentials: Arc<AcceptedCredentials>,
     /// When Bedrock requests arrived, for start-up benchmarks.
     pub arrivals: ArrivalLog,
+    /// The prompt prefixes cache points have written.
+    pub prompt_cache: PromptCache,
 }
 
 /// Starts emulators. See [`Emulator::start`].
@@ -118,6 +121,7 @@ fn app_state(config: EmulatorConfig) -> Arc<AppState> {
         region: config.region,
         credentials,
         arrivals: ArrivalLog::default(),
+        prompt_cache: PromptCache::default(),
     })
 }
 

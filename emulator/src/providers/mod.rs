@@ -13,24 +13,32 @@ mod ai21;
 mod amazon;
 mod anthropic;
 mod cohere;
+mod media;
 mod meta;
 mod mistral;
 mod prompt;
+pub(crate) mod prompt_cache;
 mod schema;
 mod stability;
 #[cfg(test)]
 mod testing;
+mod tools;
 
 use serde::Serialize;
 
 use crate::api_error::ApiError;
 use crate::generator::Generation;
+use crate::providers::prompt_cache::{CacheUsage, PromptCache};
 
 /// Token counts of one invocation, for the `X-Amzn-Bedrock-*-Token-Count` headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct TokenUsage {
+    /// Input tokens neither read from nor written to the prompt cache.
     pub input_tokens: u32,
     pub output_tokens: u32,
+    /// Cache reads and writes, for a request with cache points (the
+    /// `X-Amzn-Bedrock-Cache-*-Input-Token-Count` headers).
+    pub cache: Option<CacheUsage>,
 }
 
 impl TokenUsage {
@@ -39,6 +47,7 @@ impl TokenUsage {
         Self {
             input_tokens,
             output_tokens: generation.output_tokens,
+            cache: None,
         }
     }
 }
@@ -106,12 +115,13 @@ impl KnownModel {
         }
     }
 
-    /// Validates `body` as this model's request and generates the reply.
-    pub fn invoke(self, body: &[u8]) -> Result<Box<dyn Reply>, ApiError> {
+    /// Validates `body` as this model's request and generates the reply; a family that caches
+    /// prompts reads and writes `cache`.
+    pub fn invoke(self, body: &[u8], cache: &PromptCache) -> Result<Box<dyn Reply>, ApiError> {
         match self {
             Self::Ai21(model) => ai21::invoke(model, body),
             Self::Amazon(model) => amazon::invoke(model, body),
-            Self::Anthropic(model) => anthropic::invoke(model, body),
+            Self::Anthropic(model) => anthropic::invoke(model, body, cache),
             Self::Cohere(model) => cohere::invoke(model, body),
             Self::Meta(model) => meta::invoke(model, body),
             Self::Mistral(model) => mistral::invoke(model, body),

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
+use crate::providers::prompt_cache::PromptCache;
 use crate::providers::{InvocationMetrics, KnownModel, Reply};
 
 /// A test's request body, which must be a JSON object.
@@ -20,7 +21,10 @@ pub(crate) fn object(body: Value) -> Map<String, Value> {
 /// The reply of the catalogued model `model_id` to `body`, as the HTTP layer gets it.
 pub(crate) fn reply(model_id: &str, body: &Value) -> Result<Box<dyn Reply>, ApiError> {
     let model = KnownModel::lookup(model_id).unwrap_or_else(|| panic!("{model_id} is catalogued"));
-    model.invoke(&serde_json::to_vec(body).expect("JSON"))
+    model.invoke(
+        &serde_json::to_vec(body).expect("JSON"),
+        &PromptCache::default(),
+    )
 }
 
 /// The `InvokeModel` response body of `reply`, decoded.

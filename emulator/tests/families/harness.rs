@@ -22,6 +22,65 @@ pub use bedrock_recorded::read::{
     cassette_json_bodies as recorded_bodies, decoded_stream_json as recorded_stream,
 };
 
+/// The request of every 200 interaction of one VCR cassette (relative to the fixtures folder):
+/// the model id of its URI, percent-decoded, and its JSON body.
+pub fn recorded_requests(cassette: &str) -> Vec<(String, Value)> {
+    let path = bedrock_recorded::read::fixtures_dir().join(cassette);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{cassette}: {err}"));
+    let cassette_yaml: serde_norway::Value =
+        serde_norway::from_str(&text).unwrap_or_else(|err| panic!("{cassette}: {err}"));
+    cassette_yaml["interactions"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter(|interaction| interaction["response"]["status"]["code"].as_u64() == Some(200))
+        .map(|interaction| {
+            let uri = interaction["request"]["uri"].as_str().unwrap_or_default();
+            let encoded = uri
+                .split("/model/")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_else(|| panic!("{cassette}: no model in {uri}"));
+            let model_id = percent_encoding::percent_decode_str(encoded)
+                .decode_utf8_lossy()
+                .into_owned();
+            let body = interaction["request"]["body"].as_str().unwrap_or_default();
+            let body = serde_json::from_str(body)
+                .unwrap_or_else(|err| panic!("{cassette}: request body is not JSON: {err}"));
+            (model_id, body)
+        })
+        .collect()
+}
+
+/// The JSON request bodies of a langchaingo `httprr` trace (relative to the fixtures folder),
+/// whatever Bedrock answered: each record is `<request bytes> <response bytes>` on a line, then
+/// the request (headers, blank line, body) and the response.
+pub fn httprr_request_bodies(trace: &str) -> Vec<Value> {
+    let path = bedrock_recorded::read::fixtures_dir().join(trace);
+    let bytes = std::fs::read(&path).unwrap_or_else(|err| panic!("{trace}: {err}"));
+    let mut rest = bytes
+        .strip_prefix(b"httprr trace v1\n".as_slice())
+        .unwrap_or_else(|| panic!("{trace}: not an httprr trace"));
+    let mut bodies = Vec::new();
+    while let Some(end_of_line) = rest.iter().position(|byte| *byte == b'\n') {
+        let sizes = String::from_utf8_lossy(&rest[..end_of_line]).into_owned();
+        let mut sizes = sizes.split(' ').map(|size| size.parse::<usize>());
+        let (Some(Ok(request_len)), Some(Ok(response_len))) = (sizes.next(), sizes.next()) else {
+            panic!("{trace}: a record does not start with its two lengths");
+        };
+        let record = &rest[end_of_line + 1..];
+        let request = String::from_utf8_lossy(&record[..request_len]).into_owned();
+        if let Some((_, body)) = request
+            .split_once("\r\n\r\n")
+            .or_else(|| request.split_once("\n\n"))
+        {
+            bodies.push(serde_json::from_str(body).unwrap_or_else(|err| panic!("{trace}: {err}")));
+        }
+        rest = &record[request_len + response_len..];
+    }
+    bodies
+}
+
 /// The notebook's prompt for Jamba, Nova, Cohere (and Titan here).
 pub const BLOG_PROMPT: &str =
     "Command: Write me a blog about making strong business decisions as a leader.\n\nBlog:\n";

@@ -1,5 +1,6 @@
-//! End-to-end checks of the non-Anthropic model families through the real
-//! `aws-sdk-bedrockruntime` client, one module per family. Each module sends the AWS getting
+//! End-to-end checks of the model families through the real `aws-sdk-bedrockruntime` client,
+//! one module per family (Claude's basics are in `sdk.rs`; `anthropic.rs` holds its tools,
+//! thinking, attachments and caching). Each module sends the AWS getting
 //! started notebook's body for its family (`shared/seed/bedrock-getting-started-notebook.md`),
 //! invoked and streamed, checks that max tokens and stop sequences are honoured with the family's
 //! stop-reason values, that a malformed body is a typed `ValidationException`, and compares the
@@ -9,6 +10,7 @@
 
 mod ai21;
 mod amazon;
+mod anthropic;
 mod cohere;
 mod harness;
 mod meta;

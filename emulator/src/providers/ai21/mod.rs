@@ -252,6 +252,7 @@ impl Reply for JambaReply {
         Some(TokenUsage {
             input_tokens: self.prompt_tokens,
             output_tokens: self.completion_tokens(),
+            cache: None,
         })
     }
 

@@ -1,216 +1,95 @@
-//! The Anthropic Messages API on Bedrock: request validation and the reply shapes. Shapes follow
-//! the recordings (dd-trace `anthropic_message_invoke*.yaml`, OTel and New Relic Claude streams):
-//! non-streamed `{"id","type":"message","role","model","content":[{"type":"text","text"}],
-//! "stop_reason","stop_sequence","usage":{"input_tokens","output_tokens"}}`; streamed
-//! `message_start`, `content_block_start`, one `content_block_delta` per word,
-//! `content_block_stop`, `message_delta`, `message_stop` (which carries the invocation metrics).
+//! The Anthropic Messages API on Bedrock: from a checked request (`messages_request.rs`) to a
+//! reply (`messages_reply.rs`), deterministically. What the model does:
+//! - with `thinking` enabled (or `adaptive`), it first thinks: a `thinking` block generated from
+//!   the prompt within the budget, signed with a `signature` derived from its text; without it,
+//!   no thinking block ever appears;
+//! - when tools are given it calls one under the rule of [`crate::providers::tools`] (a tool
+//!   named in the last user turn's text, or the one the tool choice forces), answering with one
+//!   `tool_use` block (`toolu_bdrk_` id derived from the prompt) and stop reason `tool_use`;
+//!   otherwise it answers with text that restates the last user turn;
+//! - when blocks carry `cache_control`, the prompt up to each of them is looked up in the
+//!   emulator's prompt cache ([`crate::providers::prompt_cache`]): usage then reports
+//!   `cache_creation_input_tokens` and `cache_read_input_tokens` (and `input_tokens` counts only
+//!   the rest); without cache points usage has neither key.
 
-use serde::Serialize;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
+use super::messages_reply::{Answer, MessagesReply, Thinking};
+use super::messages_request::MessagesRequest;
 use crate::api_error::ApiError;
-use crate::generator::{Finish, Generation, GenerationRequest, generate};
-use crate::providers::schema::{self, Violations};
-use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
+use crate::generator::{GenerationRequest, generate};
+use crate::providers::Reply;
+use crate::providers::prompt_cache::PromptCache;
+use crate::providers::tools::{call_id, chosen_call};
 
-/// Top-level keys Bedrock is recorded rejecting in Messages bodies (AnthropicSwiftSDK#19:
-/// `#: extraneous key [stream] is not permitted#: extraneous key [model] is not permitted`).
-const REJECTED_KEYS: &[&str] = &["stream", "model"];
-
-/// Anthropic's own check after Bedrock's schema check, as reported in anomalyco/opencode#15715.
-const EMPTY_TEXT_BLOCK: &str = "messages: text content blocks must be non-empty";
-
-/// Output tokens `message_start` reports before any text is generated.
-const INITIAL_OUTPUT_TOKENS: u32 = 1;
+/// What a tool call's id starts with, as recorded (`toolu_bdrk_01Y5MJKoHE4VJ5ZrhcVfM1gP`).
+const TOOL_USE_ID_PREFIX: &str = "toolu_bdrk_";
+/// Characters after the prefix of a tool call id.
+const TOOL_USE_ID_LENGTH: usize = 24;
+/// What the seed of the thinking generation starts with, so thinking differs from the answer.
+const THINKING_SEED: &str = "thinking about: ";
 
 /// Validates a Messages API body and generates the reply for the model named `reported_name`.
 pub(super) fn invoke(
     reported_name: &'static str,
     object: &Map<String, Value>,
+    cache: &PromptCache,
 ) -> Result<Box<dyn Reply>, ApiError> {
-    let request = MessagesRequest::parse(object)?;
-    let generation = generate(&GenerationRequest {
-        seed_text: &request.seed_text(),
-        echo_text: request.last_user_text(),
-        max_tokens: request.max_tokens,
-        stop_sequences: &request.stop_sequences,
+    let request = MessagesRequest::parse(reported_name, object)?;
+    let thinking = request.thinking_budget.map(|budget| {
+        let generation = generate(&GenerationRequest {
+            seed_text: &format!("{THINKING_SEED}{}", request.seed_text),
+            echo_text: "",
+            max_tokens: budget,
+            stop_sequences: &[],
+        });
+        let digest = Sha256::digest(format!("{reported_name}\n{}", generation.text()));
+        Thinking {
+            signature: STANDARD.encode(digest),
+            generation,
+        }
     });
+    let thought = thinking
+        .as_ref()
+        .map_or(0, |thinking| thinking.generation.output_tokens);
+    let answer = match chosen_call(
+        &request.tools,
+        &request.tool_choice,
+        &request.last_user_words,
+    ) {
+        Some(call) => Answer::ToolUse {
+            id: call_id(
+                TOOL_USE_ID_PREFIX,
+                TOOL_USE_ID_LENGTH,
+                &format!("{}\n{}", request.seed_text, call.name),
+            ),
+            name: call.name,
+            input: call.input,
+        },
+        None => Answer::Text(generate(&GenerationRequest {
+            seed_text: &request.seed_text,
+            echo_text: &request.echo_text,
+            max_tokens: request.max_tokens.saturating_sub(thought).max(1),
+            stop_sequences: &request.stop_sequences,
+        })),
+    };
+    let total_input = request.prefix.total_tokens();
+    let cache_usage = if request.has_cache_points {
+        cache.settle(&request.prefix.into_points())
+    } else {
+        None
+    };
     Ok(Box::new(MessagesReply {
         id: message_id(),
         model: reported_name,
-        input_tokens: request.input_tokens(),
-        generation,
+        input_tokens: cache_usage.map_or(total_input, |usage| usage.uncached(total_input)),
+        cache: cache_usage,
+        thinking,
+        answer,
     }))
-}
-
-/// The parts of a Messages body the emulator uses.
-struct MessagesRequest {
-    max_tokens: u32,
-    system: String,
-    turns: Vec<Turn>,
-    stop_sequences: Vec<String>,
-}
-
-struct Turn {
-    role: String,
-    text: String,
-}
-
-impl MessagesRequest {
-    fn parse(object: &Map<String, Value>) -> Result<Self, ApiError> {
-        let mut violations = Violations::default();
-        match object.get("anthropic_version") {
-            None => violations.required_key("#", "anthropic_version"),
-            Some(Value::String(_)) => {}
-            Some(other) => violations.wrong_type("#/anthropic_version", "String", other),
-        }
-        let max_tokens = schema::positive_integer(object, "max_tokens", &mut violations);
-        let turns = parse_turns(object.get("messages"), &mut violations);
-        let stop_sequences = schema::stop_sequences(object, &mut violations);
-        for key in REJECTED_KEYS {
-            if object.contains_key(*key) {
-                violations.extraneous_key("#", key);
-            }
-        }
-        violations.into_result()?;
-        // A missing or invalid max_tokens was reported as a violation above.
-        let Some(max_tokens) = max_tokens else {
-            return Err(ApiError::internal(
-                "validated Messages body has no max_tokens",
-            ));
-        };
-        if has_empty_text_block(object.get("messages")) {
-            return Err(ApiError::validation(EMPTY_TEXT_BLOCK));
-        }
-        Ok(Self {
-            max_tokens,
-            system: object.get("system").map(content_text).unwrap_or_default(),
-            turns,
-            stop_sequences,
-        })
-    }
-
-    /// Everything that identifies the prompt.
-    fn seed_text(&self) -> String {
-        let mut seed = self.system.clone();
-        for turn in &self.turns {
-            seed.push('\n');
-            seed.push_str(&turn.role);
-            seed.push_str(": ");
-            seed.push_str(&turn.text);
-        }
-        seed
-    }
-
-    fn last_user_text(&self) -> &str {
-        self.turns
-            .iter()
-            .rev()
-            .find(|turn| turn.role == "user")
-            .map_or("", |turn| turn.text.as_str())
-    }
-
-    fn input_tokens(&self) -> u32 {
-        self.turns
-            .iter()
-            .map(|turn| count_words(&turn.text))
-            .fold(count_words(&self.system), u32::saturating_add)
-    }
-}
-
-fn parse_turns(messages: Option<&Value>, violations: &mut Violations) -> Vec<Turn> {
-    let items = match messages {
-        None => {
-            violations.required_key("#", "messages");
-            return Vec::new();
-        }
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            violations.wrong_type("#/messages", "JSONArray", other);
-            return Vec::new();
-        }
-    };
-    if items.is_empty() {
-        violations.too_few_items("#/messages", 1, 0);
-    }
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(index, item)| parse_turn(index, item, violations))
-        .collect()
-}
-
-fn parse_turn(index: usize, item: &Value, violations: &mut Violations) -> Option<Turn> {
-    let path = format!("#/messages/{index}");
-    let Value::Object(message) = item else {
-        violations.wrong_type(&path, "JSONObject", item);
-        return None;
-    };
-    let role = match message.get("role") {
-        None => {
-            violations.required_key(&path, "role");
-            None
-        }
-        Some(Value::String(role)) if role == "user" || role == "assistant" => Some(role.clone()),
-        Some(Value::String(role)) => {
-            violations.not_in_enum(&format!("{path}/role"), role);
-            None
-        }
-        Some(other) => {
-            violations.wrong_type(&format!("{path}/role"), "String", other);
-            None
-        }
-    };
-    let text = match message.get("content") {
-        None => {
-            violations.required_key(&path, "content");
-            None
-        }
-        Some(content @ (Value::String(_) | Value::Array(_))) => Some(content_text(content)),
-        Some(other) => {
-            violations.wrong_type(&format!("{path}/content"), "JSONArray", other);
-            None
-        }
-    };
-    Some(Turn {
-        role: role?,
-        text: text?,
-    })
-}
-
-/// Whether any message has a `{"type":"text"}` block whose text is empty.
-fn has_empty_text_block(messages: Option<&Value>) -> bool {
-    messages
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|message| message.get("content").and_then(Value::as_array))
-        .flatten()
-        .any(|block| {
-            block.get("type").and_then(Value::as_str) == Some("text")
-                && block
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-        })
-}
-
-/// The text of a `content` or `system` value: a string, or the text of its text blocks and of
-/// the content of its tool results, joined by newlines.
-fn content_text(content: &Value) -> String {
-    match content {
-        Value::String(text) => text.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter_map(|block| match block.get("type").and_then(Value::as_str) {
-                Some("text") => block.get("text").and_then(Value::as_str).map(str::to_owned),
-                Some("tool_result") => block.get("content").map(content_text),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
 }
 
 /// A fresh message id in Bedrock's `msg_bdrk_` + 24 alphanumerics form.
@@ -226,185 +105,15 @@ fn message_id() -> String {
     format!("msg_bdrk_{suffix}")
 }
 
-struct MessagesReply {
-    id: String,
-    model: &'static str,
-    input_tokens: u32,
-    generation: Generation,
-}
-
-#[derive(Serialize)]
-struct MessageBody<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    role: &'static str,
-    model: &'a str,
-    content: Vec<TextBlock>,
-    stop_reason: Option<&'static str>,
-    stop_sequence: Option<&'a str>,
-    usage: Usage,
-}
-
-#[derive(Serialize)]
-struct TextBlock {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct TextDelta<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    text: &'a str,
-}
-
-#[derive(Serialize)]
-struct Usage {
-    input_tokens: u32,
-    output_tokens: u32,
-}
-
-#[derive(Serialize)]
-struct StopDelta<'a> {
-    stop_reason: &'static str,
-    stop_sequence: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct OutputUsage {
-    output_tokens: u32,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum StreamEvent<'a> {
-    MessageStart {
-        message: MessageBody<'a>,
-    },
-    ContentBlockStart {
-        index: u32,
-        content_block: TextBlock,
-    },
-    ContentBlockDelta {
-        index: u32,
-        delta: TextDelta<'a>,
-    },
-    ContentBlockStop {
-        index: u32,
-    },
-    MessageDelta {
-        delta: StopDelta<'a>,
-        usage: OutputUsage,
-    },
-    MessageStop {
-        #[serde(rename = "amazon-bedrock-invocationMetrics")]
-        invocation_metrics: &'a InvocationMetrics,
-    },
-}
-
-fn text_block(text: String) -> TextBlock {
-    TextBlock { kind: "text", text }
-}
-
-impl MessagesReply {
-    fn stop(&self) -> (&'static str, Option<&str>) {
-        match &self.generation.finish {
-            Finish::Natural => ("end_turn", None),
-            Finish::MaxTokens => ("max_tokens", None),
-            Finish::StopSequence(sequence) => ("stop_sequence", Some(sequence.as_str())),
-        }
-    }
-}
-
-impl Reply for MessagesReply {
-    fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage::of(self.input_tokens, &self.generation))
-    }
-
-    fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let (stop_reason, stop_sequence) = self.stop();
-        serde_json::to_vec(&MessageBody {
-            id: &self.id,
-            kind: "message",
-            role: "assistant",
-            model: self.model,
-            content: vec![text_block(self.generation.text())],
-            stop_reason: Some(stop_reason),
-            stop_sequence,
-            usage: Usage {
-                input_tokens: self.input_tokens,
-                output_tokens: self.generation.output_tokens,
-            },
-        })
-    }
-
-    fn stream_chunks(
-        &self,
-        metrics: &InvocationMetrics,
-    ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-        let (stop_reason, stop_sequence) = self.stop();
-        let mut events = vec![
-            StreamEvent::MessageStart {
-                message: MessageBody {
-                    id: &self.id,
-                    kind: "message",
-                    role: "assistant",
-                    model: self.model,
-                    content: Vec::new(),
-                    stop_reason: None,
-                    stop_sequence: None,
-                    usage: Usage {
-                        input_tokens: self.input_tokens,
-                        output_tokens: INITIAL_OUTPUT_TOKENS,
-                    },
-                },
-            },
-            StreamEvent::ContentBlockStart {
-                index: 0,
-                content_block: text_block(String::new()),
-            },
-        ];
-        events.extend(
-            self.generation
-                .pieces
-                .iter()
-                .map(|piece| StreamEvent::ContentBlockDelta {
-                    index: 0,
-                    delta: TextDelta {
-                        kind: "text_delta",
-                        text: piece,
-                    },
-                }),
-        );
-        events.extend([
-            StreamEvent::ContentBlockStop { index: 0 },
-            StreamEvent::MessageDelta {
-                delta: StopDelta {
-                    stop_reason,
-                    stop_sequence,
-                },
-                usage: OutputUsage {
-                    output_tokens: self.generation.output_tokens,
-                },
-            },
-            StreamEvent::MessageStop {
-                invocation_metrics: metrics,
-            },
-        ]);
-        events.iter().map(serde_json::to_vec).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::messages_request::EMPTY_TEXT_BLOCK;
     use super::*;
-    use crate::providers::testing::{chunks_json, metrics, object};
+    use crate::providers::testing::{chunks_json, metrics, object, response_json};
     use serde_json::json;
 
     fn reply(value: Value) -> Result<Box<dyn Reply>, ApiError> {
-        invoke("claude-test", &object(value))
+        invoke("claude-test", &object(value), &PromptCache::default())
     }
 
     /// Where each key first appears in the raw JSON (serde_json's `Value` sorts keys).
@@ -566,5 +275,354 @@ mod tests {
         );
         assert_eq!(chunks[0]["message"]["content"], json!([]));
         assert_eq!(chunks[0]["message"]["stop_reason"], Value::Null);
+    }
+
+    fn weather_tool() -> Value {
+        json!({
+            "name": "get_weather",
+            "description": "The weather in a city.",
+            "input_schema": {"type": "object",
+                "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        })
+    }
+
+    fn with_tools(text: &str, extra: Value) -> Value {
+        let mut body = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 2000,
+            "tools": [weather_tool()],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": text}]}]
+        });
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        body
+    }
+
+    fn refusal(body: Value) -> String {
+        reply(body).err().expect("refused").message().to_owned()
+    }
+
+    #[test]
+    fn a_tool_named_in_the_prompt_is_called() {
+        let reply = reply(with_tools("Use get_weather for Paris.", json!({}))).expect("valid");
+        let body = response_json(reply.as_ref());
+        assert_eq!(body["stop_reason"], "tool_use");
+        assert_eq!(body["content"].as_array().map(Vec::len), Some(1));
+        let call = &body["content"][0];
+        assert_eq!(call["type"], "tool_use");
+        assert_eq!(call["name"], "get_weather");
+        assert_eq!(call["input"], json!({"city": "example"}));
+        assert!(
+            call["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("toolu_bdrk_") && id.len() == 35)
+        );
+
+        let unnamed = response_json(
+            super::invoke(
+                "claude-test",
+                &object(with_tools("What is the weather?", json!({}))),
+                &PromptCache::default(),
+            )
+            .expect("valid")
+            .as_ref(),
+        );
+        assert_eq!(unnamed["content"][0]["type"], "text");
+        assert_eq!(unnamed["stop_reason"], "end_turn");
+        let forced = response_json(
+            reply_of(with_tools("Hi.", json!({"tool_choice": {"type": "any"}}))).as_ref(),
+        );
+        assert_eq!(forced["content"][0]["name"], "get_weather");
+        let none = response_json(
+            reply_of(with_tools(
+                "get_weather",
+                json!({"tool_choice": {"type": "none"}}),
+            ))
+            .as_ref(),
+        );
+        assert_eq!(none["content"][0]["type"], "text");
+    }
+
+    fn reply_of(body: Value) -> Box<dyn Reply> {
+        reply(body).expect("valid")
+    }
+
+    #[test]
+    fn a_streamed_tool_call_sends_its_input_in_json_fragments() {
+        let reply = reply_of(with_tools("Call get_weather now.", json!({})));
+        let chunks = chunks_json(reply.as_ref(), &metrics(6, 4, 20, 10));
+        assert_eq!(chunks[1]["content_block"]["type"], "tool_use");
+        assert_eq!(chunks[1]["content_block"]["name"], "get_weather");
+        assert_eq!(chunks[1]["content_block"]["input"], json!({}));
+        let fragments: Vec<&str> = chunks
+            .iter()
+            .filter(|chunk| chunk["delta"]["type"] == "input_json_delta")
+            .filter_map(|chunk| chunk["delta"]["partial_json"].as_str())
+            .collect();
+        assert_eq!(fragments.first(), Some(&""));
+        assert!(fragments.len() > 2);
+        assert_eq!(fragments.concat(), r#"{"city":"example"}"#);
+        let stop = &chunks[chunks.len() - 2];
+        assert_eq!(stop["delta"]["stop_reason"], "tool_use");
+    }
+
+    #[test]
+    fn tool_definitions_and_choices_are_checked() {
+        let bad_name = with_tools(
+            "hi",
+            json!({"tools": [{"name": "get weather", "input_schema": {}}]}),
+        );
+        assert_eq!(
+            refusal(bad_name),
+            "tools.0.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"
+        );
+        let no_schema = with_tools("hi", json!({"tools": [{"name": "x"}]}));
+        assert_eq!(
+            refusal(no_schema),
+            "tools.0.custom.input_schema: Field required"
+        );
+        let unknown = with_tools(
+            "hi",
+            json!({"tool_choice": {"type": "tool", "name": "nope"}}),
+        );
+        assert_eq!(refusal(unknown), "Tool 'nope' not found in provided tools");
+        let bad_type = with_tools("hi", json!({"tool_choice": {"type": "sometimes"}}));
+        assert!(
+            refusal(bad_type).contains("#/tool_choice/type: sometimes is not a valid enum value")
+        );
+    }
+
+    #[test]
+    fn a_tool_result_must_answer_a_tool_use_of_the_previous_turn() {
+        let turns = |result_id: &str| {
+            json!({
+                "anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+                "tools": [weather_tool()],
+                "messages": [
+                    {"role": "user", "content": "Use get_weather."},
+                    {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1",
+                        "name": "get_weather", "input": {"city": "Paris"}}]},
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": result_id,
+                        "content": [{"type": "text", "text": "Sunny and warm"}]}]}
+                ]
+            })
+        };
+        let answered = response_json(reply_of(turns("toolu_1")).as_ref());
+        assert_eq!(answered["content"][0]["type"], "text");
+        assert!(
+            answered["content"][0]["text"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Sunny and warm"))
+        );
+        assert_eq!(
+            refusal(turns("toolu_2")),
+            "messages.2.content.0: unexpected `tool_use_id` found in `tool_result` blocks: \
+             toolu_2. Each `tool_result` block must have a corresponding `tool_use` block in the \
+             previous message."
+        );
+    }
+
+    #[test]
+    fn thinking_comes_first_with_a_signature_and_only_when_enabled() {
+        let body = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 3000,
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [{"role": "user", "content": "Think hard."}]
+        });
+        let reply = reply_of(body.clone());
+        let answer = response_json(reply.as_ref());
+        assert_eq!(answer["content"][0]["type"], "thinking");
+        assert!(
+            answer["content"][0]["thinking"]
+                .as_str()
+                .is_some_and(|text| !text.is_empty())
+        );
+        assert!(
+            answer["content"][0]["signature"]
+                .as_str()
+                .is_some_and(|sig| !sig.is_empty())
+        );
+        assert_eq!(answer["content"][1]["type"], "text");
+        let chunks = chunks_json(reply.as_ref(), &metrics(6, 4, 20, 10));
+        assert_eq!(
+            chunks[1]["content_block"],
+            json!({"type": "thinking", "thinking": "", "signature": ""})
+        );
+        assert_eq!(chunks[2]["delta"]["type"], "thinking_delta");
+        assert!(
+            chunks
+                .iter()
+                .any(|chunk| chunk["delta"]["type"] == "signature_delta"
+                    && chunk["delta"]["signature"] == answer["content"][0]["signature"])
+        );
+
+        let plain = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 3000,
+            "messages": [{"role": "user", "content": "Think hard."}]
+        });
+        let plain = response_json(reply_of(plain).as_ref());
+        assert!(
+            plain["content"]
+                .as_array()
+                .is_some_and(|blocks| blocks.iter().all(|block| block["type"] == "text"))
+        );
+
+        let mut small = body.clone();
+        small["thinking"]["budget_tokens"] = json!(1000);
+        assert_eq!(
+            refusal(small),
+            "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+        );
+        let mut over = body;
+        over["max_tokens"] = json!(1024);
+        assert!(
+            refusal(over).starts_with("`max_tokens` must be greater than `thinking.budget_tokens`")
+        );
+    }
+
+    #[test]
+    fn thinking_and_redacted_thinking_are_accepted_in_history() {
+        let body = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+            "messages": [
+                {"role": "user", "content": "Hi."},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "Hmm.", "signature": "c2lnbmVk"},
+                    {"type": "redacted_thinking", "data": "b3BhcXVl"},
+                    {"type": "text", "text": "Hello."}]},
+                {"role": "user", "content": "Again."}
+            ]
+        });
+        assert!(reply(body).is_ok());
+        let unsigned = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+            "messages": [{"role": "user", "content": "Hi."},
+                {"role": "assistant", "content": [{"type": "thinking", "thinking": "Hmm."}]}]
+        });
+        assert_eq!(
+            refusal(unsigned),
+            "messages.1.content.0.thinking.signature: Field required"
+        );
+    }
+
+    fn cached_body(question: &str) -> Value {
+        json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+            "system": [{"type": "text", "text": "A long and stable system prompt of eight words.",
+                "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": question}]}]
+        })
+    }
+
+    #[test]
+    fn a_cache_point_writes_once_then_reads() {
+        let cache = PromptCache::default();
+        let first = super::invoke(
+            "claude-test",
+            &object(cached_body("One two three?")),
+            &cache,
+        )
+        .expect("valid");
+        let first = response_json(first.as_ref());
+        assert_eq!(first["usage"]["cache_creation_input_tokens"], 9);
+        assert_eq!(first["usage"]["cache_read_input_tokens"], 0);
+        assert_eq!(first["usage"]["input_tokens"], 3);
+        let second = super::invoke("claude-test", &object(cached_body("Four five?")), &cache)
+            .expect("valid");
+        let usage = second.usage().expect("counted");
+        let second = response_json(second.as_ref());
+        assert_eq!(second["usage"]["cache_creation_input_tokens"], 0);
+        assert_eq!(second["usage"]["cache_read_input_tokens"], 9);
+        assert_eq!(second["usage"]["input_tokens"], 2);
+        assert_eq!(
+            usage.cache.map(|cache| (cache.read, cache.write)),
+            Some((9, 0))
+        );
+        let raw = String::from_utf8(
+            super::invoke("claude-test", &object(cached_body("Six?")), &cache)
+                .expect("valid")
+                .response_body()
+                .expect("renders"),
+        )
+        .expect("UTF-8");
+        assert!(
+            key_positions(
+                &raw,
+                &[
+                    "input_tokens",
+                    "cache_creation_input_tokens",
+                    "cache_read_input_tokens",
+                    "output_tokens"
+                ]
+            )
+            .is_sorted(),
+            "recorded usage key order: {raw}"
+        );
+    }
+
+    #[test]
+    fn no_cache_counts_without_cache_points_and_at_most_four_points() {
+        let plain = response_json(
+            reply_of(json!({
+                "anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+                "messages": [{"role": "user", "content": "Hi."}]
+            }))
+            .as_ref(),
+        );
+        assert!(plain["usage"].get("cache_read_input_tokens").is_none());
+        assert!(plain["usage"].get("cache_creation_input_tokens").is_none());
+        let block = json!({"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}});
+        let five = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+            "messages": [{"role": "user", "content": [block, block, block, block, block]}]
+        });
+        assert_eq!(
+            refusal(five),
+            "A maximum of 4 blocks with cache_control may be provided. Found 5."
+        );
+    }
+
+    fn attachment(kind: &str, media_type: &str, bytes: &[u8]) -> Value {
+        json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+            "messages": [{"role": "user", "content": [
+                {"type": kind, "source": {"type": "base64", "media_type": media_type,
+                    "data": STANDARD.encode(bytes)}},
+                {"type": "text", "text": "Describe it."}]}]
+        })
+    }
+
+    #[test]
+    fn images_and_pdfs_are_checked_against_their_bytes() {
+        let png = b"\x89PNG\r\n\x1a\nrest of a picture";
+        assert!(reply(attachment("image", "image/png", png)).is_ok());
+        assert!(reply(attachment("document", "application/pdf", b"%PDF-1.7 body")).is_ok());
+        assert_eq!(
+            refusal(attachment("image", "image/jpeg", png)),
+            "messages.0.content.0.image.source.base64.data: Image does not match the provided \
+             media type image/jpeg"
+        );
+        assert!(
+            refusal(attachment("image", "image/tiff", png)).starts_with(
+                "messages.0.content.0.image.source.base64.media_type: Input should be"
+            )
+        );
+        assert_eq!(
+            refusal(attachment("document", "application/pdf", b"not a pdf")),
+            "messages.0.content.0.document.source.base64.data: The PDF specified was not valid."
+        );
+        let mut huge = png.to_vec();
+        huge.resize(super::super::messages_request::MAX_IMAGE_BYTES + 1, 0);
+        assert!(
+            refusal(attachment("image", "image/png", &huge))
+                .contains("image exceeds 3.75 MB maximum")
+        );
+        let text_document = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+            "messages": [{"role": "user", "content": [
+                {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Some notes."}},
+                {"type": "text", "text": "Summarise."}]}]
+        });
+        assert!(reply(text_document).is_ok());
     }
 }

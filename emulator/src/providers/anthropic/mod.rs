@@ -5,9 +5,12 @@
 //! recordings where one exists (e.g. `claude-3-sonnet-28k-20240229`, `claude-2.0`).
 
 mod messages;
+mod messages_reply;
+mod messages_request;
 mod text_completion;
 
 use crate::api_error::ApiError;
+use crate::providers::prompt_cache::PromptCache;
 use crate::providers::{Reply, schema};
 
 /// One Claude model Bedrock serves.
@@ -112,6 +115,7 @@ pub(crate) fn lookup(base_model_id: &str) -> Option<&'static AnthropicModel> {
 pub(crate) fn invoke(
     model: &'static AnthropicModel,
     body: &[u8],
+    cache: &PromptCache,
 ) -> Result<Box<dyn Reply>, ApiError> {
     let object = schema::parse_object(body)?;
     let is_text_completion = model.accepts_text_completions
@@ -120,7 +124,7 @@ pub(crate) fn invoke(
     if is_text_completion {
         text_completion::invoke(&object)
     } else {
-        messages::invoke(model.reported_name, &object)
+        messages::invoke(model.reported_name, &object, cache)
     }
 }
 
@@ -140,6 +144,7 @@ mod tests {
         let error = invoke(
             model,
             br#"{"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": 5}"#,
+            &PromptCache::default(),
         )
         .err()
         .expect("a Messages body is required");
@@ -158,6 +163,7 @@ mod tests {
         let legacy = invoke(
             model,
             br#"{"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": 5}"#,
+            &PromptCache::default(),
         )
         .expect("text completion body");
         let body = response_json(legacy.as_ref());
@@ -166,6 +172,7 @@ mod tests {
             model,
             br#"{"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5,
                  "messages": [{"role": "user", "content": "hi"}]}"#,
+            &PromptCache::default(),
         )
         .expect("messages body");
         let body = response_json(messages.as_ref());

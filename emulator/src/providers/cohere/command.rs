@@ -189,6 +189,7 @@ impl Reply for CommandReply {
                 .iter()
                 .map(|(_, generation)| generation.output_tokens)
                 .fold(0, u32::saturating_add),
+            cache: None,
         })
     }
 
