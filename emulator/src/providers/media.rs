@@ -43,6 +43,17 @@ impl Sniffed {
             Self::Pdf => "application/pdf",
         }
     }
+
+    /// The format's short name, as Nova's `format` fields spell it.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpeg",
+            Self::Gif => "gif",
+            Self::Webp => "webp",
+            Self::Pdf => "pdf",
+        }
+    }
 }
 
 /// The bytes of standard base64 `text`, or `None` when it is not base64.

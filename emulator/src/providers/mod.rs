@@ -120,7 +120,7 @@ impl KnownModel {
     pub fn invoke(self, body: &[u8], cache: &PromptCache) -> Result<Box<dyn Reply>, ApiError> {
         match self {
             Self::Ai21(model) => ai21::invoke(model, body),
-            Self::Amazon(model) => amazon::invoke(model, body),
+            Self::Amazon(model) => amazon::invoke(model, body, cache),
             Self::Anthropic(model) => anthropic::invoke(model, body, cache),
             Self::Cohere(model) => cohere::invoke(model, body),
             Self::Meta(model) => meta::invoke(model, body),

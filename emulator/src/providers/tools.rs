@@ -145,6 +145,15 @@ pub(crate) fn call_id(prefix: &str, length: usize, seed: &str) -> String {
     format!("{prefix}{suffix}")
 }
 
+/// A deterministic UUID-shaped id (8-4-4-4-12 hex digits) derived from `seed`, the form Nova's
+/// `toolUseId` takes in the recordings.
+pub(crate) fn uuid_like_id(seed: &str) -> String {
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+}
+
 /// `json` cut into fragments of at most `width` characters, in order; concatenated they are
 /// `json` again. The first fragment is empty, as Claude's first `input_json_delta` is.
 pub(crate) fn json_fragments(json: &str, width: usize) -> Vec<String> {
@@ -234,6 +243,7 @@ mod tests {
             call_id("toolu_bdrk_", 24, "b")
         );
         assert_eq!(call_id("toolu_bdrk_", 24, "a").len(), 35);
+        assert_eq!(uuid_like_id("a").len(), 36);
         let fragments = json_fragments(r#"{"city":"example"}"#, 5);
         assert_eq!(fragments[0], "");
         assert_eq!(fragments.concat(), r#"{"city":"example"}"#);

@@ -15,6 +15,7 @@ mod cohere;
 mod harness;
 mod meta;
 mod mistral;
+mod nova_tools;
 mod stability;
 
 #[path = "../support"]

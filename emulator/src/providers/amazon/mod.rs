@@ -5,9 +5,11 @@
 //! model's `maxTokenCount` ceiling is the one in AWS's Titan Text parameter page.
 
 mod nova;
+mod nova_request;
 mod titan;
 
 use crate::api_error::ApiError;
+use crate::providers::prompt_cache::PromptCache;
 use crate::providers::{Reply, schema};
 
 /// One Amazon text model.
@@ -57,10 +59,14 @@ pub(crate) fn lookup(base_model_id: &str) -> Option<&'static AmazonModel> {
 }
 
 /// Validates `body` for `model` and generates the reply in the model's shape.
-pub(crate) fn invoke(model: &'static AmazonModel, body: &[u8]) -> Result<Box<dyn Reply>, ApiError> {
+pub(crate) fn invoke(
+    model: &'static AmazonModel,
+    body: &[u8],
+    cache: &PromptCache,
+) -> Result<Box<dyn Reply>, ApiError> {
     let object = schema::parse_object(body)?;
     match model.api {
-        Api::Nova => nova::invoke(&object),
+        Api::Nova => nova::invoke(model.id, &object, cache),
         Api::Titan { max_token_count } => titan::invoke(&object, max_token_count),
     }
 }
@@ -78,7 +84,7 @@ mod tests {
     #[test]
     fn nova_does_not_take_titan_bodies() {
         let model = lookup("amazon.nova-lite-v1:0").expect("catalogued");
-        let error = invoke(model, br#"{"inputText": "hi"}"#)
+        let error = invoke(model, br#"{"inputText": "hi"}"#, &PromptCache::default())
             .err()
             .expect("a Nova body is required");
         assert!(
