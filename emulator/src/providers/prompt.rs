@@ -8,12 +8,15 @@ const INST_OPEN: &str = "[INST]";
 const INST_CLOSE: &str = "[/INST]";
 /// The end of a Llama 2 system block inside an instruction.
 const SYSTEM_CLOSE: &str = "<</SYS>>";
+/// Where a Llama vision prompt places an image, at the start of a user turn.
+const IMAGE_MARKER: &str = "<|image|>";
 /// Llama 3 user header and end of turn.
 const LLAMA3_USER: &str = "<|start_header_id|>user<|end_header_id|>";
 const LLAMA3_END_OF_TURN: &str = "<|eot_id|>";
 
 /// The last user instruction in `prompt`: the text of the last `[INST] ... [/INST]` (after any
-/// `<</SYS>>` block), or of the last Llama 3 user turn, or the whole prompt.
+/// `<</SYS>>` block), or of the last Llama 3 user turn (after its leading `<|image|>` markers),
+/// or the whole prompt.
 pub(crate) fn last_user_text(prompt: &str) -> &str {
     if let Some(close) = prompt.rfind(INST_CLOSE) {
         let before = &prompt[..close];
@@ -30,7 +33,7 @@ pub(crate) fn last_user_text(prompt: &str) -> &str {
         let turn = turn
             .find(LLAMA3_END_OF_TURN)
             .map_or(turn, |end| &turn[..end]);
-        return turn.trim();
+        return turn.trim().trim_start_matches(IMAGE_MARKER).trim();
     }
     prompt.trim()
 }
@@ -55,5 +58,8 @@ mod tests {
                       <|start_header_id|>assistant<|end_header_id|>";
         assert_eq!(last_user_text(prompt), "Hi there");
         assert_eq!(last_user_text("  plain words \n"), "plain words");
+        let vision =
+            "<|start_header_id|>user<|end_header_id|>\n\n<|image|><|image|>What is it?<|eot_id|>";
+        assert_eq!(last_user_text(vision), "What is it?");
     }
 }

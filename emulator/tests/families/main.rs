@@ -17,6 +17,7 @@ mod meta;
 mod mistral;
 mod nova_tools;
 mod stability;
+mod tools_and_images;
 
 #[path = "../support"]
 mod support {

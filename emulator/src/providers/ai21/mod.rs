@@ -7,14 +7,24 @@
 //! {"role","content"},"finish_reason"}],"usage":{"prompt_tokens","completion_tokens",
 //! "total_tokens"}}`. Streams are OpenAI-style chunks: a `delta` with the role, one
 //! `delta.content` per piece, then an empty `delta` with the `finish_reason`, the `usage` and the
-//! invocation metrics. Finish reasons are `stop` (natural end or stop sequence) and `length`.
+//! invocation metrics. Finish reasons are `stop` (natural end or stop sequence), `length` and
+//! `tool_calls`.
+//!
+//! Function `tools`, assistant turns with `tool_calls` and `tool` turns (AI21's Jamba chat
+//! reference; see [`crate::providers::chat_tools`]) are taken too. A tool named in the last turn,
+//! when it is the user's, is called under the rule of [`crate::providers::tools`] (Jamba has no
+//! tool choice): the one choice's message has `content: null` and one `tool_calls` entry (a
+//! UUID-shaped `id` derived from the prompt, `arguments` a JSON string), finish reason
+//! `tool_calls`; streamed, the call comes whole in one `delta.tool_calls` chunk.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
+use crate::providers::chat_tools::{self, FunctionCall, ToolTurn};
 use crate::providers::schema::{self, Violations};
+use crate::providers::tools::{ToolChoice, chosen_call, uuid_like_id};
 use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
 
 /// One Jamba model Bedrock serves.
@@ -49,7 +59,7 @@ const KEYS: &[&str] = &[
     "response_format",
     "documents",
 ];
-const ROLES: &[&str] = &["user", "assistant", "system"];
+const ROLES: &[&str] = &["user", "assistant", "system", "tool"];
 /// `max_tokens` when the request sets none, and its ceiling.
 const MAX_TOKENS: u32 = 4096;
 const MAX_CHOICES: i64 = 16;
@@ -65,6 +75,7 @@ pub(crate) fn invoke(_model: &'static Ai21Model, body: &[u8]) -> Result<Box<dyn 
     let mut violations = Violations::default();
     schema::reject_unknown_keys(&object, "#", KEYS, &mut violations);
     let turns = parse_messages(&object, &mut violations);
+    let tools = chat_tools::function_tools(&object, &mut violations);
     let max_tokens =
         schema::optional_count(&object, "#", "max_tokens", 0..=MAX_TOKENS, &mut violations);
     schema::optional_number(&object, "#", "temperature", 0.0..=2.0, &mut violations);
@@ -78,9 +89,10 @@ pub(crate) fn invoke(_model: &'static Ai21Model, body: &[u8]) -> Result<Box<dyn 
         _ => schema::optional_string_list(&object, "#", "stop", usize::MAX, &mut violations),
     };
     violations.into_result()?;
-    let Some(turns) = turns else {
+    let Some((turns, tool_turns)) = turns else {
         return Err(ApiError::internal("validated Jamba body has no messages"));
     };
+    chat_tools::check_tool_turns(&tool_turns)?;
 
     let mut seed = String::new();
     for (role, content) in &turns {
@@ -92,9 +104,27 @@ pub(crate) fn invoke(_model: &'static Ai21Model, body: &[u8]) -> Result<Box<dyn 
     let user = turns
         .iter()
         .rev()
-        .find(|(role, _)| role == "user")
+        .find(|(role, _)| role == "user" || role == "tool")
         .map_or("", |(_, content)| content.as_str());
-    let count = usize::try_from(choices.unwrap_or(1)).unwrap_or(1);
+    let last_user_words = turns
+        .last()
+        .filter(|(role, _)| role == "user")
+        .map_or("", |(_, content)| content.as_str());
+    let tool_call = chosen_call(&tools, &ToolChoice::Auto, last_user_words).map(|call| {
+        let id = uuid_like_id(&format!("{seed}\n{}", call.name));
+        FunctionCall::new(id, call.name, &call.input)
+    });
+    let tool_tokens = tools
+        .iter()
+        .map(|tool| {
+            count_words(&tool.name).saturating_add(count_words(&tool.input_schema.to_string()))
+        })
+        .fold(0, u32::saturating_add);
+    let count = if tool_call.is_some() {
+        1
+    } else {
+        usize::try_from(choices.unwrap_or(1)).unwrap_or(1)
+    };
     let generations = (0..count)
         .map(|index| {
             let seed = if index == 0 {
@@ -112,60 +142,83 @@ pub(crate) fn invoke(_model: &'static Ai21Model, body: &[u8]) -> Result<Box<dyn 
         .collect();
     Ok(Box::new(JambaReply {
         id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-        prompt_tokens: count_words(&seed),
+        prompt_tokens: count_words(&seed).saturating_add(tool_tokens),
         generations,
+        tool_call,
     }))
 }
 
-/// The `(role, content)` of every message.
-fn parse_messages(
-    object: &Map<String, Value>,
-    violations: &mut Violations,
-) -> Option<Vec<(String, String)>> {
+/// A chat's turns as `(role, content)` and as the tool checks see them.
+type Turns = (Vec<(String, String)>, Vec<ToolTurn>);
+
+/// The `(role, content)` of every message (an assistant turn that only calls tools may have a
+/// null or missing content), and every turn as the tool checks see it.
+fn parse_messages(object: &Map<String, Value>, violations: &mut Violations) -> Option<Turns> {
     let messages = schema::required_array(object, "#", "messages", 1, violations)?;
-    let turns = messages
-        .iter()
-        .enumerate()
-        .filter_map(|(index, message)| {
-            let path = format!("#/messages/{index}");
-            let message = schema::as_object(message, &path, violations)?;
-            for key in ["role", "content"] {
-                if !message.contains_key(key) {
-                    violations.required_key(&path, key);
-                }
+    let mut turns = Vec::new();
+    let mut tool_turns = Vec::new();
+    for (index, message) in messages.iter().enumerate() {
+        let path = format!("#/messages/{index}");
+        let Some(message) = schema::as_object(message, &path, violations) else {
+            continue;
+        };
+        if !message.contains_key("role") {
+            violations.required_key(&path, "role");
+        }
+        let role = schema::optional_enum(message, &path, "role", ROLES, violations);
+        let calls = message.contains_key("tool_calls");
+        let content = match message.get("content") {
+            None | Some(Value::Null) if calls => Some(""),
+            None => {
+                violations.required_key(&path, "content");
+                None
             }
-            let role = schema::optional_enum(message, &path, "role", ROLES, violations);
-            let content = schema::optional_string(message, &path, "content", violations);
-            Some((role?.to_owned(), content?.to_owned()))
-        })
-        .collect();
-    Some(turns)
+            Some(_) => schema::optional_string(message, &path, "content", violations),
+        };
+        tool_turns.push(match role {
+            Some("assistant") => {
+                ToolTurn::Calls(chat_tools::tool_calls_of(message, &path, violations))
+            }
+            Some("tool") => schema::required_string(message, &path, "tool_call_id", violations)
+                .map_or(ToolTurn::Other, |id| ToolTurn::Answer(id.to_owned())),
+            _ => ToolTurn::Other,
+        });
+        if let (Some(role), Some(content)) = (role, content) {
+            turns.push((role.to_owned(), content.to_owned()));
+        }
+    }
+    Some((turns, tool_turns))
 }
 
 struct JambaReply {
     id: String,
     prompt_tokens: u32,
     generations: Vec<Generation>,
+    /// The call the model makes instead of answering with its one generation.
+    tool_call: Option<FunctionCall>,
 }
 
 #[derive(Serialize)]
 struct JambaResponse<'a> {
     id: &'a str,
-    choices: Vec<Choice>,
+    choices: Vec<Choice<'a>>,
     usage: Usage,
 }
 
 #[derive(Serialize)]
-struct Choice {
+struct Choice<'a> {
     index: usize,
-    message: Message,
+    message: Message<'a>,
     finish_reason: &'static str,
 }
 
 #[derive(Serialize)]
-struct Message {
+struct Message<'a> {
     role: &'static str,
-    content: String,
+    /// `null` when the message calls a tool.
+    content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[&'a FunctionCall; 1]>,
 }
 
 #[derive(Serialize)]
@@ -195,15 +248,28 @@ struct DeltaChoice<'a> {
     finish_reason: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct Delta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[StreamedCall<'a>; 1]>,
 }
 
-fn finish_reason(generation: &Generation) -> &'static str {
+/// A tool call in a stream delta: the call with its position among the message's calls.
+#[derive(Serialize)]
+struct StreamedCall<'a> {
+    index: usize,
+    #[serde(flatten)]
+    call: &'a FunctionCall,
+}
+
+fn finish_reason(generation: &Generation, calls_tool: bool) -> &'static str {
+    if calls_tool {
+        return "tool_calls";
+    }
     match generation.finish {
         Finish::MaxTokens => "length",
         Finish::Natural | Finish::StopSequence(_) => "stop",
@@ -212,6 +278,9 @@ fn finish_reason(generation: &Generation) -> &'static str {
 
 impl JambaReply {
     fn completion_tokens(&self) -> u32 {
+        if let Some(call) = &self.tool_call {
+            return count_words(&call.function.arguments).max(1);
+        }
         self.generations
             .iter()
             .map(|generation| generation.output_tokens)
@@ -267,9 +336,10 @@ impl Reply for JambaReply {
                     index,
                     message: Message {
                         role: "assistant",
-                        content: generation.text(),
+                        content: self.tool_call.is_none().then(|| generation.text()),
+                        tool_calls: self.tool_call.as_ref().map(|call| [call]),
                     },
-                    finish_reason: finish_reason(generation),
+                    finish_reason: finish_reason(generation, self.tool_call.is_some()),
                 })
                 .collect(),
             usage: self.usage_counts(),
@@ -285,22 +355,27 @@ impl Reply for JambaReply {
         for (index, generation) in self.generations.iter().enumerate() {
             let role = Delta {
                 role: Some("assistant"),
-                content: None,
+                ..Delta::default()
             };
             chunks.push(self.chunk(index, role, None, None)?);
-            for piece in &generation.pieces {
-                let content = Delta {
-                    role: None,
-                    content: Some(piece),
+            if let Some(call) = &self.tool_call {
+                let call = Delta {
+                    tool_calls: Some([StreamedCall { index: 0, call }]),
+                    ..Delta::default()
                 };
-                chunks.push(self.chunk(index, content, None, None)?);
+                chunks.push(self.chunk(index, call, None, None)?);
+            } else {
+                for piece in &generation.pieces {
+                    let content = Delta {
+                        content: Some(piece),
+                        ..Delta::default()
+                    };
+                    chunks.push(self.chunk(index, content, None, None)?);
+                }
             }
-            let end = Delta {
-                role: None,
-                content: None,
-            };
             let metrics = (index == last).then_some(metrics);
-            chunks.push(self.chunk(index, end, Some(finish_reason(generation)), metrics)?);
+            let reason = finish_reason(generation, self.tool_call.is_some());
+            chunks.push(self.chunk(index, Delta::default(), Some(reason), metrics)?);
         }
         Ok(chunks)
     }

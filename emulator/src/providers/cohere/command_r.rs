@@ -8,6 +8,15 @@
 //! recorded; streams follow Cohere's chat streaming events (`stream-start`, one
 //! `text-generation` per piece, `stream-end` carrying the whole `response`, the `finish_reason`
 //! and the invocation metrics).
+//!
+//! Tools follow Cohere's single-step tool use on the same page: `tools` of `{"name",
+//! "description", "parameter_definitions": {name: {"description", "type", "required"}}}`, and
+//! `tool_results` of `{"call": {"name", "parameters"}, "outputs": [objects]}` answering calls of
+//! those tools. A tool named in `message` (when the request carries no tool results) is called
+//! under the rule of [`crate::providers::tools`], its parameter definitions read as a schema
+//! (`str`, `int`, `float`, `bool`, `List[...]`, `Dict`): the reply's `text` is empty and
+//! `tool_calls` holds `{"name", "parameters"}`, finish reason `COMPLETE`; streamed, a
+//! `tool-calls-generation` event carries the calls before `stream-end`.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -16,6 +25,7 @@ use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
 use crate::providers::cohere::fresh_id;
 use crate::providers::schema::{self, Violations};
+use crate::providers::tools::{ToolCall, ToolChoice, ToolDefinition, chosen_call};
 use crate::providers::{InvocationMetrics, Reply, TokenUsage, count_words};
 
 const KEYS: &[&str] = &[
@@ -49,6 +59,8 @@ pub(super) fn invoke(object: &Map<String, Value>) -> Result<Box<dyn Reply>, ApiE
     let mut violations = Violations::default();
     schema::reject_unknown_keys(object, "#", KEYS, &mut violations);
     let message = schema::required_string(object, "#", "message", &mut violations);
+    let tools = parse_tools(object.get("tools"), &mut violations);
+    let results = parse_tool_results(object.get("tool_results"), &mut violations);
     let history = parse_history(object.get("chat_history"), &mut violations);
     let preamble = schema::optional_string(object, "#", "preamble", &mut violations);
     let max_tokens =
@@ -79,6 +91,15 @@ pub(super) fn invoke(object: &Map<String, Value>) -> Result<Box<dyn Reply>, ApiE
             "validated Command R body has no message",
         ));
     };
+    if let Some(unknown) = results
+        .iter()
+        .find(|result| !tools.iter().any(|tool| tool.name == result.name))
+    {
+        return Err(ApiError::validation(format!(
+            "tool_results: the call of {} names no tool in tools",
+            unknown.name
+        )));
+    }
 
     let mut seed = preamble.unwrap_or_default().to_owned();
     for turn in &history {
@@ -89,20 +110,180 @@ pub(super) fn invoke(object: &Map<String, Value>) -> Result<Box<dyn Reply>, ApiE
     }
     seed.push_str("\nUSER: ");
     seed.push_str(message);
+    let mut echo = message.to_owned();
+    for result in &results {
+        seed.push('\n');
+        seed.push_str(&result.outputs);
+        if !echo.is_empty() {
+            echo.push('\n');
+        }
+        echo.push_str(&result.outputs);
+    }
     let generation = generate(&GenerationRequest {
         seed_text: &seed,
-        echo_text: message,
+        echo_text: &echo,
         max_tokens: max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
         stop_sequences: &stop_sequences,
     });
+    let words = if results.is_empty() { message } else { "" };
+    let tool_tokens = tools
+        .iter()
+        .map(|tool| {
+            count_words(&tool.name).saturating_add(count_words(&tool.input_schema.to_string()))
+        })
+        .fold(0, u32::saturating_add);
     Ok(Box::new(ChatReply {
         response_id: fresh_id(),
         generation_id: fresh_id(),
-        input_tokens: count_words(&seed),
+        input_tokens: count_words(&seed).saturating_add(tool_tokens),
         message: message.to_owned(),
         history,
         generation,
+        tool_call: chosen_call(&tools, &ToolChoice::Auto, words).map(CohereCall::from),
     }))
+}
+
+/// Reads `#/tools`, each definition's parameters as a JSON schema.
+fn parse_tools(tools: Option<&Value>, violations: &mut Violations) -> Vec<ToolDefinition> {
+    let items = match tools {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            violations.wrong_type("#/tools", "JSONArray", other);
+            return Vec::new();
+        }
+    };
+    let mut definitions = Vec::new();
+    for (index, tool) in items.iter().enumerate() {
+        let path = format!("#/tools/{index}");
+        let Some(tool) = schema::as_object(tool, &path, violations) else {
+            continue;
+        };
+        schema::reject_unknown_keys(
+            tool,
+            &path,
+            &["name", "description", "parameter_definitions"],
+            violations,
+        );
+        let name = schema::required_string(tool, &path, "name", violations);
+        schema::required_string(tool, &path, "description", violations);
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        if let Some(parameters) =
+            schema::optional_object(tool, &path, "parameter_definitions", violations)
+        {
+            for (parameter, definition) in parameters {
+                let parameter_path = format!("{path}/parameter_definitions/{parameter}");
+                let Some(definition) = schema::as_object(definition, &parameter_path, violations)
+                else {
+                    continue;
+                };
+                let kind = schema::required_string(definition, &parameter_path, "type", violations);
+                schema::optional_string(definition, &parameter_path, "description", violations);
+                if schema::optional_bool(definition, &parameter_path, "required", violations)
+                    == Some(true)
+                {
+                    required.push(Value::String(parameter.clone()));
+                }
+                properties.insert(
+                    parameter.clone(),
+                    serde_json::json!({"type": json_type(kind.unwrap_or_default())}),
+                );
+            }
+        }
+        if let Some(name) = name {
+            definitions.push(ToolDefinition {
+                name: name.to_owned(),
+                input_schema: serde_json::json!({
+                    "type": "object", "properties": properties, "required": required
+                }),
+            });
+        }
+    }
+    definitions
+}
+
+/// The JSON Schema type of a Cohere parameter type (Python-style names).
+fn json_type(cohere_type: &str) -> &'static str {
+    match cohere_type {
+        "str" => "string",
+        "int" => "integer",
+        "float" => "number",
+        "bool" => "boolean",
+        kind if kind.starts_with("List") || kind.starts_with("list") => "array",
+        kind if kind.starts_with("Dict") || kind.starts_with("dict") => "object",
+        _ => "string",
+    }
+}
+
+/// A tool result as the reply needs it: the tool it answers and its outputs as text.
+struct ToolResult {
+    name: String,
+    outputs: String,
+}
+
+/// Reads `#/tool_results`.
+fn parse_tool_results(results: Option<&Value>, violations: &mut Violations) -> Vec<ToolResult> {
+    let items = match results {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            violations.wrong_type("#/tool_results", "JSONArray", other);
+            return Vec::new();
+        }
+    };
+    let mut parsed = Vec::new();
+    for (index, result) in items.iter().enumerate() {
+        let path = format!("#/tool_results/{index}");
+        let Some(result) = schema::as_object(result, &path, violations) else {
+            continue;
+        };
+        schema::reject_unknown_keys(result, &path, &["call", "outputs"], violations);
+        let name = match result.get("call") {
+            None => {
+                violations.required_key(&path, "call");
+                None
+            }
+            Some(call) => {
+                schema::as_object(call, &format!("{path}/call"), violations).and_then(|call| {
+                    schema::optional_object(
+                        call,
+                        &format!("{path}/call"),
+                        "parameters",
+                        violations,
+                    );
+                    schema::required_string(call, &format!("{path}/call"), "name", violations)
+                })
+            }
+        };
+        let outputs = schema::required_array(result, &path, "outputs", 0, violations);
+        for (position, output) in outputs.into_iter().flatten().enumerate() {
+            schema::as_object(output, &format!("{path}/outputs/{position}"), violations);
+        }
+        if let (Some(name), Some(outputs)) = (name, outputs) {
+            parsed.push(ToolResult {
+                name: name.to_owned(),
+                outputs: Value::Array(outputs.to_vec()).to_string(),
+            });
+        }
+    }
+    parsed
+}
+
+/// A call in Cohere's shape: `{"name", "parameters"}`.
+#[derive(Serialize)]
+struct CohereCall {
+    name: String,
+    parameters: Value,
+}
+
+impl From<ToolCall> for CohereCall {
+    fn from(call: ToolCall) -> Self {
+        Self {
+            name: call.name,
+            parameters: call.input,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -146,6 +327,8 @@ struct ChatReply {
     message: String,
     history: Vec<Turn>,
     generation: Generation,
+    /// The call the model makes instead of answering with `generation`.
+    tool_call: Option<CohereCall>,
 }
 
 #[derive(Serialize)]
@@ -155,6 +338,8 @@ struct ChatResponse<'a> {
     generation_id: &'a str,
     chat_history: Vec<&'a Turn>,
     finish_reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[&'a CohereCall; 1]>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +353,10 @@ enum StreamEvent<'a> {
         is_finished: bool,
         text: &'a str,
     },
+    ToolCallsGeneration {
+        is_finished: bool,
+        tool_calls: [&'a CohereCall; 1],
+    },
     StreamEnd {
         is_finished: bool,
         response: ChatResponse<'a>,
@@ -179,6 +368,9 @@ enum StreamEvent<'a> {
 
 impl ChatReply {
     fn finish_reason(&self) -> &'static str {
+        if self.tool_call.is_some() {
+            return "COMPLETE";
+        }
         match self.generation.finish {
             Finish::Natural => "COMPLETE",
             Finish::MaxTokens => "MAX_TOKENS",
@@ -189,10 +381,26 @@ impl ChatReply {
     fn response<'a>(&'a self, turns: &'a [Turn; 2]) -> ChatResponse<'a> {
         ChatResponse {
             response_id: &self.response_id,
-            text: self.generation.text(),
+            text: self.text(),
             generation_id: &self.generation_id,
             chat_history: self.history.iter().chain(turns).collect(),
             finish_reason: self.finish_reason(),
+            tool_calls: self.tool_call.as_ref().map(|call| [call]),
+        }
+    }
+
+    /// The reply text: empty when the model calls a tool.
+    fn text(&self) -> String {
+        match self.tool_call {
+            Some(_) => String::new(),
+            None => self.generation.text(),
+        }
+    }
+
+    fn output_tokens(&self) -> u32 {
+        match &self.tool_call {
+            Some(call) => count_words(&call.parameters.to_string()).max(1),
+            None => self.generation.output_tokens,
         }
     }
 
@@ -205,7 +413,7 @@ impl ChatReply {
             },
             Turn {
                 role: "CHATBOT".to_owned(),
-                message: self.generation.text(),
+                message: self.text(),
             },
         ]
     }
@@ -213,7 +421,11 @@ impl ChatReply {
 
 impl Reply for ChatReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage::of(self.input_tokens, &self.generation))
+        Some(TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens(),
+            cache: None,
+        })
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -229,15 +441,18 @@ impl Reply for ChatReply {
             is_finished: false,
             generation_id: &self.generation_id,
         }];
-        events.extend(
-            self.generation
-                .pieces
-                .iter()
-                .map(|piece| StreamEvent::TextGeneration {
+        match &self.tool_call {
+            Some(call) => events.push(StreamEvent::ToolCallsGeneration {
+                is_finished: false,
+                tool_calls: [call],
+            }),
+            None => events.extend(self.generation.pieces.iter().map(|piece| {
+                StreamEvent::TextGeneration {
                     is_finished: false,
                     text: piece,
-                }),
-        );
+                }
+            })),
+        }
         events.push(StreamEvent::StreamEnd {
             is_finished: true,
             response: self.response(&turns),

@@ -7,11 +7,15 @@
 //! `{"generation","prompt_token_count","generation_token_count","stop_reason"}`; streamed, one
 //! chunk per piece of that same shape, `prompt_token_count` only in the first and a running
 //! `generation_token_count`, the last carrying `stop_reason` and the invocation metrics.
+//!
+//! Each image must be base64 of a PNG, JPEG, GIF or WebP picture (refused otherwise, naming its
+//! position); an image counts one input token per started KiB.
 
 use serde::Serialize;
 
 use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
+use crate::providers::media::{Sniffed, decode_base64};
 use crate::providers::prompt::last_user_text;
 use crate::providers::schema::{self, Violations};
 use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
@@ -80,11 +84,18 @@ pub(crate) fn invoke(model: &'static MetaModel, body: &[u8]) -> Result<Box<dyn R
         1..=MAX_GEN_LEN,
         &mut violations,
     );
-    schema::optional_string_list(&object, "#", "images", usize::MAX, &mut violations);
+    let images = schema::optional_string_list(&object, "#", "images", usize::MAX, &mut violations);
     violations.into_result()?;
     let Some(prompt) = prompt else {
         return Err(ApiError::internal("validated Llama body has no prompt"));
     };
+    let image_tokens = images
+        .iter()
+        .enumerate()
+        .map(|(index, image)| image_tokens(index, image))
+        .try_fold(0u32, |total, tokens| {
+            tokens.map(|tokens| total.saturating_add(tokens))
+        })?;
 
     let generation = generate(&GenerationRequest {
         seed_text: prompt,
@@ -93,9 +104,22 @@ pub(crate) fn invoke(model: &'static MetaModel, body: &[u8]) -> Result<Box<dyn R
         stop_sequences: &[],
     });
     Ok(Box::new(LlamaReply {
-        prompt_tokens: count_words(prompt),
+        prompt_tokens: count_words(prompt).saturating_add(image_tokens),
         generation,
     }))
+}
+
+/// The input tokens of the image at `index` (one per started KiB), once it decodes to a
+/// picture.
+fn image_tokens(index: usize, image: &str) -> Result<u32, ApiError> {
+    let picture = decode_base64(image)
+        .filter(|bytes| Sniffed::of(bytes).is_some_and(|format| format != Sniffed::Pdf));
+    match picture {
+        Some(bytes) => Ok(u32::try_from(bytes.len().div_ceil(1024)).unwrap_or(u32::MAX)),
+        None => Err(ApiError::validation(format!(
+            "images[{index}] is not a base64-encoded PNG, JPEG, GIF or WebP image."
+        ))),
+    }
 }
 
 struct LlamaReply {

@@ -6,15 +6,24 @@
 //! "tools", "tool_choice"}` answered with `{"choices":[{"index","message":{"role","content"},
 //! "stop_reason"}]}` (Large 24.02 and later; documented only). Both stream one chunk per piece in
 //! their own shape, the last carrying the stop reason and the invocation metrics. Stop reasons are
-//! `stop` (natural end or stop sequence) and `length`.
+//! `stop` (natural end or stop sequence), `length` and, in chat, `tool_calls`.
+//!
+//! Chat bodies may carry function `tools` and `tool_choice` (`auto`, `any`, `none`), assistant
+//! turns with `tool_calls` and `tool` turns answering them (see [`crate::providers::chat_tools`]).
+//! A tool named in the last turn, when it is the user's, or forced by `any`, is called under the
+//! rule of [`crate::providers::tools`]: the answer's message has empty `content` and one
+//! `tool_calls` entry (`id` of 22 alphanumerics derived from the prompt, `arguments` a JSON
+//! string), stop reason `tool_calls`; streamed, that message comes whole in one chunk.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
+use crate::providers::chat_tools::{self, FunctionCall, ToolTurn};
 use crate::providers::prompt::last_user_text;
 use crate::providers::schema::{self, Violations};
+use crate::providers::tools::{ToolChoice, ToolDefinition, call_id, chosen_call};
 use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
 
 /// One Mistral model Bedrock serves.
@@ -95,6 +104,9 @@ const CHAT_KEYS: &[&str] = &[
     "response_format",
 ];
 const ROLES: &[&str] = &["system", "user", "assistant", "tool"];
+const TOOL_CHOICES: &[&str] = &["auto", "any", "none"];
+/// Characters of a tool call id (AWS's example: `v6RMMiRlT7ygYkT4uULjtg`).
+const TOOL_CALL_ID_LENGTH: usize = 22;
 /// At most this many stop sequences.
 const MAX_STOP_SEQUENCES: usize = 10;
 
@@ -123,8 +135,21 @@ pub(crate) fn invoke(
         schema::required_string(&object, "#", "prompt", &mut violations).map(|prompt| Prompt {
             seed: prompt.to_owned(),
             user: last_user_text(prompt).to_owned(),
+            words: String::new(),
+            tool_turns: Vec::new(),
         })
     };
+    let tools = if chat {
+        chat_tools::function_tools(&object, &mut violations)
+    } else {
+        Vec::new()
+    };
+    let tool_choice =
+        match schema::optional_enum(&object, "#", "tool_choice", TOOL_CHOICES, &mut violations) {
+            Some("any") => ToolChoice::Any,
+            Some("none") => ToolChoice::None,
+            _ => ToolChoice::Auto,
+        };
     let max_tokens = schema::optional_count(
         &object,
         "#",
@@ -143,6 +168,7 @@ pub(crate) fn invoke(
     let Some(prompt) = prompt else {
         return Err(ApiError::internal("validated Mistral body has no prompt"));
     };
+    chat_tools::check_tool_turns(&prompt.tool_turns)?;
 
     let generation = generate(&GenerationRequest {
         seed_text: &prompt.seed,
@@ -150,17 +176,41 @@ pub(crate) fn invoke(
         max_tokens: max_tokens.unwrap_or(model.default_max_tokens),
         stop_sequences: &stop_sequences,
     });
+    let tool_call = chosen_call(&tools, &tool_choice, &prompt.words).map(|call| {
+        let id = call_id(
+            "",
+            TOOL_CALL_ID_LENGTH,
+            &format!("{}\n{}", prompt.seed, call.name),
+        );
+        FunctionCall::new(id, call.name, &call.input)
+    });
     Ok(Box::new(MistralReply {
         chat,
-        input_tokens: count_words(&prompt.seed),
+        input_tokens: count_words(&prompt.seed).saturating_add(tool_tokens(&tools)),
         generation,
+        tool_call,
     }))
+}
+
+/// Input tokens of the tool definitions.
+fn tool_tokens(tools: &[ToolDefinition]) -> u32 {
+    tools
+        .iter()
+        .map(|tool| {
+            count_words(&tool.name).saturating_add(count_words(&tool.input_schema.to_string()))
+        })
+        .fold(0, u32::saturating_add)
 }
 
 /// What a reply is generated from: the whole prompt and the user's last words.
 struct Prompt {
     seed: String,
+    /// The last user or tool turn, restated first.
     user: String,
+    /// The last turn when it is the user's, where a tool may be named.
+    words: String,
+    /// Every turn as the tool checks see it.
+    tool_turns: Vec<ToolTurn>,
 }
 
 /// Reads a chat body's `messages` into a prompt.
@@ -168,6 +218,8 @@ fn chat_prompt(object: &Map<String, Value>, violations: &mut Violations) -> Opti
     let messages = schema::required_array(object, "#", "messages", 1, violations)?;
     let mut seed = String::new();
     let mut user = String::new();
+    let mut words = String::new();
+    let mut tool_turns = Vec::new();
     for (index, message) in messages.iter().enumerate() {
         let path = format!("#/messages/{index}");
         let Some(message) = schema::as_object(message, &path, violations) else {
@@ -190,21 +242,41 @@ fn chat_prompt(object: &Map<String, Value>, violations: &mut Violations) -> Opti
                 String::new()
             }
         };
-        if role == Some("user") {
+        tool_turns.push(match role {
+            Some("assistant") => {
+                ToolTurn::Calls(chat_tools::tool_calls_of(message, &path, violations))
+            }
+            Some("tool") => schema::required_string(message, &path, "tool_call_id", violations)
+                .map_or(ToolTurn::Other, |id| ToolTurn::Answer(id.to_owned())),
+            _ => ToolTurn::Other,
+        });
+        if matches!(role, Some("user" | "tool")) {
             user.clone_from(&content);
         }
+        words = if role == Some("user") {
+            content.clone()
+        } else {
+            String::new()
+        };
         seed.push_str(role.unwrap_or_default());
         seed.push_str(": ");
         seed.push_str(&content);
         seed.push('\n');
     }
-    Some(Prompt { seed, user })
+    Some(Prompt {
+        seed,
+        user,
+        words,
+        tool_turns,
+    })
 }
 
 struct MistralReply {
     chat: bool,
     input_tokens: u32,
     generation: Generation,
+    /// The call the model makes instead of answering with `generation`.
+    tool_call: Option<FunctionCall>,
 }
 
 #[derive(Serialize)]
@@ -224,6 +296,8 @@ struct Choice<'a> {
 struct ChatMessage<'a> {
     role: &'static str,
     content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[&'a FunctionCall; 1]>,
 }
 
 /// A reply body or stream chunk in either shape.
@@ -250,14 +324,24 @@ enum Body<'a> {
 
 impl MistralReply {
     fn stop_reason(&self) -> &'static str {
+        if self.tool_call.is_some() {
+            return "tool_calls";
+        }
         match self.generation.finish {
             Finish::MaxTokens => "length",
             Finish::Natural | Finish::StopSequence(_) => "stop",
         }
     }
 
+    fn output_tokens(&self) -> u32 {
+        match &self.tool_call {
+            Some(call) => count_words(&call.function.arguments).max(1),
+            None => self.generation.output_tokens,
+        }
+    }
+
     fn body<'a>(
-        &self,
+        &'a self,
         text: &'a str,
         stop_reason: Option<&'static str>,
         invocation_metrics: Option<&'a InvocationMetrics>,
@@ -269,6 +353,7 @@ impl MistralReply {
                     message: ChatMessage {
                         role: "assistant",
                         content: text,
+                        tool_calls: self.tool_call.as_ref().map(|call| [call]),
                     },
                     stop_reason,
                 }],
@@ -285,17 +370,32 @@ impl MistralReply {
 
 impl Reply for MistralReply {
     fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage::of(self.input_tokens, &self.generation))
+        Some(TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens(),
+            cache: None,
+        })
     }
 
     fn response_body(&self) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(&self.body(&self.generation.text(), Some(self.stop_reason()), None))
+        let text = match self.tool_call {
+            Some(_) => String::new(),
+            None => self.generation.text(),
+        };
+        serde_json::to_vec(&self.body(&text, Some(self.stop_reason()), None))
     }
 
     fn stream_chunks(
         &self,
         metrics: &InvocationMetrics,
     ) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+        if self.tool_call.is_some() {
+            return Ok(vec![serde_json::to_vec(&self.body(
+                "",
+                Some(self.stop_reason()),
+                Some(metrics),
+            ))?]);
+        }
         chunk_per_piece(&self.generation.pieces, |piece| {
             serde_json::to_vec(&self.body(
                 piece.text,
