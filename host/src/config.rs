@@ -4,11 +4,14 @@
 //! The file is TOML, found at `--config FILE`, else `$BEDROCK_HOST_CONFIG`,
 //! else `config.toml` in the per-user config folder
 //! (`$XDG_CONFIG_HOME/bedrock-host/`, by default `~/.config/bedrock-host/`
-//! on Linux). It holds two tables: `[plugin-limits]`, whose keys are
-//! listed in `LIMIT_KEYS` with their units, ranges and defaults, and
+//! on Linux). It holds two top-level keys, `default-model` and
+//! `default-region`, and four tables: `[plugin-limits]`, whose keys are
+//! listed in `LIMIT_KEYS` with their units, ranges and defaults;
 //! `[routing]`, whose keys are model-id patterns and whose values name the
 //! plugin that serves them when several claim an id (see
-//! `plugin/routing.rs`; `bedrock-host plugins route` writes it).
+//! `plugin/routing.rs`; `bedrock-host plugins route` writes it);
+//! `[aliases]`, short names for model ids; and `[history]`, whose
+//! `enabled = false` turns the conversation log off.
 //!
 //! Invariants: a file named explicitly must exist; the default file may be
 //! absent (every value then has its default); a file that exists is either
@@ -269,6 +272,15 @@ pub struct Config {
     pub plugin_limits: LimitSettings,
     /// Its `[routing]`.
     pub routing: RoutingTable,
+    /// Its `default-model`: the model when none is given.
+    pub default_model: Option<String>,
+    /// Its `default-region`: the region when neither `--region` nor the
+    /// environment names one.
+    pub default_region: Option<String>,
+    /// Its `[aliases]`: short name → model id.
+    pub aliases: BTreeMap<String, String>,
+    /// Its `[history] enabled = false`: exchanges are not logged.
+    pub history_disabled: bool,
 }
 
 impl Config {
@@ -306,6 +318,10 @@ impl Config {
             },
             path: Some(path),
             plugin_limits: parsed.limits,
+            default_model: parsed.default_model,
+            default_region: parsed.default_region,
+            aliases: parsed.aliases,
+            history_disabled: parsed.history_disabled,
         })
     }
 }
@@ -356,8 +372,30 @@ pub fn help() -> String {
         ));
     }
     text.push_str(ROUTING_HELP);
+    text.push_str(DEFAULTS_HELP);
     text
 }
+
+/// The help text of the default model and region, `[aliases]` and
+/// `[history]`.
+const DEFAULTS_HELP: &str = "
+default-model = \"<model id or alias>\"
+              the model of `invoke` and `chat` when -m is not given (-m beats
+              $BEDROCK_HOST_MODEL, which beats a continued conversation's
+              model, which beats this key). Top-level keys come before tables.
+default-region = \"<region>\"
+              the region when neither --region nor AWS_REGION /
+              AWS_DEFAULT_REGION names one (it beats the profile's region).
+
+[aliases]
+  <name> = \"<model id>\"
+              -m NAME (and default-model) stand for the model id, e.g.
+              sonnet = \"us.anthropic.claude-sonnet-4-5-20250929-v1:0\".
+
+[history]
+  enabled = false
+              do not log exchanges to the conversation log (as --no-log).
+";
 
 /// The help text of the `[routing]` table.
 const ROUTING_HELP: &str = "
@@ -376,12 +414,30 @@ struct FileToml {
     plugin_limits: LimitsToml,
     #[serde(default)]
     routing: BTreeMap<String, Spanned<String>>,
+    #[serde(rename = "default-model")]
+    default_model: Option<Spanned<String>>,
+    #[serde(rename = "default-region")]
+    default_region: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    history: HistoryToml,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryToml {
+    enabled: Option<bool>,
 }
 
 /// What a config file says.
 struct Parsed {
     limits: LimitSettings,
     routing: Vec<RoutingRule>,
+    default_model: Option<String>,
+    default_region: Option<String>,
+    aliases: BTreeMap<String, String>,
+    history_disabled: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -412,6 +468,39 @@ fn parse(text: &str) -> Result<Parsed, (usize, String)> {
     let file: FileToml = toml::from_str(text)
         .map_err(|error| (line_of(error.span()), error.message().trim().to_owned()))?;
     let routing = routing_rules(file.routing, &line_of)?;
+    let word = |key: &str, value: Option<Spanned<String>>| -> Result<Option<String>, _> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let line = line_of(Some(value.span()));
+        let value = value.into_inner();
+        if value.trim().is_empty() || value.chars().any(char::is_control) {
+            return Err((
+                line,
+                format!(
+                    "{key} = \"{}\": it must be a non-empty value without control characters",
+                    value.escape_default()
+                ),
+            ));
+        }
+        Ok(Some(value))
+    };
+    let default_model = word("default-model", file.default_model)?;
+    let default_region = word("default-region", file.default_region)?;
+    let mut aliases = BTreeMap::new();
+    for (name, model) in file.aliases {
+        let key = format!("[aliases] {}", name.escape_default());
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
+            return Err((
+                line_of(Some(model.span())),
+                format!("{key}: an alias must be a non-empty name without control characters"),
+            ));
+        }
+        if let Some(model) = word(&key, Some(model))? {
+            aliases.insert(name, model);
+        }
+    }
+    let history_disabled = file.history.enabled == Some(false);
     let check = |key: &LimitKey, value: Option<Spanned<u64>>| -> Result<Option<u64>, _> {
         let Some(value) = value else {
             return Ok(None);
@@ -446,7 +535,14 @@ fn parse(text: &str) -> Result<Parsed, (usize, String)> {
         file_mib: check(&FILE_MIB, limits.file_mib)?,
         compile_ms: check(&COMPILE_MS, limits.compile_ms)?,
     };
-    Ok(Parsed { limits, routing })
+    Ok(Parsed {
+        limits,
+        routing,
+        default_model,
+        default_region,
+        aliases,
+        history_disabled,
+    })
 }
 
 /// The `[routing]` keys in the order of the file, each checked: a pattern
@@ -547,6 +643,37 @@ mod tests {
             ("[plugin-limits]\ntimeout-ms = 5\n", 2, "10..=600000"),
             ("[plugin-limits]\nmemory-mib = -1\n", 2, ""),
             ("[plugin-limits\n", 1, ""),
+        ];
+        for (text, line, message) in cases {
+            let (got_line, got_message) = parse(text).map(|_| ()).expect_err(text);
+            assert_eq!(got_line, line, "{text:?}: {got_message}");
+            assert!(got_message.contains(message), "{text:?}: {got_message}");
+        }
+    }
+
+    #[test]
+    fn defaults_aliases_and_history_are_read_and_checked() {
+        let parsed = parse(
+            "default-model = \"sonnet\"\ndefault-region = \"eu-west-1\"\n[aliases]\nsonnet = \"us.anthropic.claude-sonnet-4-5-20250929-v1:0\"\n[history]\nenabled = false\n",
+        )
+        .expect("valid");
+        assert_eq!(parsed.default_model.as_deref(), Some("sonnet"));
+        assert_eq!(parsed.default_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            parsed.aliases.get("sonnet").map(String::as_str),
+            Some("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        );
+        assert!(parsed.history_disabled);
+        assert!(
+            !parse("[history]\nenabled = true\n")
+                .expect("valid")
+                .history_disabled
+        );
+        let cases = [
+            ("default-model = \"\"\n", 1, "non-empty"),
+            ("\n[aliases]\nx = \"a\\u0007\"\n", 3, "control"),
+            ("[history]\nenable = false\n", 2, "unknown field"),
+            ("[aliases]\nx = 3\n", 2, "invalid type"),
         ];
         for (text, line, message) in cases {
             let (got_line, got_message) = parse(text).map(|_| ()).expect_err(text);

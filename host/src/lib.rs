@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod history;
 pub mod invocation;
 pub mod model_id;
 pub mod paths;

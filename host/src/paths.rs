@@ -12,6 +12,9 @@ use directories::ProjectDirs;
 /// The environment variable that overrides the compile-cache folder.
 pub const CACHE_ENV: &str = "BEDROCK_HOST_CACHE_DIR";
 
+/// The environment variable that names the conversation log's file.
+pub const HISTORY_ENV: &str = "BEDROCK_HOST_HISTORY";
+
 /// The per-user folders of bedrock-host, when the platform has a home.
 pub fn project_dirs() -> Option<ProjectDirs> {
     ProjectDirs::from("", "", "bedrock-host")
@@ -48,6 +51,17 @@ pub fn compile_cache_dir() -> Option<PathBuf> {
 /// (`~/.local/share/bedrock-host/private/cache.key` on Linux).
 pub fn cache_key_file() -> Option<PathBuf> {
     project_dirs().map(|dirs| dirs.data_dir().join("private").join("cache.key"))
+}
+
+/// The conversation log's database: `BEDROCK_HOST_HISTORY`, else
+/// `history/history.db` in the per-user data folder
+/// (`~/.local/share/bedrock-host/history/history.db` on Linux); `None`
+/// without a home to find it in.
+pub fn history_file() -> Option<PathBuf> {
+    if let Some(file) = std::env::var_os(HISTORY_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(file));
+    }
+    project_dirs().map(|dirs| dirs.data_dir().join("history").join("history.db"))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod examples;
 mod families;
 mod faults;
 mod fixtures;
+mod history;
 mod output;
 mod sandbox;
 mod serve_local;

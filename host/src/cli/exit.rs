@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use crate::aws::{AwsError, AwsErrorClass};
 use crate::config::ConfigError;
+use crate::history::HistoryError;
 use crate::invocation::InvocationError;
 use crate::model_id::ModelIdError;
 use crate::plugin::{LockError, PluginError, RouteError};
@@ -95,7 +96,7 @@ impl Exit {
             if cause.is::<Interrupted>() {
                 return Exit::Interrupted;
             }
-            if cause.is::<ConfigError>() || cause.is::<LockError>() {
+            if cause.is::<ConfigError>() || cause.is::<LockError>() || cause.is::<HistoryError>() {
                 return Exit::Configuration;
             }
             if let Some(route) = cause.downcast_ref::<RouteError>() {

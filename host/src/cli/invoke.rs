@@ -15,24 +15,27 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
+use super::conversation::{self, Conversation, ConversationArgs, MODEL_ENV};
 use super::images::{self, WrittenImage};
 use super::session::Session;
 use super::stdout::{self, StdoutError};
 use super::{Exit, Interrupted, OutputFormat, UsageError};
 use crate::aws;
+use crate::history::{LoggedMessage, Speaker};
 use crate::invocation::{self, InvocationFailure, InvocationReport};
 use crate::model_id::{ModelId, ModelIdError};
 use crate::plugin::{
-    Content, Limit, Message, Params, PluginError, Request, Role, StopReason, UserChoice, printable,
-    terminal_text,
+    Limit, Params, PluginError, Request, StopReason, UserChoice, printable, terminal_text,
 };
 
 /// Arguments of `invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// Model id, inference-profile id or ARN, sent to Bedrock exactly as given.
-    #[arg(short, long, value_name = "ID")]
-    model: String,
+    /// Model id, inference-profile id or ARN, sent to Bedrock exactly as
+    /// given, or an alias from the config file's [aliases]. Without it: a
+    /// continued conversation's model, else the config file's default-model.
+    #[arg(short, long, value_name = "ID", env = MODEL_ENV)]
+    model: Option<String>,
     /// Use this plugin (`anthropic`, `meta`, ...) instead of choosing one from
     /// the model id: when several plugins claim the id (it beats the config
     /// file's [routing]), or for ARNs that name no model.
@@ -102,6 +105,8 @@ pub struct InvokeArgs {
     /// escaped (`\u{1b}`) on a terminal; piped output is always byte for byte.
     #[arg(long)]
     raw_output: bool,
+    #[command(flatten)]
+    conversation: ConversationArgs,
 }
 
 /// `KEY=VALUE` → (key, JSON text of the value).
@@ -136,7 +141,13 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         )
         .into());
     }
-    let parsed = ModelId::parse(&args.model);
+    let mut conversation = Conversation::open(session, &args.conversation)?;
+    let model_name = conversation::model_id(
+        args.model.as_deref(),
+        &conversation,
+        session.conversation_settings(),
+    )?;
+    let parsed = ModelId::parse(&model_name);
     if let Err(error) = &parsed
         && !matches!(error, ModelIdError::Opaque { .. })
     {
@@ -147,20 +158,22 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     }
     let prompt = read_prompt(args.prompt.as_deref()).await?;
     let settings = session.client_settings().await?;
-    let model = resolve_model(settings, parsed, &args.model, args.family.is_some()).await?;
+    let model = resolve_model(settings, parsed, &model_name, args.family.is_some()).await?;
     let registry = session.plugins().await?;
     let choice = UserChoice {
         family: args.family.as_deref(),
         table: Some(session.routing()),
     };
     let plugin = registry.route_with(model.base(), choice)?.plugin;
+    let prompt = LoggedMessage::text(Speaker::User, prompt);
+    let system = args
+        .system
+        .clone()
+        .or_else(|| conversation.earlier_system().map(str::to_owned));
     let request = Request {
         model_id: model.base().to_owned(),
-        system: args.system.clone(),
-        messages: vec![Message {
-            role: Role::User,
-            content: vec![Content::Text(prompt)],
-        }],
+        system,
+        messages: conversation.messages(plugin.name(), &prompt)?,
         params: Params {
             max_tokens: args.max_tokens,
             temperature: args.temperature,
@@ -184,7 +197,15 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     // The text received so far: printed as it comes in text mode, and
     // kept for the JSON object if Ctrl-C ends the call.
     let mut received = String::new();
+    conversation.begin(
+        model.as_given(),
+        plugin,
+        request.system.as_deref(),
+        &prompt,
+        &request.params,
+    );
     let mut on_text = |text: &str| -> io::Result<()> {
+        conversation.record_text(text);
         text_out.write(text)?;
         received.push_str(text);
         Ok(())
@@ -231,6 +252,11 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     if failure.is_none() {
         failure = filtered(&report);
     }
+    let stop_reason = report
+        .stop
+        .as_ref()
+        .map(|stop| stop_reason_name(stop.reason));
+    conversation.finish(prompt, &report, stop_reason, failure.as_ref());
     if !streaming && !report.text.is_empty() {
         text_out.write(&report.text).map_err(StdoutError::from)?;
     }
@@ -263,6 +289,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     };
     if json {
         let mut object = report_json(&report, &model, plugin.name(), streaming, &written);
+        object["conversation_id"] = json!(conversation.id());
         if let Some(error) = &failure {
             object["error"] = json!(format!("{error:#}"));
             object["exit_code"] = json!(Exit::for_error(error).code());
@@ -326,7 +353,7 @@ impl TextOut {
 /// an application-inference-profile or provisioned-throughput ARN, from the
 /// control plane. With `--family`, an ARN that cannot be resolved is passed
 /// to the chosen plugin as it is.
-async fn resolve_model(
+pub(super) async fn resolve_model(
     settings: &aws::ClientSettings,
     parsed: Result<ModelId, ModelIdError>,
     given: &str,
@@ -426,7 +453,7 @@ fn non_empty(prompt: String) -> Result<String, UsageError> {
     Ok(prompt)
 }
 
-fn stop_reason_name(reason: StopReason) -> &'static str {
+pub(super) fn stop_reason_name(reason: StopReason) -> &'static str {
     match reason {
         StopReason::EndTurn => "end_turn",
         StopReason::MaxTokens => "max_tokens",
@@ -486,7 +513,7 @@ fn report_json(
 
 /// The line a person sees on stderr after an answer: the plugin that
 /// answered, the stop reason, token counts and timings.
-fn summary_line(report: &InvocationReport, plugin: &str) -> String {
+pub(super) fn summary_line(report: &InvocationReport, plugin: &str) -> String {
     let count = |n: Option<u32>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
     let mut parts = vec![
         format!("plugin {}", printable(plugin)),

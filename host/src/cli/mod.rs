@@ -9,9 +9,12 @@
 //! here names a provider: everything a model family needs comes from its
 //! plugin.
 
+mod chat;
+mod conversation;
 mod exit;
 pub mod images;
 mod invoke;
+mod logs;
 mod models;
 mod plugins;
 mod serve_local;
@@ -131,6 +134,11 @@ struct GlobalArgs {
 enum Command {
     /// Invoke a model with a prompt; streams the answer by default.
     Invoke(invoke::InvokeArgs),
+    /// Chat with a model: a prompt with line editing and history, each
+    /// answer streamed, every turn logged as one conversation.
+    Chat(chat::ChatArgs),
+    /// List the logged conversations (newest first), or show one.
+    Logs(logs::LogsArgs),
     /// List the foundation models of the region (ListFoundationModels).
     Models(models::ModelsArgs),
     /// List, pin, verify and inspect plugins.
@@ -188,6 +196,8 @@ impl Command {
     fn output(&self) -> OutputFormat {
         match self {
             Command::Invoke(args) => args.output(),
+            Command::Chat(_) => OutputFormat::Text,
+            Command::Logs(args) => args.output(),
             Command::Models(args) => args.output(),
             Command::Plugins(command) => command.output(),
             Command::ServeLocal(_) => OutputFormat::Text,
@@ -223,15 +233,16 @@ pub fn main() -> ExitCode {
 }
 
 /// Resolves the session and runs the command; Ctrl-C ends any command but
-/// `serve-local` (which stops its server) with `Interrupted`.
+/// `serve-local` (which stops its server) and `chat` (which stops the answer
+/// under way) with `Interrupted`.
 async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
     // `plugins route` creates the config file it is told to write.
     let creates_config = matches!(
         cli.command,
         Command::Plugins(plugins::PluginsCommand::Route(_))
     );
-    let serves = matches!(cli.command, Command::ServeLocal(_));
-    let interrupted = (!serves).then(ctrl_c);
+    let handles_ctrl_c = matches!(cli.command, Command::ServeLocal(_) | Command::Chat(_));
+    let interrupted = (!handles_ctrl_c).then(ctrl_c);
     let session = Session::resolve(cli.global, config_named_by, creates_config)?;
     let running = run_command(&session, cli.command);
     let Some(interrupted) = interrupted else {
@@ -247,6 +258,8 @@ async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
 async fn run_command(session: &Session, command: Command) -> anyhow::Result<Exit> {
     match command {
         Command::Invoke(args) => invoke::run(session, args).await,
+        Command::Chat(args) => chat::run(session, args).await,
+        Command::Logs(args) => logs::run(args),
         Command::Models(args) => models::run(session, args).await,
         Command::Plugins(command) => plugins::run(session, command).await,
         Command::ServeLocal(args) => serve_local::run(args).await,

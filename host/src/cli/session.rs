@@ -28,6 +28,8 @@ use crate::plugin::{
 
 /// What one run of the CLI works with.
 pub struct Session {
+    /// The config file's model defaults, aliases and `[history]`.
+    conversation_settings: ConversationSettings,
     /// The client settings the options describe (before `--local`).
     client_settings: ClientSettings,
     /// Whether to run against a local Bedrock started in this process.
@@ -43,6 +45,23 @@ pub struct Session {
     local_bedrock: OnceCell<LocalBedrock>,
     /// Every plugin found, once loaded (each holds the runtime it needs).
     plugins: OnceCell<PluginRegistry>,
+}
+
+/// What the config file says about models and the conversation log.
+pub struct ConversationSettings {
+    /// `default-model`.
+    pub default_model: Option<String>,
+    /// `[aliases]`: short name → model id.
+    pub aliases: std::collections::BTreeMap<String, String>,
+    /// `[history] enabled = false`.
+    pub history_disabled: bool,
+}
+
+impl ConversationSettings {
+    /// The model id `name` stands for: its alias's value, else itself.
+    pub fn model_id<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
 }
 
 /// The local Bedrock of `--local`, running for as long as the session.
@@ -85,8 +104,17 @@ impl Session {
         } else {
             PluginSources::only(global.plugins_dir.clone())
         };
+        let mut client_settings = client_settings(&global);
+        if client_settings.region.is_none() && !region_in_environment() {
+            client_settings.region = config.default_region.clone();
+        }
         Ok(Self {
-            client_settings: client_settings(&global),
+            conversation_settings: ConversationSettings {
+                default_model: config.default_model,
+                aliases: config.aliases,
+                history_disabled: config.history_disabled,
+            },
+            client_settings,
             local: global.local,
             limits,
             plugin_sources,
@@ -94,6 +122,11 @@ impl Session {
             local_bedrock: OnceCell::new(),
             plugins: OnceCell::new(),
         })
+    }
+
+    /// The config file's model defaults, aliases and `[history]`.
+    pub fn conversation_settings(&self) -> &ConversationSettings {
+        &self.conversation_settings
     }
 
     /// The folders searched for plugins, in order.
@@ -154,6 +187,14 @@ fn client_settings(global: &GlobalArgs) -> ClientSettings {
         }),
         adaptive_retries: global.retry_mode == RetryMode::Adaptive,
     }
+}
+
+/// Whether `AWS_REGION` or `AWS_DEFAULT_REGION` names a region (they beat
+/// the config file's `default-region`).
+fn region_in_environment() -> bool {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
 }
 
 /// Starts the local Bedrock on a free loopback port, with settings that

@@ -25,7 +25,7 @@ mod lock;
 mod log;
 mod output;
 mod printable;
-mod private_fs;
+pub(crate) mod private_fs;
 mod registry;
 mod routing;
 mod sandbox;
