@@ -20,7 +20,11 @@
 //! This crate is the one place in the project that knows provider JSON shapes; it knows them from
 //! AWS documentation and recorded traffic (see `tests/fixtures/bedrock/PROTOCOL_NOTES.md`), never
 //! from the plugins. Replies are generated deterministically from the prompt, so the same request
-//! always gets the same text.
+//! always gets the same text. The families' tools, tool results, images, documents, reasoning and
+//! prompt caching are checked and answered too, deterministically as well: a tool named in the
+//! last user turn (or forced) is called, reasoning appears only when enabled, and cache points
+//! write a prefix once and read it after, per emulator (see `providers/tools.rs` and
+//! `providers/prompt_cache.rs`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), bedrock_emulator::EmulatorError> {

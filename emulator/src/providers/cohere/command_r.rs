@@ -526,4 +526,40 @@ mod tests {
             2
         );
     }
+
+    #[test]
+    fn tool_definitions_and_results_are_checked_against_the_schema() {
+        let error = reply(json!({
+            "message": "hi",
+            "tools": [{"name": "get_weather", "parameter_definitions": {"city": {"required": true}}}],
+            "tool_results": [{"outputs": [{"weather": "sunny"}]}]
+        }))
+        .err()
+        .expect("invalid");
+        assert_eq!(
+            error.message(),
+            "Malformed input request: #/tools/0: required key [description] not found\
+             #/tools/0/parameter_definitions/city: required key [type] not found\
+             #/tool_results/0: required key [call] not found, please reformat your input and \
+             try again."
+        );
+    }
+
+    #[test]
+    fn parameter_types_become_a_schema_for_the_call() {
+        let called = reply(json!({
+            "message": "Use lookup now.",
+            "tools": [{"name": "lookup", "description": "Looks up.", "parameter_definitions": {
+                "count": {"type": "int", "required": true},
+                "tags": {"type": "List[str]", "required": true},
+                "note": {"type": "str", "required": false}}}]
+        }))
+        .expect("valid");
+        let body = response_json(called.as_ref());
+        assert_eq!(
+            body["tool_calls"],
+            json!([{"name": "lookup", "parameters": {"count": 1, "tags": []}}])
+        );
+        assert_eq!(body["chat_history"][1]["message"], "");
+    }
 }
