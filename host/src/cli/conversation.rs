@@ -190,7 +190,8 @@ impl Conversation {
                 Block::Document { .. }
                 | Block::ToolCall { .. }
                 | Block::ToolResult { .. }
-                | Block::Reasoning { .. } => {}
+                | Block::Reasoning { .. }
+                | Block::RedactedReasoning { .. } => {}
             }
         }
         Ok(Message {

@@ -14,7 +14,9 @@ use serde_json::json;
 
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat, UsageError};
-use crate::history::{Block, History, HistoryError, LoggedExchange, LoggedMessage, Speaker};
+use crate::history::{
+    Block, History, HistoryError, LoggedExchange, LoggedMessage, Speaker, ToolResultPart,
+};
 use crate::paths;
 use crate::plugin::terminal_text;
 
@@ -223,14 +225,29 @@ fn show_message(message: &LoggedMessage) -> Result<(), stdout::StdoutError> {
                     shown(&input)
                 );
             }
-            Block::ToolResult { id, content, error } => outln!(
-                "[tool result {}{}: {}]",
-                shown(id),
-                if *error { " (error)" } else { "" },
-                shown(content)
-            ),
+            Block::ToolResult { id, content, error } => {
+                let parts: Vec<String> = content
+                    .iter()
+                    .map(|part| match part {
+                        ToolResultPart::Text { text } => text.clone(),
+                        ToolResultPart::Json { value } => value.to_string(),
+                        ToolResultPart::Image { media_type, sha256 } => {
+                            format!("(image {media_type}, sha256 {sha256})")
+                        }
+                    })
+                    .collect();
+                outln!(
+                    "[tool result {}{}: {}]",
+                    shown(id),
+                    if *error { " (error)" } else { "" },
+                    shown(&parts.join(" "))
+                );
+            }
             Block::Reasoning { text, plugin, .. } => {
                 outln!("[reasoning by {}] {}", shown(plugin), shown(text));
+            }
+            Block::RedactedReasoning { plugin, .. } => {
+                outln!("[redacted reasoning by {}]", shown(plugin));
             }
         }
     }

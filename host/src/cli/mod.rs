@@ -52,6 +52,9 @@ const LONG_HELP: &str = "\
 Examples:
   bedrock-host --local invoke -m us.anthropic.claude-sonnet-4-5-20250929-v1:0 'Write a haiku about rivers'
   echo 'Summarise this' | bedrock-host --region us-east-1 invoke -m us.anthropic.claude-haiku-4-5-20251001-v1:0
+  bedrock-host invoke -c 'And in French?'      (continues the last conversation)
+  bedrock-host chat -m us.anthropic.claude-haiku-4-5-20251001-v1:0
+  bedrock-host logs
   bedrock-host plugins list
   bedrock-host serve-local --port 8080
 

@@ -62,23 +62,50 @@ pub enum Block {
         /// The id of the call it answers.
         id: String,
         /// What the tool returned.
-        content: String,
+        content: Vec<ToolResultPart>,
         /// Whether the tool failed.
         #[serde(default)]
         error: bool,
     },
     /// The model's reasoning.
     Reasoning {
-        /// The reasoning text (empty for a redacted block).
+        /// The reasoning text.
         text: String,
         /// The signature that proves it, meaningful to `plugin` only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signature: Option<String>,
-        /// The encrypted content of a redacted block.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        redacted: Option<String>,
         /// The plugin whose model made it.
         plugin: String,
+    },
+    /// Reasoning the model returned encrypted.
+    RedactedReasoning {
+        /// The opaque data, sent back unchanged to `plugin` only.
+        data: String,
+        /// The plugin whose model made it.
+        plugin: String,
+    },
+}
+
+/// One part of what a tool returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolResultPart {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A JSON value.
+    Json {
+        /// The value.
+        value: serde_json::Value,
+    },
+    /// An image the tool produced.
+    Image {
+        /// Its media type.
+        media_type: String,
+        /// The sha256 of its bytes, in hex: the key of the blob table.
+        sha256: String,
     },
 }
 
@@ -120,6 +147,9 @@ impl LoggedMessage {
             .filter(|block| match block {
                 Block::Reasoning {
                     plugin: made_by, ..
+                }
+                | Block::RedactedReasoning {
+                    plugin: made_by, ..
                 } => made_by == plugin,
                 _ => true,
             })
@@ -144,7 +174,6 @@ mod tests {
                 Block::Reasoning {
                     text: "think".into(),
                     signature: Some("sig".into()),
-                    redacted: None,
                     plugin: "a".into(),
                 },
                 Block::Text { text: "hi".into() },
@@ -174,7 +203,10 @@ mod tests {
                 Block::Reasoning {
                     text: "r".into(),
                     signature: Some("s".into()),
-                    redacted: None,
+                    plugin: "first".into(),
+                },
+                Block::RedactedReasoning {
+                    data: "opaque".into(),
                     plugin: "first".into(),
                 },
                 Block::Text {
@@ -183,6 +215,7 @@ mod tests {
             ],
         };
         assert_eq!(message.for_plugin("first"), message);
+        assert_eq!(message.for_plugin("second").content.len(), 1);
         assert_eq!(
             message.for_plugin("second").content,
             [Block::Text {

@@ -10,7 +10,7 @@
 mod content;
 mod store;
 
-pub use content::{Block, LoggedMessage, Speaker};
+pub use content::{Block, LoggedMessage, Speaker, ToolResultPart};
 pub use store::{
     ConversationSummary, Ending, History, HistoryError, LoggedExchange, NewExchange, Status,
 };
