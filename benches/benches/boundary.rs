@@ -196,6 +196,14 @@ impl Cell {
                 extra: self.extra(),
                 raw: self.raw,
             },
+            tools: Vec::new(),
+            tool_choice: None,
+            reasoning: None,
+            cache: host::CachePoints {
+                system: false,
+                tools: false,
+            },
+            streamed: false,
         }
     }
 
@@ -327,6 +335,9 @@ enum Said {
     Image(String, usize),
     Stop(Option<String>),
     Usage(u32, u32),
+    /// Anything else the contract carries (tool calls, reasoning), which the
+    /// benched text requests never produce.
+    Other,
 }
 
 fn said_host(response: &host::Response) -> Vec<Said> {
@@ -336,6 +347,7 @@ fn said_host(response: &host::Response) -> Vec<Said> {
         .map(|output| match output {
             host::Output::Text(text) => Said::Text(text.clone()),
             host::Output::Image(image) => Said::Image(image.media_type.clone(), image.data.len()),
+            _ => Said::Other,
         })
         .collect();
     said.push(Said::Stop(
@@ -376,6 +388,7 @@ fn events_host(events: &[host::Event]) -> Vec<Said> {
             host::Event::Text(text) => Said::Text(text.clone()),
             host::Event::Stop(stop) => Said::Stop(stop.raw.clone()),
             host::Event::Usage(usage) => Said::Usage(usage.input_tokens, usage.output_tokens),
+            _ => Said::Other,
         })
         .collect()
 }

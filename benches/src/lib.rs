@@ -15,8 +15,8 @@ use aws_sdk_bedrockruntime::Client;
 use bedrock_emulator::{DEFAULT_REGION, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 use bedrock_host::aws::{self, ClientSettings, StaticCredentials};
 use bedrock_host::plugin::{
-    CompileCache, Content, Message, Params, PluginRegistry, PluginRuntime, PluginSources, Request,
-    Role, SandboxLimits,
+    CachePoints, CompileCache, Content, Message, Params, PluginRegistry, PluginRuntime,
+    PluginSources, Request, Role, SandboxLimits,
 };
 
 /// A Bedrock runtime client for the local Bedrock at `endpoint`, signing
@@ -75,6 +75,14 @@ pub fn text_request(base_model_id: &str, prompt: &str, max_tokens: u32) -> Reque
             extra: Vec::new(),
             raw: false,
         },
+        tools: Vec::new(),
+        tool_choice: None,
+        reasoning: None,
+        cache: CachePoints {
+            system: false,
+            tools: false,
+        },
+        streamed: true,
     }
 }
 

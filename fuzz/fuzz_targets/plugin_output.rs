@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use arbitrary::Arbitrary;
 use bedrock_host::cli::images::write_images;
-use bedrock_host::invocation::{InvocationReport, apply};
+use bedrock_host::invocation::{InvocationReport, Shown, StreamFold};
 use bedrock_host::plugin::{
     AdapterRefusal, Body, Event, Image, Output, PluginError, PluginInfo, Response, Stop,
     StopReason, Usage, body_size, check_output_size, describe_size, events_size, response_size,
@@ -117,11 +117,15 @@ fn check_events(events: Vec<Event>) {
     });
     let mut report = InvocationReport::default();
     let mut printed = Vec::new();
-    let mut print = |text: &str| -> std::io::Result<()> {
-        printed.push(text.to_owned());
+    let mut print = |shown: Shown<'_>| -> std::io::Result<()> {
+        if let Shown::Text(text) = shown {
+            printed.push(text.to_owned());
+        }
         Ok(())
     };
-    apply(&mut report, events, Instant::now(), &mut print).expect("printing cannot fail here");
+    StreamFold::default()
+        .apply(&mut report, events, Instant::now(), &mut print)
+        .expect("printing cannot fail here");
     assert_eq!(printed, expected);
     assert_eq!(report.text, expected.concat());
     assert_eq!(report.time_to_first_token.is_some(), !expected.is_empty());
@@ -244,6 +248,8 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
             FuzzEvent::Usage(input_tokens, output_tokens) => Event::Usage(Usage {
                 input_tokens,
                 output_tokens,
+                cache_read_tokens: None,
+                cache_write_tokens: None,
             }),
         })
         .collect();

@@ -7,7 +7,9 @@
 //! returns what was received so far together with the error, so nothing
 //! already shown is lost or contradicted. A response is bounded in size
 //! (`max_response_bytes`, the whole body or the whole stream), so the text
-//! gathered here is bounded too.
+//! gathered here is bounded too. The plugin's events obey the contract's
+//! event model (the sandbox checks it), so folding them into an answer here
+//! never meets a tool call's input without its start.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -16,13 +18,23 @@ use aws_sdk_bedrockruntime::Client;
 
 use crate::aws::{self, AwsError, BedrockHeaders, StreamChunk};
 use crate::model_id::ModelId;
-use crate::plugin::{Event, Image, Output, PluginError, Request, Sandbox, Stop};
+use crate::plugin::{
+    Content, Event, Image, Output, PluginError, Reasoning, Request, Sandbox, Stop, ToolCall, Usage,
+};
 
 /// What an invocation produced, complete or up to a failure.
 #[derive(Debug, Default)]
 pub struct InvocationReport {
-    /// The generated text, all parts joined.
+    /// The generated answer text, all parts joined.
     pub text: String,
+    /// The model's reasoning text, all blocks joined, apart from the answer.
+    pub reasoning: String,
+    /// The tool calls the model made, in order (complete ones only).
+    pub tool_calls: Vec<ToolCall>,
+    /// The answer as the content of an assistant message, in the order the
+    /// model produced it (text, reasoning with its signatures, redacted
+    /// reasoning, tool calls): what a continued conversation sends back.
+    pub content: Vec<Content>,
     /// Images the model returned.
     pub images: Vec<Image>,
     /// Why generation stopped, when the model said.
@@ -31,6 +43,10 @@ pub struct InvocationReport {
     pub input_tokens: Option<u32>,
     /// Output tokens: from the body, else from Bedrock's own counts.
     pub output_tokens: Option<u32>,
+    /// Input tokens read from the prompt cache, when the model said.
+    pub cache_read_tokens: Option<u32>,
+    /// Input tokens written to the prompt cache, when the model said.
+    pub cache_write_tokens: Option<u32>,
     /// Time from sending the request to the first text (streams only).
     pub time_to_first_token: Option<Duration>,
     /// Number of chunks received (streams only).
@@ -46,6 +62,76 @@ impl InvocationReport {
         self.input_tokens = self.input_tokens.or(counts.input_tokens);
         self.output_tokens = self.output_tokens.or(counts.output_tokens);
     }
+
+    fn set_usage(&mut self, usage: Usage) {
+        self.input_tokens = Some(usage.input_tokens);
+        self.output_tokens = Some(usage.output_tokens);
+        self.cache_read_tokens = usage.cache_read_tokens;
+        self.cache_write_tokens = usage.cache_write_tokens;
+    }
+
+    /// Adds answer text, joining it to the text block it continues.
+    fn push_text(&mut self, text: &str) {
+        self.text.push_str(text);
+        match self.content.last_mut() {
+            Some(Content::Text(last)) => last.push_str(text),
+            _ => self.content.push(Content::Text(text.to_owned())),
+        }
+    }
+
+    /// Adds reasoning text to the open reasoning block (one without a
+    /// signature yet), or opens one.
+    fn push_reasoning(&mut self, text: &str) {
+        self.reasoning.push_str(text);
+        match self.content.last_mut() {
+            Some(Content::Reasoning(open)) if open.signature.is_none() => {
+                open.text.push_str(text);
+            }
+            _ => self.content.push(Content::Reasoning(Reasoning {
+                text: text.to_owned(),
+                signature: None,
+            })),
+        }
+    }
+
+    /// Signs the open reasoning block (a signature with no open block signs
+    /// an empty one, as a family may send it).
+    fn sign_reasoning(&mut self, signature: String) {
+        match self.content.last_mut() {
+            Some(Content::Reasoning(open)) if open.signature.is_none() => {
+                open.signature = Some(signature);
+            }
+            _ => self.content.push(Content::Reasoning(Reasoning {
+                text: String::new(),
+                signature: Some(signature),
+            })),
+        }
+    }
+
+    fn push_tool_call(&mut self, mut call: ToolCall) {
+        if call.input.trim().is_empty() {
+            call.input = "{}".to_owned();
+        }
+        self.content.push(Content::ToolCall(call.clone()));
+        self.tool_calls.push(call);
+    }
+}
+
+/// A piece of the answer, handed to the caller as soon as it is known.
+#[derive(Debug, Clone, Copy)]
+pub enum Shown<'a> {
+    /// Answer text.
+    Text(&'a str),
+    /// Reasoning text, apart from the answer.
+    Reasoning(&'a str),
+    /// A complete tool call.
+    ToolCall(&'a ToolCall),
+}
+
+/// What a streamed answer is in the middle of, between events.
+#[derive(Debug, Default)]
+pub struct StreamFold {
+    open_call: Option<ToolCall>,
 }
 
 /// Why an invocation failed.
@@ -115,22 +201,29 @@ pub async fn invoke(
     };
     for output in response.outputs {
         match output {
-            Output::Text(text) => report.text.push_str(&text),
+            Output::Text(text) => report.push_text(&text),
             Output::Image(image) => report.images.push(image),
+            Output::ToolCall(call) => report.push_tool_call(call),
+            Output::Reasoning(reasoning) => {
+                report.reasoning.push_str(&reasoning.text);
+                report.content.push(Content::Reasoning(reasoning));
+            }
+            Output::RedactedReasoning(data) => {
+                report.content.push(Content::RedactedReasoning(data));
+            }
         }
     }
     report.stop = response.stop;
     if let Some(usage) = response.usage {
-        report.input_tokens = Some(usage.input_tokens);
-        report.output_tokens = Some(usage.output_tokens);
+        report.set_usage(usage);
     }
     report.fill_missing_counts(reply.counts);
     Ok(report)
 }
 
 /// Invokes `model` with `InvokeModelWithResponseStream`, handing each piece
-/// of text to `on_text` as it is decoded; the whole stream may be at most
-/// `max_response_bytes` long. `on_text` is `Send` so that the returned
+/// of the answer to `on_shown` as it is decoded; the whole stream may be at
+/// most `max_response_bytes` long. `on_shown` is `Send` so that the returned
 /// future is too: many streams can run as tasks of one multi-threaded
 /// runtime.
 pub async fn invoke_streaming(
@@ -139,7 +232,7 @@ pub async fn invoke_streaming(
     model: &ModelId,
     request: &Request,
     max_response_bytes: u64,
-    on_text: &mut (dyn FnMut(&str) -> io::Result<()> + Send),
+    on_shown: &mut (dyn FnMut(Shown<'_>) -> io::Result<()> + Send),
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
     sandbox.start_stream(model.base()).await?;
@@ -158,6 +251,7 @@ pub async fn invoke_streaming(
         ..InvocationReport::default()
     };
     let mut bedrock_counts = BedrockHeaders::default();
+    let mut fold = StreamFold::default();
     let outcome = loop {
         let events = match stream.next().await {
             Ok(StreamChunk::Data { json, counts }) => {
@@ -172,13 +266,13 @@ pub async fn invoke_streaming(
                     .finish()
                     .await
                     .map_err(InvocationError::from)
-                    .and_then(|events| apply(&mut report, events, started, on_text));
+                    .and_then(|events| fold.apply(&mut report, events, started, on_shown));
             }
             Err(error) => break Err(error.into()),
         };
         if let Err(error) = events
             .map_err(InvocationError::from)
-            .and_then(|events| apply(&mut report, events, started, on_text))
+            .and_then(|events| fold.apply(&mut report, events, started, on_shown))
         {
             break Err(error);
         }
@@ -194,32 +288,65 @@ pub async fn invoke_streaming(
     }
 }
 
-/// Folds decoded events into the report, passing text on as it comes
-/// (empty text is skipped; the last stop and usage seen win).
-pub fn apply(
-    report: &mut InvocationReport,
-    events: Vec<Event>,
-    started: Instant,
-    on_text: &mut (dyn FnMut(&str) -> io::Result<()> + Send),
-) -> Result<(), InvocationError> {
-    for event in events {
-        match event {
-            Event::Text(text) => {
-                if text.is_empty() {
-                    continue;
-                }
+impl StreamFold {
+    /// Folds decoded events into the report, handing text, reasoning and
+    /// each complete tool call on as they come (empty text is skipped; the
+    /// last stop and usage seen win). The time to the first token is the
+    /// time to the first text, reasoning or tool call.
+    pub fn apply(
+        &mut self,
+        report: &mut InvocationReport,
+        events: Vec<Event>,
+        started: Instant,
+        on_shown: &mut (dyn FnMut(Shown<'_>) -> io::Result<()> + Send),
+    ) -> Result<(), InvocationError> {
+        for event in events {
+            let mut first_token = || {
                 report
                     .time_to_first_token
                     .get_or_insert_with(|| started.elapsed());
-                on_text(&text)?;
-                report.text.push_str(&text);
-            }
-            Event::Stop(stop) => report.stop = Some(stop),
-            Event::Usage(usage) => {
-                report.input_tokens = Some(usage.input_tokens);
-                report.output_tokens = Some(usage.output_tokens);
+            };
+            match event {
+                Event::Text(text) | Event::Reasoning(text) if text.is_empty() => {}
+                Event::Text(text) => {
+                    first_token();
+                    on_shown(Shown::Text(&text))?;
+                    report.push_text(&text);
+                }
+                Event::Reasoning(text) => {
+                    first_token();
+                    on_shown(Shown::Reasoning(&text))?;
+                    report.push_reasoning(&text);
+                }
+                Event::ReasoningSignature(signature) => report.sign_reasoning(signature),
+                Event::RedactedReasoning(data) => {
+                    report.content.push(Content::RedactedReasoning(data));
+                }
+                Event::ToolCallStart(start) => {
+                    first_token();
+                    self.open_call = Some(ToolCall {
+                        id: start.id,
+                        name: start.name,
+                        input: String::new(),
+                    });
+                }
+                Event::ToolCallInput(fragment) => {
+                    if let Some(call) = &mut self.open_call {
+                        call.input.push_str(&fragment);
+                    }
+                }
+                Event::ToolCallEnd => {
+                    if let Some(call) = self.open_call.take() {
+                        report.push_tool_call(call);
+                        if let Some(call) = report.tool_calls.last() {
+                            on_shown(Shown::ToolCall(call))?;
+                        }
+                    }
+                }
+                Event::Stop(stop) => report.stop = Some(stop),
+                Event::Usage(usage) => report.set_usage(usage),
             }
         }
+        Ok(())
     }
-    Ok(())
 }

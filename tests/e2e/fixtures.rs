@@ -112,6 +112,10 @@ fn answer_of_response(response: Response) -> Answer {
         match output {
             Output::Text(text) => answer.text.push_str(&text),
             Output::Image(_) => answer.images += 1,
+            // The recorded answers compared here are text, images, stops and
+            // usage; tool calls and reasoning are compared by `tools.rs` and
+            // `reasoning.rs`, through the CLI.
+            Output::ToolCall(_) | Output::Reasoning(_) | Output::RedactedReasoning(_) => {}
         }
     }
     answer.stop = response.stop.map(ending);
@@ -128,6 +132,13 @@ fn answer_of_events(events: Vec<Event>) -> Result<Answer, String> {
             Event::Text(text) => answer.text.push_str(&text),
             Event::Stop(stop) => answer.end(ending(stop))?,
             Event::Usage(usage) => answer.count(counts(usage))?,
+            // As for a complete answer, above.
+            Event::Reasoning(_)
+            | Event::ReasoningSignature(_)
+            | Event::RedactedReasoning(_)
+            | Event::ToolCallStart(_)
+            | Event::ToolCallInput(_)
+            | Event::ToolCallEnd => {}
         }
     }
     Ok(answer)

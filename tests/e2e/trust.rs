@@ -398,7 +398,7 @@ fn inspect_describes_a_real_plugin_without_compiling_it() {
         "{report}"
     );
     assert_eq!(report["loadable"], true);
-    assert_eq!(report["host_serves"], "bedrock:adapter@0.1.0");
+    assert_eq!(report["host_serves"], "bedrock:adapter@0.1.x and 0.2.x");
     assert_eq!(report["pin"]["status"], "no-lock");
     assert_eq!(
         std::fs::read_dir(cache.path()).expect("cache").count(),
@@ -488,12 +488,19 @@ fn inspect_refuses_a_core_module_a_corrupt_an_empty_and_a_random_file() {
 }
 
 /// A copy of the anthropic plugin that claims contract `version`: every
-/// `bedrock:adapter/...@0.1.0` name in it renamed, bytes for bytes.
+/// `bedrock:adapter/...@<its version>` name in it renamed, bytes for bytes.
 fn plugin_for_contract(dir: &Path, version: &str) -> PathBuf {
-    assert_eq!(version.len(), "0.1.0".len());
     let mut bytes = std::fs::read(plugins_dir().join("anthropic.wasm")).expect("read");
+    let marker = b"bedrock:adapter/adapter@";
+    let at = bytes
+        .windows(marker.len())
+        .position(|window| window == marker)
+        .expect("the plugin names its contract")
+        + marker.len();
+    let own = String::from_utf8(bytes[at..at + version.len()].to_vec()).expect("a version");
+    assert_eq!(own.matches('.').count(), 2, "same length as {own}");
     for interface in ["adapter", "types"] {
-        let from = format!("bedrock:adapter/{interface}@0.1.0");
+        let from = format!("bedrock:adapter/{interface}@{own}");
         let to = format!("bedrock:adapter/{interface}@{version}");
         let mut at = 0;
         while let Some(found) = bytes[at..]
@@ -524,18 +531,18 @@ fn a_component_for_another_contract_is_refused_naming_both_versions() {
     ] {
         assert!(
             text.contains("bedrock:adapter@9.0.0")
-                && text.contains("this host serves bedrock:adapter@0.1.0"),
+                && text.contains("this host serves bedrock:adapter@0.1.x and 0.2.x"),
             "{text}"
         );
     }
     let listing = list_json(dir.path());
     assert_eq!(loaded_names(&listing), ["meta"], "the others still load");
-    assert_eq!(listing["serves"], "bedrock:adapter@0.1.0");
+    assert_eq!(listing["serves"], "bedrock:adapter@0.1.x and 0.2.x");
     let failures = failures(&listing);
     assert!(
         failures[0].contains("future.wasm")
             && failures[0].contains("bedrock:adapter@9.0.0")
-            && failures[0].contains("this host serves bedrock:adapter@0.1.0"),
+            && failures[0].contains("this host serves bedrock:adapter@0.1.x and 0.2.x"),
         "{failures:?}"
     );
 }
@@ -551,7 +558,7 @@ fn the_version_and_the_plugin_list_state_the_contract_served() {
     assert!(
         version
             .stdout
-            .contains("serves plugins built against bedrock:adapter@0.1.0"),
+            .contains("serves plugins built against bedrock:adapter@0.1.x and 0.2.x"),
         "{}",
         version.stdout
     );
@@ -560,7 +567,7 @@ fn the_version_and_the_plugin_list_state_the_contract_served() {
     assert!(
         listed
             .stdout
-            .starts_with("This host serves plugins built against bedrock:adapter@0.1.0."),
+            .starts_with("This host serves plugins built against bedrock:adapter@0.1.x and 0.2.x."),
         "{}",
         listed.stdout
     );

@@ -186,7 +186,7 @@ impl OneStream {
         let mut sandbox = plugin.sandbox().await?;
         let mut first_token = None;
         let launched = self.launched;
-        let mut on_text = |_: &str| -> std::io::Result<()> {
+        let mut on_shown = |_: invocation::Shown<'_>| -> std::io::Result<()> {
             first_token.get_or_insert_with(|| launched.elapsed());
             Ok(())
         };
@@ -196,7 +196,7 @@ impl OneStream {
             &self.model,
             &self.request,
             MAX_RESPONSE_BYTES,
-            &mut on_text,
+            &mut on_shown,
         )
         .await
         .map_err(|failure| failure.error)?;

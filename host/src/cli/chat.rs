@@ -22,10 +22,10 @@ use super::session::Session;
 use super::stdout::StdoutError;
 use super::{Exit, Interrupted};
 use crate::history::{LoggedMessage, Speaker};
-use crate::invocation::{self, InvocationError, InvocationFailure, InvocationReport};
+use crate::invocation::{self, InvocationError, InvocationFailure, InvocationReport, Shown};
 use crate::model_id::{ModelId, ModelIdError};
 use crate::paths;
-use crate::plugin::{Params, Request, UserChoice, terminal_text};
+use crate::plugin::{CachePoints, Params, Request, UserChoice, terminal_text};
 
 /// The largest answer accepted, in MiB, as `invoke`'s default.
 const MAX_RESPONSE_MIB: u32 = crate::aws::DEFAULT_MAX_RESPONSE_MIB;
@@ -125,11 +125,20 @@ pub async fn run(session: &Session, args: ChatArgs) -> anyhow::Result<Exit> {
             continue;
         }
         let prompt = LoggedMessage::text(Speaker::User, asked);
+        let streaming = plugin.streams(model.base());
         let request = Request {
             model_id: model.base().to_owned(),
             system: system.clone(),
             messages: conversation.messages(plugin.name(), &prompt)?,
             params: params.clone(),
+            tools: Vec::new(),
+            tool_choice: None,
+            reasoning: None,
+            cache: CachePoints {
+                system: false,
+                tools: false,
+            },
+            streamed: streaming,
         };
         conversation.begin(
             model.as_given(),
@@ -139,12 +148,13 @@ pub async fn run(session: &Session, args: ChatArgs) -> anyhow::Result<Exit> {
             &request.params,
         );
         let mut sandbox = plugin.sandbox().await?;
-        let streaming = plugin.info().streaming;
         let mut received = String::new();
-        let mut on_text = |text: &str| -> io::Result<()> {
-            conversation.record_text(text);
-            show(text)?;
-            received.push_str(text);
+        let mut on_shown = |shown: Shown<'_>| -> io::Result<()> {
+            if let Shown::Text(text) = shown {
+                conversation.record_text(text);
+                show(text)?;
+                received.push_str(text);
+            }
             Ok(())
         };
         let interrupted = super::ctrl_c();
@@ -158,7 +168,7 @@ pub async fn run(session: &Session, args: ChatArgs) -> anyhow::Result<Exit> {
                     &model,
                     &request,
                     max_response_bytes,
-                    &mut on_text,
+                    &mut on_shown,
                 )
                 .await
             } else {

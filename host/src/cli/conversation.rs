@@ -18,10 +18,14 @@ use super::session::{ConversationSettings, Session};
 use super::{Interrupted, UsageError};
 use crate::history::{
     Block, Ending, History, HistoryError, LoggedMessage, NewExchange, Speaker, Status,
+    ToolResultPart as LoggedPart,
 };
 use crate::invocation::InvocationReport;
 use crate::paths;
-use crate::plugin::{Content, Image, LoadedPlugin, Message, Params, Role};
+use crate::plugin::{
+    Content, Document, Image, LoadedPlugin, Message, Params, Reasoning, Role, ToolCall, ToolResult,
+    ToolResultPart,
+};
 
 /// The environment variable that names the model when `-m` is not given.
 pub const MODEL_ENV: &str = "BEDROCK_HOST_MODEL";
@@ -89,6 +93,8 @@ pub struct Conversation {
     earlier_system: Option<String>,
     /// The exchange being recorded.
     exchange: Option<i64>,
+    /// The plugin of the exchange being recorded, whose reasoning it keeps.
+    plugin: String,
 }
 
 impl Conversation {
@@ -106,6 +112,7 @@ impl Conversation {
             earlier_model: None,
             earlier_system: None,
             exchange: None,
+            plugin: String::new(),
         };
         if !writes && !continues {
             return Ok(conversation);
@@ -156,8 +163,7 @@ impl Conversation {
 
     /// The request's messages on `plugin`: the earlier turns, then `prompt`.
     /// Reasoning made by another plugin is dropped; an attachment is sent
-    /// with the bytes the log kept. Contract 0.1 carries text and images
-    /// only: other blocks are left out of its requests.
+    /// with the bytes the log kept.
     pub fn messages(
         &self,
         plugin: &str,
@@ -170,35 +176,108 @@ impl Conversation {
             .collect()
     }
 
+    /// The bytes the log kept under `sha256` (none when logging is off).
+    fn blob(&self, sha256: &str) -> Result<Vec<u8>, HistoryError> {
+        Ok(match &self.log {
+            Some(log) => log.blob(sha256)?.unwrap_or_default(),
+            None => Vec::new(),
+        })
+    }
+
     fn to_request_message(&self, message: &LoggedMessage) -> Result<Message, HistoryError> {
         let mut content = Vec::with_capacity(message.content.len());
         for block in &message.content {
-            match block {
-                Block::Text { text } => content.push(Content::Text(text.clone())),
+            content.push(match block {
+                Block::Text { text } => Content::Text(text.clone()),
                 Block::Image {
                     media_type, sha256, ..
-                } => {
-                    let data = match &self.log {
-                        Some(log) => log.blob(sha256)?.unwrap_or_default(),
-                        None => Vec::new(),
-                    };
-                    content.push(Content::Image(Image {
-                        media_type: media_type.clone(),
-                        data,
-                    }));
+                } => Content::Image(Image {
+                    media_type: media_type.clone(),
+                    data: self.blob(sha256)?,
+                }),
+                Block::Document {
+                    name,
+                    media_type,
+                    sha256,
+                } => Content::Document(Document {
+                    name: name.clone(),
+                    media_type: media_type.clone(),
+                    data: self.blob(sha256)?,
+                }),
+                Block::ToolCall { id, name, input } => Content::ToolCall(ToolCall {
+                    id: id.clone(),
+                    name: name.clone(),
+                    input: input.to_string(),
+                }),
+                Block::ToolResult { id, content, error } => {
+                    let mut parts = Vec::with_capacity(content.len());
+                    for part in content {
+                        parts.push(match part {
+                            LoggedPart::Text { text } => ToolResultPart::Text(text.clone()),
+                            LoggedPart::Json { value } => ToolResultPart::Json(value.to_string()),
+                            LoggedPart::Image { media_type, sha256 } => {
+                                ToolResultPart::Image(Image {
+                                    media_type: media_type.clone(),
+                                    data: self.blob(sha256)?,
+                                })
+                            }
+                        });
+                    }
+                    Content::ToolResult(ToolResult {
+                        call_id: id.clone(),
+                        content: parts,
+                        is_error: *error,
+                    })
                 }
-                Block::Document { .. }
-                | Block::ToolCall { .. }
-                | Block::ToolResult { .. }
-                | Block::Reasoning { .. }
-                | Block::RedactedReasoning { .. } => {}
-            }
+                Block::Reasoning {
+                    text, signature, ..
+                } => Content::Reasoning(Reasoning {
+                    text: text.clone(),
+                    signature: signature.clone(),
+                }),
+                Block::RedactedReasoning { data, .. } => Content::RedactedReasoning(data.clone()),
+            });
         }
         Ok(Message {
             role: match message.role {
                 Speaker::User => Role::User,
                 Speaker::Assistant => Role::Assistant,
             },
+            content,
+        })
+    }
+
+    /// The model's answer as a logged message, in the order the model gave
+    /// it (text, reasoning kept for this exchange's plugin, tool calls);
+    /// `None` when it said nothing.
+    fn answer(&self, report: &InvocationReport) -> Option<LoggedMessage> {
+        let content: Vec<Block> = report
+            .content
+            .iter()
+            .filter_map(|part| {
+                Some(match part {
+                    Content::Text(text) => Block::Text { text: text.clone() },
+                    Content::Reasoning(reasoning) => Block::Reasoning {
+                        text: reasoning.text.clone(),
+                        signature: reasoning.signature.clone(),
+                        plugin: self.plugin.clone(),
+                    },
+                    Content::RedactedReasoning(data) => Block::RedactedReasoning {
+                        data: data.clone(),
+                        plugin: self.plugin.clone(),
+                    },
+                    Content::ToolCall(call) => Block::ToolCall {
+                        id: call.id.clone(),
+                        name: call.name.clone(),
+                        input: serde_json::from_str(&call.input)
+                            .unwrap_or_else(|_| serde_json::Value::String(call.input.clone())),
+                    },
+                    _ => return None,
+                })
+            })
+            .collect();
+        (!content.is_empty()).then_some(LoggedMessage {
+            role: Speaker::Assistant,
             content,
         })
     }
@@ -212,6 +291,7 @@ impl Conversation {
         prompt: &LoggedMessage,
         params: &Params,
     ) {
+        self.plugin = plugin.name().to_owned();
         if !self.writes {
             return;
         }
@@ -252,8 +332,7 @@ impl Conversation {
         stop_reason: Option<&str>,
         failure: Option<&anyhow::Error>,
     ) {
-        let answer = (!report.text.is_empty())
-            .then(|| LoggedMessage::text(Speaker::Assistant, report.text.clone()));
+        let answer = self.answer(report);
         if let (Some(log), Some(exchange)) = (&self.log, self.exchange.take()) {
             let status = match failure {
                 None => Status::Complete,
@@ -268,8 +347,8 @@ impl Conversation {
                 raw_stop_reason: report.stop.as_ref().and_then(|stop| stop.raw.clone()),
                 input_tokens: report.input_tokens,
                 output_tokens: report.output_tokens,
-                cache_read_tokens: None,
-                cache_write_tokens: None,
+                cache_read_tokens: report.cache_read_tokens,
+                cache_write_tokens: report.cache_write_tokens,
                 time_to_first_token_ms: report
                     .time_to_first_token
                     .map(|d| d.as_secs_f64() * 1000.0),

@@ -22,10 +22,11 @@ use super::stdout::{self, StdoutError};
 use super::{Exit, Interrupted, OutputFormat, UsageError};
 use crate::aws;
 use crate::history::{LoggedMessage, Speaker};
-use crate::invocation::{self, InvocationFailure, InvocationReport};
+use crate::invocation::{self, InvocationFailure, InvocationReport, Shown};
 use crate::model_id::{ModelId, ModelIdError};
 use crate::plugin::{
-    Limit, Params, PluginError, Request, StopReason, UserChoice, printable, terminal_text,
+    CachePoints, Limit, Params, PluginError, Request, StopReason, Subject, UserChoice, printable,
+    terminal_text,
 };
 
 /// Arguments of `invoke`.
@@ -170,6 +171,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         .system
         .clone()
         .or_else(|| conversation.earlier_system().map(str::to_owned));
+    let streaming = !args.no_stream && plugin.streams(model.base());
     let request = Request {
         model_id: model.base().to_owned(),
         system,
@@ -184,10 +186,26 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
             extra: args.options.clone(),
             raw: args.raw,
         },
+        tools: Vec::new(),
+        tool_choice: None,
+        reasoning: None,
+        cache: CachePoints {
+            system: false,
+            tools: false,
+        },
+        streamed: streaming,
     };
+    if let Some(capabilities) = plugin.capabilities(model.base()) {
+        Subject {
+            model: model.as_given(),
+            plugin: plugin.name(),
+            capabilities,
+        }
+        .check_request(&request)
+        .map_err(|refusal| UsageError(refusal.to_string()))?;
+    }
     let client = aws::runtime_client(settings).await?;
     let mut sandbox = plugin.sandbox().await?;
-    let streaming = !args.no_stream && plugin.info().streaming;
     let text_out = TextOut {
         json,
         to_stderr: images_to_stdout,
@@ -204,10 +222,12 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         &prompt,
         &request.params,
     );
-    let mut on_text = |text: &str| -> io::Result<()> {
-        conversation.record_text(text);
-        text_out.write(text)?;
-        received.push_str(text);
+    let mut on_shown = |shown: Shown<'_>| -> io::Result<()> {
+        if let Shown::Text(text) = shown {
+            conversation.record_text(text);
+            text_out.write(text)?;
+            received.push_str(text);
+        }
         Ok(())
     };
     let max_response_bytes = u64::from(args.max_response_mib) * 1024 * 1024;
@@ -223,7 +243,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
                 &model,
                 &request,
                 max_response_bytes,
-                &mut on_text,
+                &mut on_shown,
             )
             .await
         } else {

@@ -24,9 +24,9 @@ use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
 use crate::config::{self, ConfigError};
 use crate::plugin::{
-    CONTRACT_VERSION, Inspection, LOCK_FILE_NAME, PluginError, PluginLock, PluginRegistry,
-    RouteError, file_name, file_stem, inspect, pattern_matches, printable, served_contracts,
-    sha256_hex, wasm_files,
+    AttachmentLimits, CONTRACT_VERSION, Capabilities, Inspection, LOCK_FILE_NAME, PluginError,
+    PluginLock, PluginRegistry, RouteError, file_name, file_stem, inspect, pattern_matches,
+    printable, served_contracts, sha256_hex, wasm_files,
 };
 
 /// The `plugins` subcommands.
@@ -140,7 +140,6 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
                     "contract": format!("bedrock:adapter@{}", p.contract_version()),
                     "description": p.info().description,
                     "models": p.info().models,
-                    "streaming": p.info().streaming,
                     "options": p.info().options,
                     "file": p.path(),
                     "sha256": p.sha256(),
@@ -180,8 +179,14 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
             plugin.contract_version()
         );
         outln!("  {}", printable(&info.description));
-        outln!("  models:    {}", info.models.join(", "));
-        outln!("  streaming: {}", if info.streaming { "yes" } else { "no" });
+        outln!("  models:");
+        for model in &info.models {
+            outln!(
+                "    {}  {}",
+                model.pattern,
+                capability_summary(&model.capabilities)
+            );
+        }
         if !info.options.is_empty() {
             let options: Vec<String> = info.options.iter().map(|o| printable(o)).collect();
             outln!("  options:   {}", options.join(", "));
@@ -248,8 +253,7 @@ async fn route(session: &Session, args: &RouteArgs) -> anyhow::Result<Exit> {
     let exact_id = !args.pattern.contains('*');
     if exact_id
         && !plugin
-            .info()
-            .models
+            .patterns()
             .iter()
             .any(|pattern| pattern_matches(pattern, &args.pattern))
     {
@@ -257,7 +261,7 @@ async fn route(session: &Session, args: &RouteArgs) -> anyhow::Result<Exit> {
             "plugin `{}` does not claim `{}` (its patterns: {}), so it cannot serve it",
             printable(plugin.name()),
             args.pattern,
-            printable(&plugin.info().models.join(", "))
+            printable(&plugin.patterns().join(", "))
         ))
         .into());
     }
@@ -702,5 +706,47 @@ fn inspect_file(args: &InspectArgs) -> anyhow::Result<Exit> {
             reason: format!("this host cannot load it: it {refusal}"),
         }
         .into()),
+    }
+}
+
+/// What the models of one pattern can take and do, in one line
+/// (`streaming, system, tools, images (image/png, ...; 3.75 MiB, 20 at most)`).
+fn capability_summary(capabilities: &Capabilities) -> String {
+    let attachments = |what: &str, limits: &Option<AttachmentLimits>| {
+        limits.as_ref().map(|limits| {
+            let size = if limits.max_bytes == u64::MAX {
+                "any size".to_owned()
+            } else {
+                format!("{:.2} MiB", limits.max_bytes as f64 / (1024.0 * 1024.0))
+            };
+            let count = if limits.max_count == u32::MAX {
+                "any number".to_owned()
+            } else {
+                format!("{} at most", limits.max_count)
+            };
+            format!(
+                "{what} ({}; {size}, {count})",
+                limits.media_types.join(", ")
+            )
+        })
+    };
+    let flags = [
+        (capabilities.streaming, "streaming"),
+        (capabilities.system, "system"),
+        (capabilities.tools, "tools"),
+        (capabilities.reasoning, "reasoning"),
+        (capabilities.caching, "caching"),
+    ];
+    let mut said: Vec<String> = flags
+        .into_iter()
+        .filter(|(has, _)| *has)
+        .map(|(_, name)| name.to_owned())
+        .collect();
+    said.extend(attachments("images", &capabilities.images));
+    said.extend(attachments("documents", &capabilities.documents));
+    if said.is_empty() {
+        "text only".to_owned()
+    } else {
+        said.join(", ")
     }
 }

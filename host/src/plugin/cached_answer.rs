@@ -50,22 +50,13 @@ pub(crate) fn limits_fingerprint(limits: &SandboxLimits) -> String {
     )
 }
 
+/// The payload's shape. An entry written by a host of another shape (0.1's
+/// answers had no capabilities) does not read, and is described again.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 enum Stored {
-    Described {
-        name: String,
-        version: String,
-        description: String,
-        models: Vec<String>,
-        streaming: bool,
-        options: Vec<String>,
-        contract: String,
-    },
-    Refused {
-        reason: String,
-        limits: String,
-    },
+    Described { info: PluginInfo, contract: String },
+    Refused { reason: String, limits: String },
 }
 
 impl CachedAnswer {
@@ -76,12 +67,7 @@ impl CachedAnswer {
                 info,
                 contract_version,
             } => Stored::Described {
-                name: info.name,
-                version: info.version,
-                description: info.description,
-                models: info.models,
-                streaming: info.streaming,
-                options: info.options,
+                info,
                 contract: contract_version,
             },
             Self::Refused { reason, limits } => Stored::Refused { reason, limits },
@@ -93,23 +79,8 @@ impl CachedAnswer {
     /// cannot read.
     pub(crate) fn from_bytes(payload: &[u8]) -> Option<Self> {
         Some(match serde_json::from_slice(payload).ok()? {
-            Stored::Described {
-                name,
-                version,
-                description,
-                models,
-                streaming,
-                options,
-                contract,
-            } => Self::Described {
-                info: PluginInfo {
-                    name,
-                    version,
-                    description,
-                    models,
-                    streaming,
-                    options,
-                },
+            Stored::Described { info, contract } => Self::Described {
+                info,
                 contract_version: contract,
             },
             Stored::Refused { reason, limits } => Self::Refused { reason, limits },
@@ -122,19 +93,37 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::plugin::{AttachmentLimits, Capabilities, ModelSupport};
 
     #[test]
     fn answers_and_refusals_read_back_as_written() {
+        let capabilities = Capabilities {
+            system: true,
+            tools: true,
+            images: Some(AttachmentLimits {
+                media_types: vec!["image/png".into()],
+                max_bytes: 3_932_160,
+                max_count: 20,
+            }),
+            documents: None,
+            reasoning: true,
+            caching: false,
+            streaming: true,
+        };
         let described = CachedAnswer::Described {
             info: PluginInfo {
                 name: "p".into(),
                 version: "1.0\u{1b}]".into(),
                 description: "d\n".into(),
-                models: vec!["a.*".into(), "b".into()],
-                streaming: true,
+                models: ["a.*", "b"]
+                    .map(|pattern| ModelSupport {
+                        pattern: pattern.into(),
+                        capabilities: capabilities.clone(),
+                    })
+                    .into(),
                 options: vec!["x".into()],
             },
-            contract_version: "0.1.0".into(),
+            contract_version: "0.2.0".into(),
         };
         let refused = CachedAnswer::Refused {
             reason: format!("plugin `{FILE_MARK}` stopped in describe"),
@@ -146,6 +135,8 @@ mod tests {
             assert_eq!(format!("{read:?}"), format!("{answer:?}"));
         }
         assert!(CachedAnswer::from_bytes(b"{\"other\":1}").is_none());
+        let written_by_0_1_hosts = br#"{"described":{"name":"p","version":"1","description":"d","models":["a"],"streaming":true,"options":[],"contract":"0.1.0"}}"#;
+        assert!(CachedAnswer::from_bytes(written_by_0_1_hosts).is_none());
         assert!(CachedAnswer::from_bytes(b"").is_none());
     }
 

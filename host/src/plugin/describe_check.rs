@@ -53,6 +53,34 @@ pub enum DescribeRefusal {
         "plugin `{plugin}` declares an invalid model pattern (number {number}): empty, or with whitespace or a control character"
     )]
     BadPattern { plugin: String, number: usize },
+    /// A pattern's capabilities list too many media types, or one that is
+    /// not a media type.
+    #[error(
+        "plugin `{plugin}` declares invalid attachment media types for model pattern number {number}: more than {MAX_MEDIA_TYPES}, or one that is not 1 to {MEDIA_TYPE_BYTES} bytes of printable ASCII"
+    )]
+    BadMediaTypes { plugin: String, number: usize },
+}
+
+/// Most media types per sort of attachment of one pattern.
+pub const MAX_MEDIA_TYPES: usize = 32;
+/// Longest media type, in bytes.
+pub const MEDIA_TYPE_BYTES: usize = 128;
+
+fn media_types_ok(info: &PluginInfo) -> Option<usize> {
+    info.models.iter().position(|model| {
+        let c = &model.capabilities;
+        [&c.images, &c.documents]
+            .into_iter()
+            .flatten()
+            .any(|limits| {
+                limits.media_types.len() > MAX_MEDIA_TYPES
+                    || limits.media_types.iter().any(|t| {
+                        t.is_empty()
+                            || t.len() > MEDIA_TYPE_BYTES
+                            || !t.bytes().all(|b| b.is_ascii_graphic())
+                    })
+            })
+    })
 }
 
 /// Checks what `describe` returned (see the module's invariants).
@@ -82,33 +110,44 @@ pub fn validate_info(info: &PluginInfo) -> Result<(), DescribeRefusal> {
     {
         return Err(refusal);
     }
-    for (what, list) in [("model patterns", &info.models), ("options", &info.options)] {
-        if list.len() > MAX_ITEMS {
+    for (what, count) in [
+        ("model patterns", info.models.len()),
+        ("options", info.options.len()),
+    ] {
+        if count > MAX_ITEMS {
             return Err(DescribeRefusal::TooMany {
                 plugin: plugin(),
                 what,
-                count: list.len(),
+                count,
             });
         }
     }
-    let item_too_long = |what, list: &[String]| {
-        list.iter()
-            .find_map(|item| too_long(what, item, ITEM_BYTES))
-    };
-    if let Some(refusal) = item_too_long("model pattern", &info.models)
-        .or_else(|| item_too_long("option", &info.options))
+    let patterns: Vec<&str> = info.patterns().collect();
+    if let Some(refusal) = patterns
+        .iter()
+        .find_map(|pattern| too_long("model pattern", pattern, ITEM_BYTES))
+        .or_else(|| {
+            info.options
+                .iter()
+                .find_map(|option| too_long("option", option, ITEM_BYTES))
+        })
     {
         return Err(refusal);
     }
-    if info.models.is_empty() {
+    if patterns.is_empty() {
         return Err(DescribeRefusal::NoModels { plugin: plugin() });
     }
-    if let Some(index) = info
-        .models
+    if let Some(index) = patterns
         .iter()
         .position(|p| p.is_empty() || p.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
         return Err(DescribeRefusal::BadPattern {
+            plugin: plugin(),
+            number: index + 1,
+        });
+    }
+    if let Some(index) = media_types_ok(info) {
+        return Err(DescribeRefusal::BadMediaTypes {
             plugin: plugin(),
             number: index + 1,
         });
@@ -119,15 +158,53 @@ pub fn validate_info(info: &PluginInfo) -> Result<(), DescribeRefusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::{AttachmentLimits, Capabilities, ModelSupport};
+
+    fn model(pattern: String) -> ModelSupport {
+        ModelSupport {
+            pattern,
+            capabilities: Capabilities {
+                system: true,
+                tools: false,
+                images: None,
+                documents: None,
+                reasoning: false,
+                caching: false,
+                streaming: false,
+            },
+        }
+    }
 
     fn info(models: &[&str]) -> PluginInfo {
         PluginInfo {
             name: "-".into(),
             version: String::new(),
             description: String::new(),
-            models: models.iter().map(|m| (*m).to_owned()).collect(),
-            streaming: false,
+            models: models.iter().map(|m| model((*m).to_owned())).collect(),
             options: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn attachment_media_types_are_bounded_and_printable() {
+        let with_types = |types: Vec<String>| {
+            let mut info = info(&["-", "-"]);
+            info.models[1].capabilities.documents = Some(AttachmentLimits {
+                media_types: types,
+                max_bytes: 1,
+                max_count: 1,
+            });
+            validate_info(&info)
+        };
+        assert_eq!(with_types(vec!["application/pdf".into()]), Ok(()));
+        for spoiled in [
+            vec!["text/plain\u{1b}[2J".to_owned()],
+            vec![String::new()],
+            vec!["x".repeat(MEDIA_TYPE_BYTES + 1)],
+            vec!["a/b".to_owned(); MAX_MEDIA_TYPES + 1],
+        ] {
+            let refusal = with_types(spoiled).expect_err("refused").to_string();
+            assert!(refusal.contains("model pattern number 2"), "{refusal}");
         }
     }
 
@@ -153,7 +230,7 @@ mod tests {
         fits.name = "n".repeat(NAME_BYTES);
         fits.version = at_cap(NAME_BYTES);
         fits.description = at_cap(DESCRIPTION_BYTES);
-        fits.models = vec![at_cap(ITEM_BYTES); MAX_ITEMS];
+        fits.models = vec![model(at_cap(ITEM_BYTES)); MAX_ITEMS];
         fits.options = vec![at_cap(ITEM_BYTES); MAX_ITEMS];
         assert_eq!(validate_info(&fits), Ok(()));
         type Spoil = fn(&mut PluginInfo, &str);
@@ -164,9 +241,9 @@ mod tests {
             ("name", |i, l| i.name = l.to_owned()),
             ("version", |i, l| i.version.push_str(l)),
             ("description", |i, l| i.description.push_str(l)),
-            ("model patterns", |i, l| i.models.push(l.to_owned())),
+            ("model patterns", |i, l| i.models.push(model(l.to_owned()))),
             ("options", |i, l| i.options.push(l.to_owned())),
-            ("model pattern", |i, l| i.models[7].push_str(l)),
+            ("model pattern", |i, l| i.models[7].pattern.push_str(l)),
             ("option", |i, l| i.options[9].push_str(l)),
         ];
         for (what, spoil) in over {

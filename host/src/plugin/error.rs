@@ -122,6 +122,15 @@ pub enum PluginError {
         call: &'static str,
         detail: String,
     },
+    /// The plugin's answer or stream broke the contract's event model
+    /// (`event_model`); `rule` says which rule, quoting nothing the plugin
+    /// chose.
+    #[error("plugin `{}` broke the contract in {call}: {rule}", printable(plugin))]
+    Contract {
+        plugin: String,
+        call: &'static str,
+        rule: String,
+    },
     /// The host used the plugin out of order; a bug in the host.
     #[error("plugin `{}` {call}: {detail}", printable(plugin))]
     Protocol {

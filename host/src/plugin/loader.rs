@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 
-use super::bindings::{CONTRACT_VERSION, PluginInfo, ProviderPre};
+use super::bindings::{Capabilities, PluginInfo, ProviderPre};
 use super::cache::CompileCache;
 use super::cached_answer::{CachedAnswer, FILE_MARK, limits_fingerprint};
 use super::describe_check::validate_info;
@@ -31,7 +31,9 @@ use super::error::PluginError;
 use super::limits::SandboxLimits;
 use super::lock::sha256_hex;
 use super::registry::file_stem;
-use super::sandbox::{Sandbox, SandboxState};
+use super::routing::pattern_matches;
+use super::sandbox::{PluginCode, Sandbox, SandboxState};
+use super::since_v0_1;
 
 /// The package whose `adapter` interface plugins export.
 const ADAPTER_INTERFACE: &str = "bedrock:adapter/adapter";
@@ -121,6 +123,7 @@ impl PluginRuntime {
         let loaded = |info: PluginInfo, contract_version: String, code: OnceCell<_>| {
             validate_info(&info).map_err(|refusal| fail(refusal.to_string()))?;
             Ok(LoadedPlugin {
+                patterns: info.patterns().map(str::to_owned).collect(),
                 info,
                 path: path.to_owned(),
                 sha256: sha256.clone(),
@@ -188,10 +191,7 @@ impl Shared {
 
     /// `component` checked against the contract and linked to the sandbox's
     /// WASI, ready to instantiate, with the contract version it exports.
-    fn prepare(
-        &self,
-        component: &Component,
-    ) -> Result<(String, ProviderPre<SandboxState>), String> {
+    fn prepare(&self, component: &Component) -> Result<(String, PluginCode), String> {
         let engine = self.engine.engine();
         let exported: Vec<String> = component
             .component_type()
@@ -204,9 +204,15 @@ impl Shared {
             .linker
             .instantiate_pre(component)
             .map_err(|error| format!("imports something the sandbox does not offer: {error:#}"))?;
-        let pre = ProviderPre::new(instance)
-            .map_err(|error| format!("does not export the adapter interface: {error:#}"))?;
-        Ok((contract_version, pre))
+        let not_adapter =
+            |error: wasmtime::Error| format!("does not export the adapter interface: {error:#}");
+        let code = match contract_line(&contract_version) {
+            Some(ContractLine::V0_1) => {
+                PluginCode::V0_1(since_v0_1::ProviderPre::new(instance).map_err(not_adapter)?)
+            }
+            _ => PluginCode::V0_2(ProviderPre::new(instance).map_err(not_adapter)?),
+        };
+        Ok((contract_version, code))
     }
 
     /// Prepares `component` and calls its `describe` in a fresh sandbox
@@ -216,7 +222,7 @@ impl Shared {
         &self,
         component: &Component,
         label: &str,
-    ) -> Result<(PluginInfo, String, ProviderPre<SandboxState>), String> {
+    ) -> Result<(PluginInfo, String, PluginCode), String> {
         let (contract_version, pre) = self.prepare(component)?;
         let mut sandbox = Sandbox::new(label, &pre, &self.limits)
             .await
@@ -231,11 +237,7 @@ impl Shared {
     /// The prepared code of the plugin in `path`, described earlier with
     /// sha256 `sha256`: from the cache, or read again (it must hash the
     /// same), compiled and cached.
-    async fn code_for(
-        &self,
-        path: &Path,
-        sha256: &str,
-    ) -> Result<ProviderPre<SandboxState>, PluginError> {
+    async fn code_for(&self, path: &Path, sha256: &str) -> Result<PluginCode, PluginError> {
         let fail = |reason: String| PluginError::Load {
             path: path.to_owned(),
             reason,
@@ -349,16 +351,19 @@ pub(crate) fn check_contract(exported_instances: &[String]) -> Result<String, St
     Ok(version.to_owned())
 }
 
-/// The contract versions this host serves, in words
-/// (`bedrock:adapter@0.1.0`); the rule is `serves`.
+/// The contract lines this host serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ContractLine {
+    /// `bedrock:adapter@0.1.x`, adapted (`since_v0_1`).
+    V0_1,
+    /// `bedrock:adapter@0.2.x`, the current line.
+    V0_2,
+}
+
+/// The contract versions this host serves, in words; the rule is
+/// `contract_line`.
 pub fn served_contracts() -> String {
-    match parse_version(CONTRACT_VERSION) {
-        Some((0, minor, 0)) => format!("bedrock:adapter@0.{minor}.0"),
-        Some((0, minor, patch)) => format!("bedrock:adapter@0.{minor}.0 to 0.{minor}.{patch}"),
-        Some((major, 0, _)) => format!("bedrock:adapter@{major}.0.x"),
-        Some((major, minor, _)) => format!("bedrock:adapter@{major}.0.x to {major}.{minor}.x"),
-        None => format!("bedrock:adapter@{CONTRACT_VERSION}"),
-    }
+    "bedrock:adapter@0.1.x and 0.2.x".to_owned()
 }
 
 fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
@@ -367,18 +372,21 @@ fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
     parts.next().is_none().then_some(parsed)
 }
 
-/// Whether this host serves contract `version`: the same major version, and
-/// for 0.x the same minor version, no newer than ours.
-fn serves(version: &str) -> bool {
-    match (parse_version(version), parse_version(CONTRACT_VERSION)) {
-        (Some((0, minor, patch)), Some((0, our_minor, our_patch))) => {
-            minor == our_minor && patch <= our_patch
-        }
-        (Some((major, minor, _)), Some((our_major, our_minor, _))) => {
-            major == our_major && minor <= our_minor
-        }
-        _ => false,
+/// The line a component built against contract `version` belongs to, if
+/// this host serves it: for 0.x, the minor version names the line, and every
+/// patch version of a line is served (it only adds to the line's first
+/// version, whose bindings the host uses).
+fn contract_line(version: &str) -> Option<ContractLine> {
+    match parse_version(version)? {
+        (0, 1, _) => Some(ContractLine::V0_1),
+        (0, 2, _) => Some(ContractLine::V0_2),
+        _ => None,
     }
+}
+
+/// Whether this host serves contract `version`.
+fn serves(version: &str) -> bool {
+    contract_line(version).is_some()
 }
 
 fn file_label(path: &Path) -> String {
@@ -392,18 +400,49 @@ fn file_label(path: &Path) -> String {
 /// sandbox (or already, when it was described just now).
 pub struct LoadedPlugin {
     info: PluginInfo,
+    patterns: Vec<String>,
     path: PathBuf,
     sha256: String,
     contract_version: String,
     pinned_in: Option<PathBuf>,
     runtime: Arc<Shared>,
-    code: OnceCell<ProviderPre<SandboxState>>,
+    code: OnceCell<PluginCode>,
 }
 
 impl LoadedPlugin {
     /// What the plugin said about itself.
     pub fn info(&self) -> &PluginInfo {
         &self.info
+    }
+
+    /// The model patterns the plugin claims, in its order.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// What the plugin says the models of `base_model_id` can take and do:
+    /// the capabilities of its first pattern that matches; `None` when none
+    /// does (a plugin chosen with `--family` for an id it does not claim).
+    pub fn capabilities(&self, base_model_id: &str) -> Option<&Capabilities> {
+        self.info
+            .models
+            .iter()
+            .find(|model| pattern_matches(&model.pattern, base_model_id))
+            .map(|model| &model.capabilities)
+    }
+
+    /// Whether the plugin streams `base_model_id`: as its capabilities say,
+    /// or, for an id it does not claim (chosen with `--family`), whether it
+    /// streams any model.
+    pub fn streams(&self, base_model_id: &str) -> bool {
+        match self.capabilities(base_model_id) {
+            Some(capabilities) => capabilities.streaming,
+            None => self
+                .info
+                .models
+                .iter()
+                .any(|model| model.capabilities.streaming),
+        }
     }
 
     /// The plugin's name.
@@ -449,13 +488,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serves_only_compatible_contract_versions() {
-        assert!(serves("0.1.0"));
-        assert!(
-            !serves("0.1.1"),
-            "a newer minor may use what this host lacks"
+    fn serves_every_version_of_the_lines_it_knows() {
+        assert_eq!(contract_line("0.1.0"), Some(ContractLine::V0_1));
+        assert_eq!(contract_line("0.1.7"), Some(ContractLine::V0_1));
+        assert_eq!(contract_line("0.2.0"), Some(ContractLine::V0_2));
+        assert_eq!(
+            contract_line("0.2.3"),
+            Some(ContractLine::V0_2),
+            "a newer version of a line only adds to it"
         );
-        assert!(!serves("0.2.0"));
+        assert!(!serves("0.3.0"));
         assert!(!serves("1.0.0"));
         assert!(!serves("garbage"));
         assert!(!serves("0.1.0.1"));
@@ -463,20 +505,20 @@ mod tests {
 
     #[test]
     fn a_refusal_names_both_versions() {
-        assert_eq!(served_contracts(), "bedrock:adapter@0.1.0");
+        assert_eq!(served_contracts(), "bedrock:adapter@0.1.x and 0.2.x");
         let refusal =
             check_contract(&["bedrock:adapter/adapter@9.0.0".to_owned()]).expect_err("refused");
         assert!(
             refusal.contains("bedrock:adapter@9.0.0")
-                && refusal.contains("this host serves bedrock:adapter@0.1.0"),
+                && refusal.contains("this host serves bedrock:adapter@0.1.x and 0.2.x"),
             "{refusal}"
         );
         assert_eq!(
             check_contract(&[
-                "bedrock:adapter/types@0.1.0".to_owned(),
-                "bedrock:adapter/adapter@0.1.0".to_owned()
+                "bedrock:adapter/types@0.2.0".to_owned(),
+                "bedrock:adapter/adapter@0.2.0".to_owned()
             ]),
-            Ok("0.1.0".to_owned())
+            Ok("0.2.0".to_owned())
         );
         let foreign = check_contract(&["wasi:http/handler@0.2.0".to_owned()]).expect_err("no");
         assert!(foreign.contains("wasi:http/handler@0.2.0"), "{foreign}");

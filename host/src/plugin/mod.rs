@@ -6,7 +6,9 @@
 //! `PluginRegistry` finds and loads plugins and routes model ids to them
 //! (the rule is `routing`'s);
 //! a `LoadedPlugin` is compiled at its first sandbox and hands out one
-//! `Sandbox` per request. `PluginLock` pins
+//! `Sandbox` per request, whichever contract line it was built against
+//! (`bindings` is the current line, `since_v0_1` adapts the older one;
+//! `event_model` holds both to the contract's rules). `PluginLock` pins
 //! each plugin's bytes, and `inspect` reads a file without running it.
 
 mod bindings;
@@ -15,9 +17,11 @@ mod cache;
 mod cache_entry;
 mod cache_key;
 mod cached_answer;
+mod capabilities;
 mod describe_check;
 mod engine;
 mod error;
+mod event_model;
 mod inspect;
 mod limits;
 mod loader;
@@ -29,13 +33,17 @@ pub(crate) mod private_fs;
 mod registry;
 mod routing;
 mod sandbox;
+mod since_v0_1;
 
 pub use bindings::{
-    Body, CONTRACT_VERSION, Content, Event, Image, Message, Output, Params, PluginInfo, Request,
-    Response, Role, Stop, StopReason, Usage,
+    AttachmentLimits, Body, CONTRACT_VERSION, CachePoints, Capabilities, Content, Document, Event,
+    Image, Message, ModelSupport, Output, Params, PluginInfo, Reasoning, ReasoningConfig,
+    ReasoningEffort, Request, Response, Role, Stop, StopReason, Tool, ToolCall, ToolCallStart,
+    ToolChoice, ToolResult, ToolResultPart, Usage,
 };
 pub use budget::{RequestBudget, RequestLimits};
 pub use cache::CompileCache;
+pub use capabilities::{AttachmentSort, Subject, Unsupported};
 pub use describe_check::{DescribeRefusal, validate_info};
 pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
@@ -52,4 +60,4 @@ pub use registry::{
 pub use routing::{
     Candidate, Decision, Reason, RouteError, RoutingRule, RoutingTable, UserChoice, pattern_matches,
 };
-pub use sandbox::Sandbox;
+pub use sandbox::{PluginCode, Sandbox};

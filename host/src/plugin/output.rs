@@ -5,23 +5,47 @@
 //!
 //! Invariant: every byte of plugin-chosen data that the host will keep or
 //! print (strings, image bytes, body bytes) is counted; a fixed-size value
-//! (a usage record) counts as the 8 bytes of its two `u32`s.
+//! (a usage record) counts as the 16 bytes of its four `u32`s, and an event
+//! or output that carries nothing as 1 byte.
 
-use super::bindings::{Body, Content, Event, Output, PluginInfo, Request, Response};
+use super::bindings::{
+    Body, Content, Event, Image, Output, PluginInfo, Request, Response, ToolCall, ToolResultPart,
+};
+
+/// The bytes a usage record counts for.
+const USAGE_BYTES: usize = 16;
 use super::error::{Limit, PluginError};
 
-/// The bytes `describe` returned: names, version, description, patterns and
-/// option names.
+/// The bytes `describe` returned: names, version, description, patterns,
+/// the media types of their capabilities, and option names.
 pub fn describe_size(info: &PluginInfo) -> usize {
+    let models: usize = info
+        .models
+        .iter()
+        .map(|model| {
+            let c = &model.capabilities;
+            let types = [&c.images, &c.documents]
+                .into_iter()
+                .flatten()
+                .flat_map(|limits| &limits.media_types)
+                .map(String::len)
+                .sum::<usize>();
+            model.pattern.len() + types
+        })
+        .sum();
     info.name.len()
         + info.version.len()
         + info.description.len()
-        + info
-            .models
-            .iter()
-            .chain(&info.options)
-            .map(String::len)
-            .sum::<usize>()
+        + models
+        + info.options.iter().map(String::len).sum::<usize>()
+}
+
+fn image_size(image: &Image) -> usize {
+    image.data.len() + image.media_type.len()
+}
+
+fn call_size(call: &ToolCall) -> usize {
+    call.id.len() + call.name.len() + call.input.len()
 }
 
 /// The bytes of a request handed to `build-request`: model id, system
@@ -32,14 +56,39 @@ pub fn request_size(request: &Request) -> usize {
         .iter()
         .flat_map(|message| &message.content)
         .map(|content| match content {
-            Content::Text(text) => text.len(),
-            Content::Image(image) => image.data.len() + image.media_type.len(),
+            Content::Text(text) | Content::RedactedReasoning(text) => text.len(),
+            Content::Image(image) => image_size(image),
+            Content::Document(document) => {
+                document.name.len() + document.media_type.len() + document.data.len()
+            }
+            Content::ToolCall(call) => call_size(call),
+            Content::ToolResult(result) => {
+                result.call_id.len()
+                    + result
+                        .content
+                        .iter()
+                        .map(|part| match part {
+                            ToolResultPart::Text(text) | ToolResultPart::Json(text) => text.len(),
+                            ToolResultPart::Image(image) => image_size(image),
+                        })
+                        .sum::<usize>()
+            }
+            Content::Reasoning(reasoning) => {
+                reasoning.text.len() + reasoning.signature.as_ref().map_or(0, String::len)
+            }
+            Content::CachePoint => 1,
         })
+        .sum();
+    let tools: usize = request
+        .tools
+        .iter()
+        .map(|tool| tool.name.len() + tool.description.len() + tool.input_schema.len())
         .sum();
     let params = &request.params;
     request.model_id.len()
         + request.system.as_ref().map_or(0, String::len)
         + content
+        + tools
         + params.stop_sequences.iter().map(String::len).sum::<usize>()
         + params
             .extra
@@ -53,16 +102,28 @@ pub fn body_size(body: &Body) -> usize {
     body.bytes.len() + body.content_type.len() + body.accept.len()
 }
 
-/// The bytes `parse-response` returned: every text and image.
+/// The bytes `parse-response` returned: every text, image, tool call and
+/// reasoning block, and the raw stop reason.
 pub fn response_size(response: &Response) -> usize {
-    response
+    let outputs: usize = response
         .outputs
         .iter()
         .map(|output| match output {
-            Output::Text(text) => text.len(),
-            Output::Image(image) => image.data.len() + image.media_type.len(),
+            Output::Text(text) | Output::RedactedReasoning(text) => text.len(),
+            Output::Image(image) => image_size(image),
+            Output::ToolCall(call) => call_size(call),
+            Output::Reasoning(reasoning) => {
+                reasoning.text.len() + reasoning.signature.as_ref().map_or(0, String::len)
+            }
         })
-        .sum()
+        .sum();
+    outputs
+        + response
+            .stop
+            .as_ref()
+            .and_then(|stop| stop.raw.as_ref())
+            .map_or(0, String::len)
+        + response.usage.as_ref().map_or(0, |_| USAGE_BYTES)
 }
 
 /// The bytes one `feed` or `finish` returned.
@@ -70,9 +131,15 @@ pub fn events_size(events: &[Event]) -> usize {
     events
         .iter()
         .map(|event| match event {
-            Event::Text(text) => text.len(),
+            Event::Text(text)
+            | Event::Reasoning(text)
+            | Event::ReasoningSignature(text)
+            | Event::RedactedReasoning(text)
+            | Event::ToolCallInput(text) => text.len(),
+            Event::ToolCallStart(start) => start.id.len() + start.name.len(),
+            Event::ToolCallEnd => 1,
             Event::Stop(stop) => stop.raw.as_ref().map_or(0, String::len),
-            Event::Usage(_) => 8,
+            Event::Usage(_) => USAGE_BYTES,
         })
         .sum()
 }
@@ -111,9 +178,12 @@ mod tests {
             Event::Usage(Usage {
                 input_tokens: 1,
                 output_tokens: 2,
+                cache_read_tokens: None,
+                cache_write_tokens: None,
             }),
+            Event::ToolCallEnd,
         ];
-        assert_eq!(events_size(&events), 6 + 8 + 8);
+        assert_eq!(events_size(&events), 6 + 8 + 16 + 1);
     }
 
     #[test]

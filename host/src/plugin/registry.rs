@@ -248,7 +248,7 @@ impl PluginRegistry {
             .iter()
             .map(|plugin| Claimant {
                 name: plugin.name(),
-                patterns: &plugin.info().models,
+                patterns: plugin.patterns(),
                 file: plugin.path(),
             })
             .collect();
@@ -295,7 +295,7 @@ impl PluginRegistry {
                     "  {} {}: {}",
                     p.name(),
                     printable(&p.info().version),
-                    p.info().models.join(", ")
+                    p.patterns().join(", ")
                 )
             })
             .collect();

@@ -35,10 +35,12 @@ use super::bindings::{
 };
 use super::budget::{Overspent, RequestBudget};
 use super::error::{Limit, PluginError};
+use super::event_model::{EventModel, check_response};
 use super::limits::SandboxLimits;
 use super::log::{CappedLog, Printed};
 use super::output;
 use super::printable::printable;
+use super::since_v0_1;
 
 /// The longest trap description kept in an error, in bytes.
 const TRAP_DESCRIPTION_BYTES: usize = 512;
@@ -147,21 +149,46 @@ fn sandbox_state(limits: &SandboxLimits) -> SandboxState {
     }
 }
 
+/// A plugin's code, checked against its contract line and linked to the
+/// sandbox's WASI, ready to instantiate.
+#[derive(Clone)]
+pub enum PluginCode {
+    /// Built against `bedrock:adapter@0.1`.
+    V0_1(since_v0_1::ProviderPre<SandboxState>),
+    /// Built against `bedrock:adapter@0.2`.
+    V0_2(ProviderPre<SandboxState>),
+}
+
+impl PluginCode {
+    fn engine(&self) -> &wasmtime::Engine {
+        match self {
+            Self::V0_1(pre) => pre.engine(),
+            Self::V0_2(pre) => pre.engine(),
+        }
+    }
+}
+
+/// A live instance of a plugin of either contract line.
+enum Instance {
+    V0_1(since_v0_1::Provider),
+    V0_2(Provider),
+}
+
 /// A live instance of one plugin, serving one request.
 pub struct Sandbox {
-    bindings: Provider,
+    instance: Instance,
     core: SandboxCore,
-    decoder: Option<ResourceAny>,
+    stream: Option<(ResourceAny, EventModel)>,
 }
 
 impl Sandbox {
-    /// Instantiates `pre` into a fresh store under `limits`.
+    /// Instantiates `code` into a fresh store under `limits`.
     pub async fn new(
         plugin: &str,
-        pre: &ProviderPre<SandboxState>,
+        code: &PluginCode,
         limits: &SandboxLimits,
     ) -> Result<Self, PluginError> {
-        let mut store = Store::new(pre.engine(), sandbox_state(limits));
+        let mut store = Store::new(code.engine(), sandbox_state(limits));
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_trap();
         let mut core = SandboxCore {
@@ -171,26 +198,45 @@ impl Sandbox {
             store,
         };
         core.arm();
-        let instantiated =
-            within(limits.call_timeout, pre.instantiate_async(&mut core.store)).await;
-        let bindings = core.settle("instantiate", instantiated)?;
+        let instantiated = match code {
+            PluginCode::V0_1(pre) => {
+                within(limits.call_timeout, pre.instantiate_async(&mut core.store))
+                    .await
+                    .map(Instance::V0_1)
+            }
+            PluginCode::V0_2(pre) => {
+                within(limits.call_timeout, pre.instantiate_async(&mut core.store))
+                    .await
+                    .map(Instance::V0_2)
+            }
+        };
+        let instance = core.settle("instantiate", instantiated)?;
         Ok(Self {
-            bindings,
+            instance,
             core,
-            decoder: None,
+            stream: None,
         })
     }
 
     /// Calls `describe`.
     pub async fn describe(&mut self) -> Result<PluginInfo, PluginError> {
         let core = self.core.arm();
-        let result = within(
-            core.limits.call_timeout,
-            self.bindings
-                .bedrock_adapter_adapter()
-                .call_describe(&mut core.store),
-        )
-        .await;
+        let timeout = core.limits.call_timeout;
+        let result = match &self.instance {
+            Instance::V0_2(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter().call_describe(&mut core.store),
+                )
+                .await
+            }
+            Instance::V0_1(p) => within(
+                timeout,
+                p.bedrock_adapter_adapter().call_describe(&mut core.store),
+            )
+            .await
+            .map(since_v0_1::plugin_info),
+        };
         let info = core.settle("describe", result)?;
         core.check_output("describe", output::describe_size(&info))?;
         Ok(info)
@@ -200,13 +246,28 @@ impl Sandbox {
     pub async fn build_request(&mut self, request: &Request) -> Result<Body, PluginError> {
         let core = self.core.arm();
         core.budget.give(output::request_size(request));
-        let result = within(
-            core.limits.call_timeout,
-            self.bindings
-                .bedrock_adapter_adapter()
-                .call_build_request(&mut core.store, request),
-        )
-        .await;
+        let timeout = core.limits.call_timeout;
+        let result = match &self.instance {
+            Instance::V0_2(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter()
+                        .call_build_request(&mut core.store, request),
+                )
+                .await
+            }
+            Instance::V0_1(p) => within(
+                timeout,
+                p.bedrock_adapter_adapter()
+                    .call_build_request(&mut core.store, &since_v0_1::request(request)),
+            )
+            .await
+            .map(|built| {
+                built
+                    .map(since_v0_1::body)
+                    .map_err(since_v0_1::adapter_error)
+            }),
+        };
         let body = core.settle_adapter("build-request", result)?;
         let size = output::body_size(&body);
         core.check_output("build-request", size)?;
@@ -222,16 +283,34 @@ impl Sandbox {
     ) -> Result<Response, PluginError> {
         let core = self.core.arm();
         core.budget.give(body.len());
-        let result = within(
-            core.limits.call_timeout,
-            self.bindings.bedrock_adapter_adapter().call_parse_response(
-                &mut core.store,
-                model_id,
-                body,
-            ),
-        )
-        .await;
+        let timeout = core.limits.call_timeout;
+        let result = match &self.instance {
+            Instance::V0_2(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter().call_parse_response(
+                        &mut core.store,
+                        model_id,
+                        body,
+                    ),
+                )
+                .await
+            }
+            Instance::V0_1(p) => within(
+                timeout,
+                p.bedrock_adapter_adapter()
+                    .call_parse_response(&mut core.store, model_id, body),
+            )
+            .await
+            .map(|parsed| {
+                parsed
+                    .map(since_v0_1::response)
+                    .map_err(since_v0_1::adapter_error)
+            }),
+        };
         let response = core.settle_adapter("parse-response", result)?;
+        check_response(&response)
+            .map_err(|detail| core.broke_contract("parse-response", detail))?;
         let size = output::response_size(&response);
         core.check_output("parse-response", size)?;
         core.charge("parse-response", size, response.outputs.len())?;
@@ -241,52 +320,112 @@ impl Sandbox {
     /// Creates this request's stream decoder for `model_id`.
     pub async fn start_stream(&mut self, model_id: &str) -> Result<(), PluginError> {
         let core = self.core.arm();
-        let result = within(
-            core.limits.call_timeout,
-            self.bindings
-                .bedrock_adapter_adapter()
-                .stream_decoder()
-                .call_constructor(&mut core.store, model_id),
-        )
-        .await;
-        self.decoder = Some(core.settle("stream-decoder", result)?);
+        let timeout = core.limits.call_timeout;
+        let result = match &self.instance {
+            Instance::V0_2(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter()
+                        .stream_decoder()
+                        .call_constructor(&mut core.store, model_id),
+                )
+                .await
+            }
+            Instance::V0_1(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter()
+                        .stream_decoder()
+                        .call_constructor(&mut core.store, model_id),
+                )
+                .await
+            }
+        };
+        let decoder = core.settle("stream-decoder", result)?;
+        self.stream = Some((decoder, EventModel::default()));
         Ok(())
     }
 
     /// Feeds one decoded chunk to the stream decoder.
     pub async fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Event>, PluginError> {
         const CALL: &str = "stream-decoder.feed";
-        let decoder = self.decoder.ok_or_else(|| self.core.not_started(CALL))?;
+        let Some((decoder, model)) = &mut self.stream else {
+            return Err(self.core.not_started(CALL));
+        };
         let core = self.core.arm();
         core.budget.give(chunk.len());
-        let result = within(
-            core.limits.call_timeout,
-            self.bindings
-                .bedrock_adapter_adapter()
-                .stream_decoder()
-                .call_feed(&mut core.store, decoder, chunk),
-        )
-        .await;
+        let timeout = core.limits.call_timeout;
+        let result = match &self.instance {
+            Instance::V0_2(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter().stream_decoder().call_feed(
+                        &mut core.store,
+                        *decoder,
+                        chunk,
+                    ),
+                )
+                .await
+            }
+            Instance::V0_1(p) => within(
+                timeout,
+                p.bedrock_adapter_adapter().stream_decoder().call_feed(
+                    &mut core.store,
+                    *decoder,
+                    chunk,
+                ),
+            )
+            .await
+            .map(|fed| {
+                fed.map(since_v0_1::events)
+                    .map_err(since_v0_1::adapter_error)
+            }),
+        };
         let events = core.settle_adapter(CALL, result)?;
         core.check_events(CALL, &events)?;
+        model
+            .accept(&events)
+            .map_err(|detail| core.broke_contract(CALL, detail))?;
         Ok(events)
     }
 
     /// Tells the stream decoder the stream ended normally.
     pub async fn finish(&mut self) -> Result<Vec<Event>, PluginError> {
         const CALL: &str = "stream-decoder.finish";
-        let decoder = self.decoder.ok_or_else(|| self.core.not_started(CALL))?;
+        let Some((decoder, model)) = &mut self.stream else {
+            return Err(self.core.not_started(CALL));
+        };
         let core = self.core.arm();
-        let result = within(
-            core.limits.call_timeout,
-            self.bindings
-                .bedrock_adapter_adapter()
-                .stream_decoder()
-                .call_finish(&mut core.store, decoder),
-        )
-        .await;
+        let timeout = core.limits.call_timeout;
+        let result = match &self.instance {
+            Instance::V0_2(p) => {
+                within(
+                    timeout,
+                    p.bedrock_adapter_adapter()
+                        .stream_decoder()
+                        .call_finish(&mut core.store, *decoder),
+                )
+                .await
+            }
+            Instance::V0_1(p) => within(
+                timeout,
+                p.bedrock_adapter_adapter()
+                    .stream_decoder()
+                    .call_finish(&mut core.store, *decoder),
+            )
+            .await
+            .map(|finished| {
+                finished
+                    .map(since_v0_1::events)
+                    .map_err(since_v0_1::adapter_error)
+            }),
+        };
         let events = core.settle_adapter(CALL, result)?;
         core.check_events(CALL, &events)?;
+        model
+            .accept(&events)
+            .and_then(|()| model.finish())
+            .map_err(|detail| core.broke_contract(CALL, detail))?;
         Ok(events)
     }
 }
@@ -441,6 +580,15 @@ impl SandboxCore {
         let size = output::events_size(events);
         self.check_output(call, size)?;
         self.charge(call, size, events.len())
+    }
+
+    /// An answer or events that break the contract's event model.
+    fn broke_contract(&self, call: &'static str, rule: String) -> PluginError {
+        PluginError::Contract {
+            plugin: self.plugin.clone(),
+            call,
+            rule,
+        }
     }
 
     fn not_started(&self, call: &'static str) -> PluginError {
