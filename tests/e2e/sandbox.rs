@@ -14,9 +14,12 @@
 //! - `routing`: plugins that claim other plugins' ids (an exact id, scattered
 //!   patterns, `*`, a copied pattern) or name; the user decides;
 //! - `isolation`: nothing of the user's reaches a plugin (environment,
-//!   secrets, files, network, processes, clock), and printing cannot hurt.
+//!   secrets, files, network, processes, clock), and printing cannot hurt;
+//! - `contract`: a 0.2 plugin that breaks the event model, rule by rule,
+//!   and is refused what its capabilities exclude.
 
 mod calls;
+mod contract;
 mod isolation;
 mod loading;
 mod routing;
@@ -25,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use bedrock_host::plugin::{
-    CompileCache, Content, LoadedPlugin, Message, Params, PluginError, PluginRegistry,
+    CachePoints, CompileCache, Content, LoadedPlugin, Message, Params, PluginError, PluginRegistry,
     PluginRuntime, PluginSources, Request, Role, SandboxLimits,
 };
 use sha2::{Digest, Sha256};
@@ -216,6 +219,14 @@ fn request_saying(model: &str, prompt: &str) -> Request {
             extra: Vec::new(),
             raw: false,
         },
+        tools: Vec::new(),
+        tool_choice: None,
+        reasoning: None,
+        cache: CachePoints {
+            system: false,
+            tools: false,
+        },
+        streamed: false,
     }
 }
 

@@ -46,6 +46,7 @@ const MISFITS: &[&str] = &[
     "wrong-world",
     "loud",
     "escapes",
+    "unruly",
 ];
 const DEMO_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const DEMO_PROMPT: &str =
