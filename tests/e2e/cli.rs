@@ -251,13 +251,18 @@ fn plugins_list_shows_the_plugin_and_every_file_it_could_not_load() {
     assert_eq!(plugins.len(), 1, "{listing}");
     let anthropic = &plugins[0];
     assert_eq!(anthropic["name"], "anthropic");
-    assert_eq!(anthropic["contract"], "bedrock:adapter@0.1.0");
+    let contract = anthropic["contract"].as_str().expect("contract");
     assert!(
-        anthropic["models"]
-            .as_array()
-            .expect("models")
-            .iter()
-            .any(|m| m == "anthropic.claude-*")
+        ["bedrock:adapter@0.1.0", "bedrock:adapter@0.2.0"].contains(&contract),
+        "{contract}"
+    );
+    let models = anthropic["models"].as_array().expect("models");
+    assert!(
+        models.iter().any(|m| m["pattern"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("anthropic.claude"))
+            && m["capabilities"]["streaming"] == true),
+        "each pattern with its capabilities: {models:?}"
     );
     assert_eq!(anthropic["sha256"].as_str().expect("sha").len(), 64);
     let failures: Vec<&str> = listing["failures"]
