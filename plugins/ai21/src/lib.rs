@@ -15,8 +15,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -43,8 +43,7 @@ impl Guest for Component {
             description: "AI21 Labs Jamba: chat messages, the system prompt as a system \
                           message; no --raw, --top-k or --seed. Reads Jurassic-2 responses"
                 .to_owned(),
-            models: vec!["ai21.jamba-*".to_owned(), "ai21.j2-*".to_owned()],
-            streaming: true,
+            models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
         }
     }

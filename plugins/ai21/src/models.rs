@@ -9,10 +9,30 @@
 //! for it, but real recorded traffic of its responses exists and is read.
 //! Invariant: a Jurassic-2 id never gets a Jamba body.
 
-use bedrock_adapter_kit::types::AdapterError;
+use bedrock_adapter_kit::models;
+use bedrock_adapter_kit::types::{AdapterError, Capabilities, ModelSupport};
 
 /// Base-id prefix of the Jurassic-2 models.
 const JURASSIC2_PREFIX: &str = "ai21.j2-";
+
+/// The patterns `describe` reports, with what their models can do: Jamba
+/// (text here: this adapter sends no tools yet) and Jurassic-2, which
+/// Bedrock never streamed.
+pub fn supported() -> Vec<ModelSupport> {
+    vec![
+        ModelSupport {
+            pattern: "ai21.jamba-*".to_owned(),
+            capabilities: models::text_only(),
+        },
+        ModelSupport {
+            pattern: format!("{JURASSIC2_PREFIX}*"),
+            capabilities: Capabilities {
+                streaming: false,
+                ..models::text_only()
+            },
+        },
+    ]
+}
 
 /// Refuses to write a request for a model the adapter only reads.
 pub fn check_writable(model_id: &str) -> Result<(), AdapterError> {

@@ -21,11 +21,13 @@ use crate::options;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
+    request::refuse_beyond_described(&req, &models::supported())?;
     let Request {
         model_id,
         system,
         messages,
         params,
+        ..
     } = req;
     models::check_writable(&model_id)?;
     request::refuse(
@@ -40,10 +42,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     let extra = options::parse(&params.extra)?;
     let body = JambaBody {
         // Jamba reads text only here; a message's text parts are joined.
-        messages: request::chat_messages(
-            system,
-            request::text_turns(messages, "images: Jamba reads text only")?,
-        ),
+        messages: request::chat_messages(system, request::text_turns(messages, &model_id)?),
         max_tokens: params.max_tokens,
         temperature: params.temperature,
         top_p: params.top_p,
@@ -73,7 +72,7 @@ struct JambaBody {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing::{
-        self, assert_refuses_malformed, image, message, params, request, text,
+        self, assert_refuses_malformed, assert_text_only, image, message, params, request, text,
     };
     use bedrock_adapter_kit::types::{Params, Role};
 
@@ -182,6 +181,7 @@ mod tests {
         ));
         assert!(matches!(j2, Err(AdapterError::Unsupported(m)) if m.contains("Jurassic-2")));
         assert_refuses_malformed(JAMBA, build);
+        assert_text_only(JAMBA, build);
         let image = build(request(
             JAMBA,
             vec![message(Role::User, vec![image("image/png")])],

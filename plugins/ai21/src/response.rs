@@ -82,7 +82,9 @@ mod tests {
                 }),
                 usage: Some(Usage {
                     input_tokens: 22,
-                    output_tokens: 9
+                    output_tokens: 9,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );
@@ -116,7 +118,9 @@ mod tests {
                 }),
                 usage: Some(Usage {
                     input_tokens: 2,
-                    output_tokens: 3
+                    output_tokens: 3,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );

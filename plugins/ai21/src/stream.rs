@@ -94,7 +94,9 @@ mod tests {
                 }),
                 Event::Usage(Usage {
                     input_tokens: 22,
-                    output_tokens: 2
+                    output_tokens: 2,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             ])
         );

@@ -139,6 +139,8 @@ impl Completions {
         Some(Usage {
             input_tokens: u32::try_from(input).ok()?,
             output_tokens: u32::try_from(output).ok()?,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
         })
     }
 }

@@ -16,8 +16,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -47,8 +47,7 @@ impl Guest for Component {
                 request::TITAN_USER,
                 request::TITAN_BOT
             ),
-            models: models::patterns(),
-            streaming: true,
+            models: models::supported(),
             options: options::known(),
         }
     }
@@ -76,10 +75,11 @@ mod tests {
     fn describes_itself() {
         let info = Component::describe();
         assert_eq!(info.name, "amazon");
-        assert!(info.streaming);
-        assert!(info.models.contains(&"amazon.nova-lite-*".to_owned()));
-        assert!(info.models.contains(&"amazon.titan-text-*".to_owned()));
-        assert!(info.models.iter().all(|pattern| !pattern.contains("embed")));
+        let patterns: Vec<&str> = info.models.iter().map(|m| m.pattern.as_str()).collect();
+        assert!(info.models.iter().all(|m| m.capabilities.streaming));
+        assert!(patterns.contains(&"amazon.nova-lite-*"));
+        assert!(patterns.contains(&"amazon.titan-text-*"));
+        assert!(patterns.iter().all(|pattern| !pattern.contains("embed")));
         assert_eq!(
             info.options,
             ["schemaVersion", "toolConfig", "reasoningConfig"]

@@ -12,7 +12,7 @@
 //! and [`family`] answers from the id alone.
 
 use bedrock_adapter_kit::models;
-use bedrock_adapter_kit::types::AdapterError;
+use bedrock_adapter_kit::types::{AdapterError, Capabilities, ModelSupport};
 
 /// The body family of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,46 @@ const PREFIXES: &[(&str, Family)] = &[
 /// The patterns `describe` reports: each prefix followed by `*`.
 pub fn patterns() -> Vec<String> {
     models::patterns(PREFIXES)
+}
+
+/// The image types Nova reads (AWS, "Multimodal support for Amazon Nova":
+/// PNG, JPG, JPEG, GIF, WebP).
+pub const NOVA_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// The largest image sent inline: Nova takes a request payload of up to
+/// 25 MB, and an image goes base64 encoded (4 bytes for every 3).
+const NOVA_IMAGE_MAX_BYTES: u64 = 25 * 1000 * 1000 / 4 * 3;
+
+/// The most images in one Nova request, as AWS's image-understanding
+/// limits give it.
+const NOVA_IMAGE_MAX_COUNT: u32 = 20;
+
+/// The patterns `describe` reports, with what their models can do: Nova
+/// Lite, Pro, Premier and Nova 2 Lite read images, Nova Micro and Titan
+/// Text read text only. Documents are not claimed: AWS takes Nova's
+/// documents through the Converse API only, not `InvokeModel`.
+pub fn supported() -> Vec<ModelSupport> {
+    PREFIXES
+        .iter()
+        .map(|(prefix, family)| {
+            let pattern = format!("{prefix}*");
+            let capabilities = match family {
+                Family::Nova if reads_images(prefix) => Capabilities {
+                    images: Some(models::limits(
+                        NOVA_IMAGE_TYPES,
+                        NOVA_IMAGE_MAX_BYTES,
+                        NOVA_IMAGE_MAX_COUNT,
+                    )),
+                    ..models::text_only()
+                },
+                Family::Nova | Family::Titan => models::text_only(),
+            };
+            ModelSupport {
+                pattern,
+                capabilities,
+            }
+        })
+        .collect()
 }
 
 /// The family of `model_id`, or `None` for an id no pattern covers.

@@ -32,13 +32,15 @@ pub const TITAN_BOT: &str = "Bot:";
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
+    let family = models::family_for(&req.model_id)?;
+    request::refuse_beyond_described(&req, &models::supported())?;
     let Request {
         model_id,
         system,
         messages,
         params,
+        ..
     } = req;
-    let family = models::family_for(&model_id)?;
     request::refuse(
         &params,
         &[Setting::Seed],
@@ -48,7 +50,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     let extra = options::parse(family, &params.extra)?;
     match family {
         Family::Nova => json_body(&nova_body(&model_id, system, messages, params, extra)?),
-        Family::Titan => json_body(&titan_body(system, messages, params, extra)?),
+        Family::Titan => json_body(&titan_body(&model_id, system, messages, params, extra)?),
     }
 }
 
@@ -183,9 +185,14 @@ fn nova_message(
     let content = message
         .content
         .into_iter()
-        .map(|part| match part {
-            Content::Text(text) => Ok(NovaContent::Text { text }),
-            Content::Image(image) => nova_image(image, model_id),
+        .filter_map(|part| match part {
+            Content::Text(text) => Some(Ok(NovaContent::Text { text })),
+            Content::Image(image) => Some(nova_image(image, model_id)),
+            Content::Document(_) => Some(Err(request::unsupported("documents", model_id))),
+            Content::ToolCall(_) | Content::ToolResult(_) => {
+                Some(Err(request::unsupported("tools", model_id)))
+            }
+            Content::Reasoning(_) | Content::RedactedReasoning(_) | Content::CachePoint => None,
         })
         .collect::<Result<_, _>>()?;
     Ok(NovaMessageOut { role, content })
@@ -263,6 +270,7 @@ impl TitanConfig {
 }
 
 fn titan_body(
+    model_id: &str,
     system: Option<String>,
     messages: Vec<Message>,
     params: Params,
@@ -275,9 +283,9 @@ fn titan_body(
          maxTokenCount and stopSequences)",
     )?;
     let input_text = if params.raw {
-        raw_prompt(system, messages)?
+        raw_prompt(system, messages, model_id)?
     } else {
-        titan_prompt(system, messages)?
+        titan_prompt(system, messages, model_id)?
     };
     Ok(TitanBody {
         input_text,
@@ -292,8 +300,12 @@ fn titan_body(
 }
 
 /// `--raw`: the text of the one user message, sent as is.
-fn raw_prompt(system: Option<String>, messages: Vec<Message>) -> Result<String, AdapterError> {
-    text_of(request::raw_prompt(system.is_some(), messages)?)
+fn raw_prompt(
+    system: Option<String>,
+    messages: Vec<Message>,
+    model_id: &str,
+) -> Result<String, AdapterError> {
+    text_of(request::raw_prompt(system.is_some(), messages)?, model_id)
 }
 
 /// Renders a conversation in the format AWS's Titan Text page gives for
@@ -312,6 +324,7 @@ fn raw_prompt(system: Option<String>, messages: Vec<Message>) -> Result<String, 
 pub fn titan_prompt(
     system: Option<String>,
     messages: Vec<Message>,
+    model_id: &str,
 ) -> Result<String, AdapterError> {
     request::require_messages(&messages)?;
     let ends_with_user = messages.last().is_some_and(|m| m.role == Role::User);
@@ -322,7 +335,7 @@ pub fn titan_prompt(
             Role::Assistant => TITAN_BOT,
         };
         request::require_content(index + 1, &message)?;
-        turns.push(format!("{marker} {}", text_of(message)?));
+        turns.push(format!("{marker} {}", text_of(message, model_id)?));
     }
     if ends_with_user {
         turns.push(TITAN_BOT.to_owned());
@@ -334,9 +347,10 @@ pub fn titan_prompt(
     })
 }
 
-/// The text parts of a message, joined; Titan reads no images.
-fn text_of(message: Message) -> Result<String, AdapterError> {
-    request::text_only(message.content, "images: Titan Text models read text only")
+/// The text parts of a message to `model_id`, joined; Titan reads text
+/// only.
+fn text_of(message: Message, model_id: &str) -> Result<String, AdapterError> {
+    request::text_only(message.content, model_id)
 }
 
 #[cfg(test)]
@@ -494,6 +508,7 @@ mod tests {
                 text(Role::Assistant, "Hello."),
                 text(Role::User, "Who are you?"),
             ],
+            "amazon.titan-text-express-v1",
         );
         assert_eq!(
             prompt,
@@ -502,6 +517,7 @@ mod tests {
         let prefilled = titan_prompt(
             None,
             vec![text(Role::User, "Count"), text(Role::Assistant, "1, 2,")],
+            "amazon.titan-text-express-v1",
         );
         assert_eq!(prefilled, Ok("User: Count\nBot: 1, 2,".to_owned()));
     }
@@ -567,6 +583,8 @@ mod tests {
         for model in ["amazon.nova-lite-v1:0", "amazon.titan-text-express-v1"] {
             assert_refuses_malformed(model, build);
         }
+        testing::assert_text_only("amazon.titan-text-express-v1", build);
+        testing::assert_text_only("amazon.nova-micro-v1:0", build);
         let raw = || Params {
             raw: true,
             ..params()

@@ -57,6 +57,8 @@ fn titan(response: TitanResponse) -> Response {
         .map(|(input, output)| Usage {
             input_tokens: input.0,
             output_tokens: output,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
         });
     Response {
         outputs: text_outputs(response.results.into_iter().map(|r| r.output_text)),
@@ -88,7 +90,9 @@ mod tests {
                 stop: Some(sent(StopReason::ToolUse, "tool_use")),
                 usage: Some(Usage {
                     input_tokens: 427,
-                    output_tokens: 162
+                    output_tokens: 162,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );
@@ -119,7 +123,9 @@ mod tests {
                 stop: Some(sent(StopReason::EndTurn, "FINISH")),
                 usage: Some(Usage {
                     input_tokens: 28,
-                    output_tokens: 197
+                    output_tokens: 197,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );
@@ -135,7 +141,9 @@ mod tests {
             response.usage,
             Some(Usage {
                 input_tokens: 5,
-                output_tokens: 10
+                output_tokens: 10,
+                cache_read_tokens: None,
+                cache_write_tokens: None,
             })
         );
     }

@@ -129,6 +129,8 @@ mod tests {
         Event::Usage(Usage {
             input_tokens,
             output_tokens,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
         })
     }
 

@@ -13,8 +13,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -43,8 +43,7 @@ impl Guest for Component {
                  for --raw on Claude 2.x/Instant; --max-tokens defaults to {}",
                 request::DEFAULT_MAX_TOKENS
             ),
-            models: vec!["anthropic.claude-*".to_owned()],
-            streaming: true,
+            models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
         }
     }

@@ -8,7 +8,8 @@
 //! Invariant: a request for a Claude 3 or later model never gets the text
 //! completions body, and `--raw` never silently becomes a chat request.
 
-use bedrock_adapter_kit::types::AdapterError;
+use bedrock_adapter_kit::models;
+use bedrock_adapter_kit::types::{AdapterError, Capabilities, ModelSupport};
 
 /// The body family a request is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,38 @@ pub enum Api {
 /// 1.x/2.x (`anthropic.claude-v2`, `anthropic.claude-v2:1`) and Claude
 /// Instant (`anthropic.claude-instant-v1`), with any `:context` suffix.
 const LEGACY_PREFIXES: &[&str] = &["anthropic.claude-v", "anthropic.claude-instant-"];
+
+/// The image types Claude reads.
+pub const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/// The largest image Claude takes: 5 MB of base64 (Anthropic's limit),
+/// 3.75 MB of image.
+const IMAGE_MAX_BYTES: u64 = 3_750_000;
+
+/// The most images in one request on Bedrock.
+const IMAGE_MAX_COUNT: u32 = 20;
+
+/// The patterns `describe` reports, with what their models can do: Claude
+/// 2.x and Instant read text; Claude 3 and later also read images (up to
+/// 20 per request, of 3.75 MB and 8000 px a side at most).
+pub fn supported() -> Vec<ModelSupport> {
+    let legacy = LEGACY_PREFIXES.iter().map(|prefix| ModelSupport {
+        pattern: format!("{prefix}*"),
+        capabilities: models::text_only(),
+    });
+    let messages = ModelSupport {
+        pattern: "anthropic.claude-*".to_owned(),
+        capabilities: Capabilities {
+            images: Some(models::limits(
+                IMAGE_TYPES,
+                IMAGE_MAX_BYTES,
+                IMAGE_MAX_COUNT,
+            )),
+            ..models::text_only()
+        },
+    };
+    legacy.chain([messages]).collect()
+}
 
 /// Whether `model_id` is a Claude 2.x / Instant model.
 pub fn is_legacy(model_id: &str) -> bool {

@@ -26,16 +26,17 @@ pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 /// The only `anthropic_version` Bedrock accepts for the Messages API.
 const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 
-/// The image types Claude reads.
-const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
+use crate::models::IMAGE_TYPES;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
+    request::refuse_beyond_described(&req, &models::supported())?;
     let Request {
         model_id,
         system,
         messages,
         params,
+        ..
     } = req;
     request::refuse(
         &params,
@@ -46,7 +47,9 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     let extra = options::parse(&params.extra)?;
     match models::api_for(&model_id, params.raw)? {
         Api::Messages => json_body(&messages_body(&model_id, system, messages, params, extra)?),
-        Api::TextCompletion => json_body(&completion_body(system, messages, params, extra)?),
+        Api::TextCompletion => json_body(&completion_body(
+            &model_id, system, messages, params, extra,
+        )?),
     }
 }
 
@@ -136,7 +139,9 @@ fn message_out(
 ) -> Result<MessageOut, AdapterError> {
     request::require_content(index + 1, &message)?;
     let role = request::role_name(message.role);
-    let content = match <[Content; 1]>::try_from(message.content) {
+    // Thinking and cache control are not sent yet: such parts are left out.
+    let parts = request::history_parts(message.content, false, false);
+    let content = match <[Content; 1]>::try_from(parts) {
         Ok([Content::Text(text)]) => ContentOut::Text(text),
         Ok(parts) => ContentOut::Blocks(blocks(parts.into(), model_id, takes_images)?),
         Err(parts) => ContentOut::Blocks(blocks(parts, model_id, takes_images)?),
@@ -151,13 +156,14 @@ fn blocks(
 ) -> Result<Vec<Block>, AdapterError> {
     parts
         .into_iter()
-        .map(|part| block(part, model_id, takes_images))
+        .filter_map(|part| block(part, model_id, takes_images).transpose())
         .collect()
 }
 
-fn block(part: Content, model_id: &str, takes_images: bool) -> Result<Block, AdapterError> {
+/// The block of one part; `None` for a part this adapter leaves out.
+fn block(part: Content, model_id: &str, takes_images: bool) -> Result<Option<Block>, AdapterError> {
     match part {
-        Content::Text(text) => Ok(Block::Text { text }),
+        Content::Text(text) => Ok(Some(Block::Text { text })),
         Content::Image(_) if !takes_images => Err(AdapterError::Unsupported(format!(
             "images: {model_id} reads text only (Claude 3 and later read images)"
         ))),
@@ -167,13 +173,19 @@ fn block(part: Content, model_id: &str, takes_images: bool) -> Result<Block, Ada
                 IMAGE_TYPES.join(", ")
             )))
         }
-        Content::Image(Image { media_type, data }) => Ok(Block::Image {
+        Content::Image(Image { media_type, data }) => Ok(Some(Block::Image {
             source: ImageSource {
                 kind: "base64",
                 media_type,
                 data: BASE64.encode(data),
             },
-        }),
+        })),
+        Content::Document(_) => Err(request::unsupported("documents", model_id)),
+        Content::ToolCall(_) | Content::ToolResult(_) => {
+            Err(request::unsupported("tools", model_id))
+        }
+        // Left out until this adapter sends thinking and cache control.
+        Content::Reasoning(_) | Content::RedactedReasoning(_) | Content::CachePoint => Ok(None),
     }
 }
 
@@ -197,16 +209,14 @@ struct CompletionBody {
 /// The raw prompt is the text of the one user message, sent as is: the user
 /// writes the `\n\nHuman: ...\n\nAssistant:` turns themselves.
 fn completion_body(
+    model_id: &str,
     system: Option<String>,
     messages: Vec<Message>,
     params: Params,
     extra: Map<String, Value>,
 ) -> Result<CompletionBody, AdapterError> {
     let message = request::raw_prompt(system.is_some(), messages)?;
-    let prompt = request::text_only(
-        message.content,
-        "images with --raw: the text completions API reads text only",
-    )?;
+    let prompt = request::text_only(message.content, model_id)?;
     Ok(CompletionBody {
         prompt,
         max_tokens_to_sample: params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
@@ -373,6 +383,7 @@ mod tests {
         ));
         assert!(matches!(raw, Err(AdapterError::Unsupported(m)) if m.starts_with("--raw")));
         assert_refuses_malformed(claude3, build);
+        testing::assert_text_only("anthropic.claude-v2:1", build);
         let image = |media_type: &str| vec![message(Role::User, vec![image(media_type)])];
         let bmp = build(request(claude3, image("image/bmp"), params()));
         assert!(matches!(bmp, Err(AdapterError::Unsupported(_))));

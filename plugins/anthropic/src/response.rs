@@ -67,7 +67,9 @@ mod tests {
                 stop: Some(sent(StopReason::MaxTokens, "max_tokens")),
                 usage: Some(Usage {
                     input_tokens: 4,
-                    output_tokens: 50
+                    output_tokens: 50,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );

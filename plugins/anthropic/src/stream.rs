@@ -144,7 +144,9 @@ mod tests {
                 }),
                 Event::Usage(Usage {
                     input_tokens: 21,
-                    output_tokens: 22
+                    output_tokens: 22,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             ])
         );

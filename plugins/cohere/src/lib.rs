@@ -15,8 +15,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -44,8 +44,7 @@ impl Guest for Component {
                           max_tokens default is 20) and Command R/R+ (message, chat_history, \
                           preamble; --raw is raw_prompting); --top-p is p, --top-k is k"
                 .to_owned(),
-            models: models::patterns(),
-            streaming: true,
+            models: models::supported(),
             options: options::known(),
         }
     }
@@ -73,9 +72,10 @@ mod tests {
     fn describes_itself() {
         let info = Component::describe();
         assert_eq!(info.name, "cohere");
-        assert!(info.streaming);
+        let patterns: Vec<&str> = info.models.iter().map(|m| m.pattern.as_str()).collect();
+        assert!(info.models.iter().all(|m| m.capabilities.streaming));
         assert_eq!(
-            info.models,
+            patterns,
             [
                 "cohere.command-text-*",
                 "cohere.command-light-text-*",

@@ -11,7 +11,7 @@
 //! [`family`] answers from the id alone.
 
 use bedrock_adapter_kit::models;
-use bedrock_adapter_kit::types::AdapterError;
+use bedrock_adapter_kit::types::{AdapterError, Capabilities, ModelSupport};
 
 /// The body family of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,20 @@ const PREFIXES: &[(&str, Family)] = &[
 /// The patterns `describe` reports: each prefix followed by `*`.
 pub fn patterns() -> Vec<String> {
     models::patterns(PREFIXES)
+}
+
+/// The patterns `describe` reports, with what their models can do:
+/// Command takes one prompt and no system prompt; Command R takes a
+/// preamble (tools are not sent by this adapter yet). Neither takes images,
+/// reasoning or a prompt cache.
+pub fn supported() -> Vec<ModelSupport> {
+    models::supports(PREFIXES, |family| match family {
+        Family::Command => Capabilities {
+            system: false,
+            ..models::text_only()
+        },
+        Family::CommandR => models::text_only(),
+    })
 }
 
 /// The family of `model_id`, or `None` for an id no pattern covers.

@@ -21,18 +21,30 @@ use crate::options;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
+    let family = models::family_for(&req.model_id)?;
+    // Command's own refusal of a system prompt says what to do instead.
+    if !(family == Family::Command && req.system.is_some()) {
+        request::refuse_beyond_described(&req, &models::supported())?;
+    }
+    let streamed = req.streamed;
     let Request {
         model_id,
         system,
         messages,
         params,
+        ..
     } = req;
-    let family = models::family_for(&model_id)?;
     request::check_finite(&params)?;
-    let extra = options::parse(family, &params.extra)?;
+    let mut extra = options::parse(family, &params.extra)?;
     match family {
-        Family::Command => json_body(&command_body(&model_id, system, messages, params, extra)?),
-        Family::CommandR => json_body(&chat_body(system, messages, params, extra)?),
+        Family::Command => {
+            if streamed {
+                // Command streams token by token only when its body asks.
+                extra.entry("stream").or_insert(Value::Bool(true));
+            }
+            json_body(&command_body(&model_id, system, messages, params, extra)?)
+        }
+        Family::CommandR => json_body(&chat_body(&model_id, system, messages, params, extra)?),
     }
 }
 
@@ -90,7 +102,7 @@ fn command_body(
         ));
     }
     Ok(CommandBody {
-        prompt: text_of(1, message)?,
+        prompt: text_of(1, message, model_id)?,
         temperature: params.temperature,
         p: params.top_p,
         k: params.top_k,
@@ -138,6 +150,7 @@ struct Turn {
 }
 
 fn chat_body(
+    model_id: &str,
     system: Option<String>,
     messages: Vec<Message>,
     params: Params,
@@ -173,11 +186,11 @@ fn chat_body(
                 Role::User => "USER",
                 Role::Assistant => "CHATBOT",
             };
-            text_of(index + 1, message).map(|message| Turn { role, message })
+            text_of(index + 1, message, model_id).map(|message| Turn { role, message })
         })
         .collect::<Result<_, _>>()?;
     Ok(ChatBody {
-        message: text_of(count, last)?,
+        message: text_of(count, last, model_id)?,
         chat_history,
         preamble: system,
         max_tokens: params.max_tokens,
@@ -191,14 +204,10 @@ fn chat_body(
     })
 }
 
-/// The text parts of message `number` (from 1), joined; Cohere's text
-/// models read no images.
-fn text_of(number: usize, message: Message) -> Result<String, AdapterError> {
-    request::message_text(
-        number,
-        message.content,
-        "images: Cohere Command and Command R read text only",
-    )
+/// The text parts of message `number` (from 1) to `model_id`, joined;
+/// Cohere's text models read no images or documents here.
+fn text_of(number: usize, message: Message, model_id: &str) -> Result<String, AdapterError> {
+    request::message_text(number, message.content, model_id)
 }
 
 #[cfg(test)]
@@ -347,6 +356,57 @@ mod tests {
         assert_eq!(
             body_json(req),
             serde_json::json!({"message": prompt, "raw_prompting": true})
+        );
+    }
+
+    #[test]
+    fn a_streamed_command_body_asks_to_stream() {
+        let streamed = |model: &str, extra: &[(&str, &str)]| Request {
+            streamed: true,
+            ..request(
+                model,
+                vec![text(Role::User, "Hi")],
+                Params {
+                    extra: testing::pairs(extra),
+                    ..params()
+                },
+            )
+        };
+        let command = "cohere.command-text-v14";
+        assert_eq!(
+            body_json(streamed(command, &[])),
+            serde_json::json!({"prompt": "Hi", "stream": true})
+        );
+        // The user's own `-o stream` is sent as given.
+        assert_eq!(
+            body_json(streamed(command, &[("stream", "false")])),
+            serde_json::json!({"prompt": "Hi", "stream": false})
+        );
+        let not_streamed = request(command, vec![text(Role::User, "Hi")], params());
+        assert_eq!(body_json(not_streamed), serde_json::json!({"prompt": "Hi"}));
+        // Command R streams without being told.
+        assert_eq!(
+            body_json(streamed("cohere.command-r-v1:0", &[])),
+            serde_json::json!({"message": "Hi"})
+        );
+    }
+
+    #[test]
+    fn features_beyond_text_are_refused_by_name() {
+        testing::assert_text_only("cohere.command-r-plus-v1:0", build);
+        let tools = build(Request {
+            tools: vec![testing::tool("get_weather")],
+            ..request(
+                "cohere.command-light-text-v14",
+                vec![text(Role::User, "Hi")],
+                params(),
+            )
+        });
+        assert_eq!(
+            tools,
+            Err(AdapterError::Unsupported(
+                "tools are not supported by cohere.command-light-text-v14".to_owned()
+            ))
         );
     }
 

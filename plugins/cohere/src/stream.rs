@@ -55,7 +55,7 @@ impl GuestStreamDecoder for Decoder {
             let whole = response::generations(generations);
             events.extend(whole.outputs.into_iter().filter_map(|output| match output {
                 Output::Text(text) => Some(Event::Text(text)),
-                Output::Image(_) => None,
+                _ => None,
             }));
             events.extend(
                 whole
@@ -143,6 +143,26 @@ mod tests {
                 text(" I"),
                 text(" am"),
                 Event::Stop(sent(StopReason::MaxTokens, "MAX_TOKENS"))
+            ])
+        );
+    }
+
+    #[test]
+    fn token_by_token_with_the_whole_response_last() {
+        // Command asked to stream (`"stream": true`, as a streamed request's
+        // body does) sends token chunks, then a last chunk that repeats the
+        // whole answer under `response`: it is not shown twice.
+        let events = run(&[
+            r#"{"text":"Hello","is_finished":false}"#,
+            r#"{"text":" there","is_finished":false}"#,
+            r#"{"is_finished":true,"finish_reason":"COMPLETE","response":{"id":"1","generations":[{"id":"g","text":"Hello there","finish_reason":"COMPLETE"}],"prompt":"Hi"}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                text("Hello"),
+                text(" there"),
+                Event::Stop(sent(StopReason::EndTurn, "COMPLETE"))
             ])
         );
     }

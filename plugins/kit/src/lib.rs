@@ -1,6 +1,6 @@
 //! `bedrock-adapter-kit`: what a `bedrock-host` provider adapter uses beside
 //! `wit-bindgen`. It owns the Rust types of the contract's `types` interface
-//! (`bedrock:adapter/types@0.1.0`, generated here once, with `PartialEq`)
+//! (`bedrock:adapter/types@0.2.0`, generated here once, with `PartialEq`)
 //! and the logic every adapter would otherwise repeat around them. An
 //! adapter generates its own `provider` world and points that interface at
 //! [`types`] with `wit-bindgen`'s `with` option, so the kit's functions take
@@ -9,21 +9,23 @@
 //! ```text
 //! wit_bindgen::generate!({
 //!     world: "provider",
-//!     path: "../../wit/since_v0.1.0",
-//!     with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+//!     path: "../../wit/since_v0.2.0",
+//!     with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 //! });
 //! ```
 //!
 //! The modules follow the adapter's steps:
-//! - [`models`]: routing a model id by prefix tables, and the patterns
-//!   `describe` claims;
+//! - [`models`]: routing a model id by prefix tables, the patterns and
+//!   capabilities `describe` claims, and the capabilities of one id;
 //! - [`options`]: the `-o key=value` options (owned keys refused, JSON
 //!   parsed, known keys type-checked);
-//! - [`request`]: refusing settings a family lacks, the text of messages,
-//!   `--raw`'s one prompt, chat messages, the JSON body;
+//! - [`request`]: refusing settings and features a family lacks, the text
+//!   of messages, `--raw`'s one prompt, chat messages, the JSON body;
+//! - [`tools`]: tool schemas and inputs as JSON, tool results as text;
 //! - [`wire`] and [`stop`]: reading bodies and chunks, token counts, stop
 //!   reasons mapped with the raw value kept;
-//! - [`stream`]: what a stream decoder holds between chunks;
+//! - [`stream`]: what a stream decoder holds between chunks, and tool calls
+//!   as the event model wants them (start, input, end);
 //! - `testing` (feature `testing`, for native tests only): building inputs,
 //!   checking refusals and stop tables, and running the recorded Bedrock
 //!   traffic of the shared fixtures (read by `bedrock-recorded`) through an
@@ -42,10 +44,10 @@ mod bindings {
         inline: "package bedrock:adapter-kit;
 
                  world types {
-                     import bedrock:adapter/types@0.1.0;
+                     import bedrock:adapter/types@0.2.0;
                  }",
-        path: "../../wit/since_v0.1.0",
-        with: { "bedrock:adapter/types@0.1.0": generate },
+        path: "../../wit/since_v0.2.0",
+        with: { "bedrock:adapter/types@0.2.0": generate },
         generate_unused_types: true,
         additional_derives: [PartialEq],
     });
@@ -60,4 +62,5 @@ pub mod stop;
 pub mod stream;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tools;
 pub mod wire;

@@ -1,10 +1,14 @@
 //! Routing by model id: tables of base-id prefixes, each with what the
 //! adapter does for the models it names (a body family, a chat template),
-//! and the `*` patterns `describe` claims from the same table.
+//! the `*` patterns `describe` claims from the same table with what each
+//! pattern's models can do, and the capabilities of one id.
 //!
 //! Invariant: an adapter that builds both its patterns and its routing from
 //! one table never claims an id it then refuses, nor serves one it does not
-//! claim. The first prefix that matches wins.
+//! claim. In a table the first prefix that matches wins; among described
+//! patterns, as the contract says, the one with the most literal characters.
+
+use crate::types::{AttachmentLimits, Capabilities, ModelSupport};
 
 /// What `table` routes `model_id` to: the value of the first prefix the id
 /// starts with.
@@ -30,4 +34,130 @@ pub fn patterns<T>(table: &[(&str, T)]) -> Vec<String> {
         .iter()
         .map(|(prefix, _)| format!("{prefix}*"))
         .collect()
+}
+
+/// What `describe` reports for `table`: each prefix followed by `*`, with
+/// the capabilities `capabilities` gives its value.
+pub fn supports<T: Copy>(
+    table: &[(&str, T)],
+    capabilities: impl Fn(T) -> Capabilities,
+) -> Vec<ModelSupport> {
+    table
+        .iter()
+        .map(|(prefix, value)| ModelSupport {
+            pattern: format!("{prefix}*"),
+            capabilities: capabilities(*value),
+        })
+        .collect()
+}
+
+/// Whether `pattern` (literal characters and `*`, which matches any run of
+/// characters) matches the whole of `id`.
+///
+/// ```
+/// use bedrock_adapter_kit::models::matches;
+///
+/// assert!(matches("amazon.nova-*", "amazon.nova-lite-v1:0"));
+/// assert!(matches("meta.llama3-*-instruct-*", "meta.llama3-1-8b-instruct-v1:0"));
+/// assert!(!matches("meta.llama3", "meta.llama3-1"));
+/// ```
+pub fn matches(pattern: &str, id: &str) -> bool {
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = id.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = pieces.split_last() else {
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// The capabilities of `model_id` among `models`: those of the matching
+/// pattern with the most literal characters, as the host picks them.
+pub fn capabilities_of<'a>(models: &'a [ModelSupport], model_id: &str) -> Option<&'a Capabilities> {
+    models
+        .iter()
+        .filter(|support| matches(&support.pattern, model_id))
+        .max_by_key(|support| support.pattern.chars().filter(|c| *c != '*').count())
+        .map(|support| &support.capabilities)
+}
+
+/// What a text model that streams and takes a system prompt can do, and
+/// nothing more: no tools, attachments, reasoning or caching.
+pub fn text_only() -> Capabilities {
+    Capabilities {
+        system: true,
+        tools: false,
+        images: None,
+        documents: None,
+        reasoning: false,
+        caching: false,
+        streaming: true,
+    }
+}
+
+/// Limits on one sort of attachment: `media_types`, at most `max_bytes`
+/// each and `max_count` in one request.
+pub fn limits(media_types: &[&str], max_bytes: u64, max_count: u32) -> AttachmentLimits {
+    AttachmentLimits {
+        media_types: media_types.iter().map(|kind| (*kind).to_owned()).collect(),
+        max_bytes,
+        max_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_whole_ids() {
+        assert!(matches("amazon.nova-lite-*", "amazon.nova-lite-v1:0"));
+        assert!(!matches("amazon.nova-lite-*", "amazon.nova-pro-v1:0"));
+        assert!(matches("meta.llama3", "meta.llama3"));
+        assert!(!matches("meta.llama3", "meta.llama3-1"));
+        assert!(matches("a*b*c", "abc"));
+        assert!(matches("a*b*c", "axxbyyc"));
+        assert!(!matches("a*b*c", "axxbyy"));
+        assert!(!matches("ab*ba", "aba"));
+        assert!(matches("*", ""));
+    }
+
+    #[test]
+    fn the_most_literal_pattern_wins() {
+        let with_tools = Capabilities {
+            tools: true,
+            ..text_only()
+        };
+        let models = [
+            ModelSupport {
+                pattern: "cohere.command-*".to_owned(),
+                capabilities: text_only(),
+            },
+            ModelSupport {
+                pattern: "cohere.command-r-*".to_owned(),
+                capabilities: with_tools.clone(),
+            },
+        ];
+        assert_eq!(
+            capabilities_of(&models, "cohere.command-r-v1:0"),
+            Some(&with_tools)
+        );
+        assert_eq!(
+            capabilities_of(&models, "cohere.command-text-v14"),
+            Some(&text_only())
+        );
+        assert_eq!(capabilities_of(&models, "cohere.embed-v3"), None);
+        let routed = supports(&[("x.", 1)], |_| text_only());
+        assert_eq!(routed[0].pattern, "x.*");
+        assert_eq!(limits(&["image/png"], 5, 2).media_types, ["image/png"]);
+    }
 }

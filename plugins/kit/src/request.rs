@@ -1,16 +1,24 @@
-//! The checks and pieces every `build-request` repeats: common settings a
-//! family does not have, settings that are not numbers, the text of
-//! messages, the one user prompt of `--raw`, role names, and the JSON body.
+//! The checks and pieces every `build-request` repeats: common settings and
+//! features a family does not have, settings that are not numbers, the text
+//! of messages, the one user prompt of `--raw`, role names, and the JSON
+//! body.
 //!
 //! Invariants: a refused setting is an `unsupported` error whose message
-//! starts with its flag (`--seed: ...`), and a malformed request an
-//! `invalid-request` error; the checks run in the order of their arguments,
-//! so the first problem is the one reported; message text is copied byte
-//! for byte (joined, never trimmed or escaped).
+//! starts with its flag (`--seed: ...`), a refused feature one that names
+//! it and the model (`tools are not supported by <model id>`), and a
+//! malformed request an `invalid-request` error; the checks run in the order
+//! of their arguments, so the first problem is the one reported; message
+//! text is copied byte for byte (joined, never trimmed or escaped). What a
+//! family without reasoning or caching cannot use in history (reasoning
+//! blocks, redacted reasoning, cache points) is left out, not refused: a
+//! conversation begun on another model still continues.
 
 use serde::Serialize;
 
-use crate::types::{AdapterError, Body, Content, Message, Params, Role};
+use crate::types::{
+    AdapterError, AttachmentLimits, Body, Capabilities, Content, Message, ModelSupport, Params,
+    Request, Role,
+};
 
 /// A common setting, as the user gives it on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,17 +134,150 @@ pub fn require_content(number: usize, message: &Message) -> Result<(), AdapterEr
     }
 }
 
-/// The text parts of a message, joined as they are; an image is refused
-/// as `unsupported` with the message `images` (which should name the
-/// feature first: `images: Jamba reads text only`).
-pub fn text_only(content: Vec<Content>, images: &str) -> Result<String, AdapterError> {
+/// The refusal of a feature `model_id` lacks: `<feature> are not supported
+/// by <model id>` (`feature` is plural: `tools`, `images`, `documents`).
+///
+/// ```
+/// use bedrock_adapter_kit::request;
+/// use bedrock_adapter_kit::types::AdapterError;
+///
+/// let refused = request::unsupported("tools", "meta.llama3-1-8b-instruct-v1:0");
+/// let why = "tools are not supported by meta.llama3-1-8b-instruct-v1:0";
+/// assert_eq!(refused, AdapterError::Unsupported(why.to_owned()));
+/// ```
+pub fn unsupported(feature: &str, model_id: &str) -> AdapterError {
+    AdapterError::Unsupported(format!("{feature} are not supported by {model_id}"))
+}
+
+/// Refuses, as [`unsupported`], what `request` asks of a model beyond its
+/// `capabilities` (the ones its adapter describes): tools or a tool choice,
+/// reasoning, a system prompt, images and documents (of a kind, size or
+/// number the limits do not take). Cache points are not refused: a family
+/// without caching leaves them out ([`history_parts`]). The host refuses
+/// all this first; this is the adapter's second line.
+pub fn refuse_beyond(request: &Request, capabilities: &Capabilities) -> Result<(), AdapterError> {
+    let model_id = &request.model_id;
+    let has_tool_parts = request.messages.iter().any(|message| {
+        message
+            .content
+            .iter()
+            .any(|part| matches!(part, Content::ToolCall(_) | Content::ToolResult(_)))
+    });
+    if !capabilities.tools
+        && (!request.tools.is_empty() || request.tool_choice.is_some() || has_tool_parts)
+    {
+        return Err(unsupported("tools", model_id));
+    }
+    if !capabilities.reasoning && request.reasoning.is_some() {
+        return Err(AdapterError::Unsupported(format!(
+            "reasoning is not supported by {model_id}"
+        )));
+    }
+    if !capabilities.system && request.system.is_some() {
+        return Err(AdapterError::Unsupported(format!(
+            "a system prompt is not supported by {model_id}"
+        )));
+    }
+    let parts = || request.messages.iter().flat_map(|message| &message.content);
+    let images = parts().filter_map(|part| match part {
+        Content::Image(image) => Some((image.media_type.as_str(), image.data.len())),
+        _ => None,
+    });
+    within(images, capabilities.images.as_ref(), "images", model_id)?;
+    let documents = parts().filter_map(|part| match part {
+        Content::Document(document) => Some((document.media_type.as_str(), document.data.len())),
+        _ => None,
+    });
+    within(
+        documents,
+        capabilities.documents.as_ref(),
+        "documents",
+        model_id,
+    )
+}
+
+/// [`refuse_beyond`] with the capabilities `models` (what the adapter
+/// describes) give the request's model; a model no pattern matches is left
+/// to the adapter's own routing, which names what it serves.
+pub fn refuse_beyond_described(
+    request: &Request,
+    models: &[ModelSupport],
+) -> Result<(), AdapterError> {
+    match crate::models::capabilities_of(models, &request.model_id) {
+        Some(capabilities) => refuse_beyond(request, capabilities),
+        None => Ok(()),
+    }
+}
+
+/// Refuses attachments (media type, size) of the sort `feature` beyond
+/// `limits`, or any when there are none.
+fn within<'a>(
+    attachments: impl Iterator<Item = (&'a str, usize)>,
+    limits: Option<&AttachmentLimits>,
+    feature: &str,
+    model_id: &str,
+) -> Result<(), AdapterError> {
+    let mut count = 0_u32;
+    for (media_type, size) in attachments {
+        let Some(limits) = limits else {
+            return Err(unsupported(feature, model_id));
+        };
+        count = count.saturating_add(1);
+        if !limits.media_types.iter().any(|kind| kind == media_type) {
+            return Err(AdapterError::Unsupported(format!(
+                "{feature} of type {media_type} are not supported by {model_id}: it takes {}",
+                limits.media_types.join(", ")
+            )));
+        }
+        if u64::try_from(size).unwrap_or(u64::MAX) > limits.max_bytes {
+            return Err(AdapterError::InvalidRequest(format!(
+                "{feature}: one of {size} bytes is over the {} bytes {model_id} takes",
+                limits.max_bytes
+            )));
+        }
+        if count > limits.max_count {
+            return Err(AdapterError::InvalidRequest(format!(
+                "{feature}: {model_id} takes at most {} in one request",
+                limits.max_count
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The parts of a message a family can use in history: reasoning and
+/// redacted reasoning are left out unless the family has `reasoning`, cache
+/// points unless it has `caching`; every other part is kept, in order.
+pub fn history_parts(content: Vec<Content>, reasoning: bool, caching: bool) -> Vec<Content> {
     content
         .into_iter()
-        .map(|part| match part {
-            Content::Text(text) => Ok(text),
-            Content::Image(_) => Err(AdapterError::Unsupported(images.to_owned())),
+        .filter(|part| match part {
+            Content::Reasoning(_) | Content::RedactedReasoning(_) => reasoning,
+            Content::CachePoint => caching,
+            _ => true,
         })
         .collect()
+}
+
+/// The text parts of a message, joined as they are, for a family that
+/// reads text only. Reasoning, redacted reasoning and cache points are left
+/// out (see [`history_parts`]); an image, a document, a tool call or a tool
+/// result is refused as [`unsupported`] by `model_id` (`images`,
+/// `documents`, `tools`).
+pub fn text_only(content: Vec<Content>, model_id: &str) -> Result<String, AdapterError> {
+    let mut text = String::new();
+    for part in content {
+        match part {
+            Content::Text(part) => text.push_str(&part),
+            Content::Image(_) => return Err(unsupported("images", model_id)),
+            Content::Document(_) => return Err(unsupported("documents", model_id)),
+            Content::ToolCall(_) | Content::ToolResult(_) => {
+                return Err(unsupported("tools", model_id));
+            }
+            Content::Reasoning(_) | Content::RedactedReasoning(_) | Content::CachePoint => {}
+        }
+    }
+    Ok(text)
 }
 
 /// The text of message `number` (from 1): refuses a message with no
@@ -145,14 +286,14 @@ pub fn text_only(content: Vec<Content>, images: &str) -> Result<String, AdapterE
 pub fn message_text(
     number: usize,
     content: Vec<Content>,
-    images: &str,
+    model_id: &str,
 ) -> Result<String, AdapterError> {
     if content.is_empty() {
         return Err(AdapterError::InvalidRequest(format!(
             "message {number} has no content"
         )));
     }
-    text_only(content, images)
+    text_only(content, model_id)
 }
 
 /// One turn of a text-only conversation: a message with its text parts
@@ -167,13 +308,13 @@ pub struct Turn {
 
 /// The messages as turns of text, for a family that reads text only:
 /// refuses no messages ([`require_messages`]), then each message as
-/// [`message_text`] does, with `images` as the refusal of an image.
-pub fn text_turns(messages: Vec<Message>, images: &str) -> Result<Vec<Turn>, AdapterError> {
+/// [`message_text`] does, naming `model_id` in a refusal.
+pub fn text_turns(messages: Vec<Message>, model_id: &str) -> Result<Vec<Turn>, AdapterError> {
     require_messages(&messages)?;
     (1..)
         .zip(messages)
         .map(|(number, Message { role, content })| {
-            message_text(number, content, images).map(|text| Turn { role, text })
+            message_text(number, content, model_id).map(|text| Turn { role, text })
         })
         .collect()
 }
@@ -306,7 +447,7 @@ pub fn json_body(body: &impl Serialize) -> Result<Body, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{message, params, text};
+    use crate::testing::{document, image, message, params, request, text, tool_call};
 
     fn invalid(result: Result<impl std::fmt::Debug, AdapterError>) -> String {
         match result {
@@ -365,22 +506,30 @@ mod tests {
 
     #[test]
     fn turns_of_text() {
-        let image = Content::Image(crate::types::Image {
-            media_type: "image/png".to_owned(),
-            data: Vec::new(),
-        });
+        let model = "m.text-v1";
         let turns = text_turns(
             vec![
                 message(
                     Role::User,
                     vec![
                         Content::Text("a ".to_owned()),
+                        Content::CachePoint,
                         Content::Text("b".to_owned()),
                     ],
                 ),
-                text(Role::Assistant, "c"),
+                message(
+                    Role::Assistant,
+                    vec![
+                        Content::Reasoning(crate::types::Reasoning {
+                            text: "hm".to_owned(),
+                            signature: None,
+                        }),
+                        Content::RedactedReasoning("x".to_owned()),
+                        Content::Text("c".to_owned()),
+                    ],
+                ),
             ],
-            "images: no",
+            model,
         );
         assert_eq!(
             turns,
@@ -396,21 +545,115 @@ mod tests {
             ])
         );
         assert_eq!(
-            invalid(text_turns(Vec::new(), "images: no")),
+            invalid(text_turns(Vec::new(), model)),
             "there is no message to send"
         );
         let empty = message(Role::Assistant, Vec::new());
         assert_eq!(
-            invalid(text_turns(vec![text(Role::User, "a"), empty.clone()], "")),
+            invalid(text_turns(
+                vec![text(Role::User, "a"), empty.clone()],
+                model
+            )),
             "message 2 has no content"
         );
         assert_eq!(
             invalid(require_content(2, &empty)),
             "message 2 (assistant) has no content"
         );
+        for (part, feature) in [
+            (image("image/png"), "images"),
+            (document("text/plain"), "documents"),
+            (tool_call("f", "{}"), "tools"),
+        ] {
+            assert_eq!(
+                text_turns(vec![message(Role::User, vec![part])], model),
+                Err(AdapterError::Unsupported(format!(
+                    "{feature} are not supported by m.text-v1"
+                )))
+            );
+        }
+    }
+
+    #[test]
+    fn history_keeps_what_the_family_uses() {
+        let reasoning = Content::RedactedReasoning("x".to_owned());
+        let parts = || {
+            vec![
+                reasoning.clone(),
+                Content::Text("a".to_owned()),
+                Content::CachePoint,
+            ]
+        };
         assert_eq!(
-            text_turns(vec![message(Role::User, vec![image])], "images: no"),
-            Err(AdapterError::Unsupported("images: no".to_owned()))
+            history_parts(parts(), false, false),
+            [Content::Text("a".to_owned())]
+        );
+        assert_eq!(history_parts(parts(), true, true), parts());
+        assert_eq!(
+            history_parts(parts(), false, true),
+            [Content::Text("a".to_owned()), Content::CachePoint]
+        );
+    }
+
+    #[test]
+    fn requests_beyond_the_capabilities_are_refused() {
+        let model = "m.text-v1";
+        let hi = || vec![text(Role::User, "Hi")];
+        let text_model = crate::models::text_only();
+        let refused = |req: Request, caps: &Capabilities| match refuse_beyond(&req, caps) {
+            Err(AdapterError::Unsupported(message) | AdapterError::InvalidRequest(message)) => {
+                message
+            }
+            other => panic!("not refused: {other:?}"),
+        };
+        assert_eq!(
+            refuse_beyond(&request(model, hi(), params()), &text_model),
+            Ok(())
+        );
+        let tools = Request {
+            tool_choice: Some(crate::types::ToolChoice::Auto),
+            ..request(model, hi(), params())
+        };
+        assert_eq!(
+            refused(tools, &text_model),
+            "tools are not supported by m.text-v1"
+        );
+        let reasoning = Request {
+            reasoning: Some(crate::types::ReasoningConfig::BudgetTokens(1024)),
+            ..request(model, hi(), params())
+        };
+        assert_eq!(
+            refused(reasoning, &text_model),
+            "reasoning is not supported by m.text-v1"
+        );
+        let system = Request {
+            system: Some("s".to_owned()),
+            ..request(model, hi(), params())
+        };
+        let no_system = Capabilities {
+            system: false,
+            ..text_model.clone()
+        };
+        assert!(refused(system, &no_system).starts_with("a system prompt"));
+        let images = Capabilities {
+            images: Some(crate::models::limits(&["image/png"], 1, 1)),
+            ..text_model.clone()
+        };
+        let with = |parts: Vec<Content>| request(model, vec![message(Role::User, parts)], params());
+        assert_eq!(
+            refuse_beyond(&with(vec![image("image/png")]), &images),
+            Ok(())
+        );
+        assert!(refused(with(vec![image("image/bmp")]), &images).contains("image/bmp"));
+        assert!(refused(with(vec![image("image/png"); 2]), &images).contains("at most 1"));
+        let big = Content::Image(crate::types::Image {
+            media_type: "image/png".to_owned(),
+            data: vec![0, 0],
+        });
+        assert!(refused(with(vec![big]), &images).contains("over the 1 bytes"));
+        assert_eq!(
+            refused(with(vec![document("application/pdf")]), &images),
+            "documents are not supported by m.text-v1"
         );
     }
 

@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::request::Turn;
 use crate::types::{
-    AdapterError, Body, Content, Event, Image, Message, Params, Request, Role, Stop, StopReason,
+    AdapterError, Body, CachePoints, Content, Document, Event, Image, Message, Params, Reasoning,
+    ReasoningConfig, Request, Role, Stop, StopReason, Tool, ToolCall, ToolResult, ToolResultPart,
 };
 
 /// Params with no setting given: what a request has when the user sets
@@ -67,6 +68,44 @@ pub fn image(media_type: &str) -> Content {
     })
 }
 
+/// A document part named `doc` of `media_type`, with one byte of data.
+pub fn document(media_type: &str) -> Content {
+    Content::Document(Document {
+        name: "doc".to_owned(),
+        media_type: media_type.to_owned(),
+        data: vec![0],
+    })
+}
+
+/// A tool-call part: the call `call_1` of tool `name` with `input`.
+pub fn tool_call(name: &str, input: &str) -> Content {
+    Content::ToolCall(ToolCall {
+        id: "call_1".to_owned(),
+        name: name.to_owned(),
+        input: input.to_owned(),
+    })
+}
+
+/// A tool-result part answering `call_1` with one text part.
+pub fn tool_result(text: &str, is_error: bool) -> Content {
+    Content::ToolResult(ToolResult {
+        call_id: "call_1".to_owned(),
+        content: vec![ToolResultPart::Text(text.to_owned())],
+        is_error,
+    })
+}
+
+/// A tool named `name` whose input is an object with one string `city`.
+pub fn tool(name: &str) -> Tool {
+    Tool {
+        name: name.to_owned(),
+        description: format!("What {name} does"),
+        input_schema:
+            r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#
+                .to_owned(),
+    }
+}
+
 /// A turn of `role` with `text`.
 pub fn turn(role: Role, text: &str) -> Turn {
     Turn {
@@ -82,7 +121,82 @@ pub fn request(model_id: &str, messages: Vec<Message>, params: Params) -> Reques
         system: None,
         messages,
         params,
+        tools: Vec::new(),
+        tool_choice: None,
+        reasoning: None,
+        cache: CachePoints {
+            system: false,
+            tools: false,
+        },
+        streamed: false,
     }
+}
+
+/// Asserts what an adapter does for `model_id`, a model of a family that
+/// reads text only and has no reasoning or caching: tools, reasoning,
+/// images, documents, tool calls and tool results are `unsupported`,
+/// naming the feature and the model; reasoning, redacted reasoning and
+/// cache points in history are left out (the request builds as without
+/// them).
+pub fn assert_text_only(model_id: &str, build: impl Fn(Request) -> Result<Body, AdapterError>) {
+    let hi = || vec![text(Role::User, "Hi")];
+    let refused = |req: Request, feature: &str| {
+        let built = build(req);
+        assert!(
+            matches!(&built, Err(AdapterError::Unsupported(m)) if m.starts_with(feature) && m.contains(model_id)),
+            "{model_id}, {feature}: {built:?}"
+        );
+    };
+    refused(
+        Request {
+            tools: vec![tool("get_weather")],
+            ..request(model_id, hi(), params())
+        },
+        "tools",
+    );
+    refused(
+        Request {
+            reasoning: Some(ReasoningConfig::BudgetTokens(1024)),
+            ..request(model_id, hi(), params())
+        },
+        "reasoning",
+    );
+    for (part, feature) in [
+        (image("image/png"), "images"),
+        (document("application/pdf"), "documents"),
+        (tool_result("21", false), "tools"),
+    ] {
+        let parts = vec![Content::Text("Hi".to_owned()), part];
+        refused(
+            request(model_id, vec![message(Role::User, parts)], params()),
+            feature,
+        );
+    }
+    let history = |extra: bool| {
+        let reasoning = Content::Reasoning(Reasoning {
+            text: "Let me think.".to_owned(),
+            signature: Some("sig".to_owned()),
+        });
+        let mut answer = vec![Content::Text("Hello".to_owned())];
+        let mut question = vec![Content::Text("Hi".to_owned())];
+        if extra {
+            answer.insert(0, reasoning);
+            answer.insert(1, Content::RedactedReasoning("opaque".to_owned()));
+            question.push(Content::CachePoint);
+        }
+        vec![
+            message(Role::User, question),
+            message(Role::Assistant, answer),
+            text(Role::User, "Again"),
+        ]
+    };
+    let plain = build(request(model_id, history(false), params()));
+    assert!(plain.is_ok(), "{model_id}, a conversation: {plain:?}");
+    assert_eq!(
+        build(request(model_id, history(true), params())),
+        plain,
+        "{model_id}: reasoning and cache points in history are left out"
+    );
 }
 
 /// The JSON of a built body, asserting that the build succeeded and that

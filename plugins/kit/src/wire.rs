@@ -4,7 +4,8 @@
 //! Invariants: every error is `malformed-response` and says what was being
 //! read (`the body is not JSON: ...`, `not a Llama response: ...`); a read
 //! ignores fields its type does not name, so new fields never break an
-//! adapter; a usage is given only when both counts are there.
+//! adapter; a usage is given only when both counts are there, and its cache
+//! counts only when the family's body says them.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -60,11 +61,14 @@ pub fn read<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, AdapterE
         .map_err(|err| AdapterError::MalformedResponse(format!("not {what}: {err}")))
 }
 
-/// Both token counts, when both are there.
+/// Both token counts, when both are there, for a family that says nothing
+/// of a prompt cache (the cache counts are unknown: `None`).
 pub fn usage(input_tokens: Option<u32>, output_tokens: Option<u32>) -> Option<Usage> {
     Some(Usage {
         input_tokens: input_tokens?,
         output_tokens: output_tokens?,
+        cache_read_tokens: None,
+        cache_write_tokens: None,
     })
 }
 
@@ -132,7 +136,9 @@ mod tests {
             usage(Some(1), Some(2)),
             Some(Usage {
                 input_tokens: 1,
-                output_tokens: 2
+                output_tokens: 2,
+                cache_read_tokens: None,
+                cache_write_tokens: None,
             })
         );
         assert_eq!(usage(Some(1), None), None);

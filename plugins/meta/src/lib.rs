@@ -14,8 +14,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -44,8 +44,7 @@ impl Guest for Component {
                           into `prompt` (--raw sends the prompt as is); no --top-k, --stop or \
                           --seed on Bedrock"
                 .to_owned(),
-            models: vec!["meta.llama*".to_owned()],
-            streaming: true,
+            models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
         }
     }

@@ -7,7 +7,7 @@
 //! all (an `unsupported` error pointing to `--raw`), never a guessed one.
 
 use bedrock_adapter_kit::models;
-use bedrock_adapter_kit::types::AdapterError;
+use bedrock_adapter_kit::types::{AdapterError, ModelSupport};
 
 /// A Llama chat format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,26 @@ const PREFIXES: &[(&str, Template)] = &[
     ("meta.llama3-", Template::Llama3),
     ("meta.llama4-", Template::Llama4),
 ];
+
+/// The patterns `describe` reports, with what their models can do. Llama
+/// 3.2 11B and 90B and Llama 4 read images on Bedrock and Llama 3.1 does
+/// not, so they are patterns of their own; this adapter sends Llama text
+/// only, so none claims images yet, and none takes tools, reasoning or a
+/// prompt cache through Llama's `prompt` body.
+pub fn supported() -> Vec<ModelSupport> {
+    [
+        "meta.llama3-2-11b-*",
+        "meta.llama3-2-90b-*",
+        "meta.llama4-*",
+        "meta.llama*",
+    ]
+    .into_iter()
+    .map(|pattern| ModelSupport {
+        pattern: pattern.to_owned(),
+        capabilities: models::text_only(),
+    })
+    .collect()
+}
 
 /// The template for `model_id`.
 pub fn template_for(model_id: &str) -> Result<Template, AdapterError> {

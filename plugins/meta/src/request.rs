@@ -22,11 +22,13 @@ use crate::template;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
+    request::refuse_beyond_described(&req, &models::supported())?;
     let Request {
         model_id,
         system,
         messages,
         params,
+        ..
     } = req;
     request::refuse(
         &params,
@@ -36,7 +38,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
     // Llama reads text only here; a message's text parts are joined.
-    let turns = request::text_turns(messages, "images: this adapter sends Llama text only")?;
+    let turns = request::text_turns(messages, &model_id)?;
     let prompt = if params.raw {
         // The user writes the chat format (or none) themselves.
         request::raw_prompt(system.is_some(), turns)?.text
@@ -71,7 +73,7 @@ struct LlamaBody {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing::{
-        self, assert_refuses_malformed, image, message, params, request, text,
+        self, assert_refuses_malformed, assert_text_only, image, message, params, request, text,
     };
     use bedrock_adapter_kit::types::{Params, Role};
 
@@ -218,6 +220,8 @@ mod tests {
             ..params()
         };
         assert_refuses_malformed(llama3, build);
+        assert_text_only("meta.llama3-1-8b-instruct-v1:0", build);
+        assert_text_only("meta.llama3-2-11b-instruct-v1:0", build);
         let image = build(request(
             llama3,
             vec![message(Role::User, vec![image("image/png")])],

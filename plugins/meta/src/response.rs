@@ -50,7 +50,9 @@ mod tests {
                 }),
                 usage: Some(Usage {
                     input_tokens: 8,
-                    output_tokens: 35
+                    output_tokens: 35,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );

@@ -79,7 +79,9 @@ mod tests {
                 }),
                 Event::Usage(Usage {
                     input_tokens: 10,
-                    output_tokens: 3
+                    output_tokens: 3,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             ])
         );

@@ -14,8 +14,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod models;
@@ -44,8 +44,7 @@ impl Guest for Component {
                           Large/Small 24.02 (--raw sends it as is); chat messages for \
                           Mistral Large 2 and later models"
                 .to_owned(),
-            models: vec!["mistral.*".to_owned()],
-            streaming: true,
+            models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
         }
     }

@@ -13,6 +13,9 @@
 //! Large and the later ones) is sent the chat shape, which is the one
 //! Mistral's models since 24.07 take.
 
+use bedrock_adapter_kit::models;
+use bedrock_adapter_kit::types::ModelSupport;
+
 /// The body family a request is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
@@ -42,6 +45,22 @@ pub fn api_for(model_id: &str) -> Api {
     } else {
         Api::Chat
     }
+}
+
+/// The patterns `describe` reports, with what their models can do: each
+/// text completion model, Mistral Large 2 and later (`mistral-large-`, the
+/// chat models AWS documents tools for), and every other `mistral.*` model.
+/// This adapter sends text only, so each claims text and nothing more.
+pub fn supported() -> Vec<ModelSupport> {
+    COMPLETION_PREFIXES
+        .iter()
+        .map(|prefix| format!("{prefix}*"))
+        .chain(["mistral.mistral-large-*".to_owned(), "mistral.*".to_owned()])
+        .map(|pattern| ModelSupport {
+            pattern,
+            capabilities: models::text_only(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

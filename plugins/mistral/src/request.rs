@@ -22,11 +22,13 @@ use crate::template;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
+    request::refuse_beyond_described(&req, &models::supported())?;
     let Request {
         model_id,
         system,
         messages,
         params,
+        ..
     } = req;
     request::refuse(
         &params,
@@ -36,7 +38,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
     // This adapter sends text only; a message's text parts are joined.
-    let turns = request::text_turns(messages, "images: this adapter sends Mistral text only")?;
+    let turns = request::text_turns(messages, &model_id)?;
     match models::api_for(&model_id) {
         Api::Completion => json_body(&completion_body(system, turns, params, extra)?),
         Api::Chat => json_body(&chat_body(&model_id, system, turns, params, extra)?),
@@ -126,7 +128,7 @@ fn chat_body(
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing::{
-        self, assert_refuses_malformed, image, message, params, request, text,
+        self, assert_refuses_malformed, assert_text_only, image, message, params, request, text,
     };
     use bedrock_adapter_kit::types::{Params, Role};
 
@@ -282,6 +284,8 @@ mod tests {
         };
         assert_refuses_malformed(MIXTRAL, build);
         assert_refuses_malformed(LARGE_2, build);
+        assert_text_only(MIXTRAL, build);
+        assert_text_only(LARGE_2, build);
         let image = build(request(
             LARGE_2,
             vec![message(Role::User, vec![image("image/png")])],

@@ -103,7 +103,9 @@ mod tests {
                 stop: Some(sent(StopReason::MaxTokens, "length")),
                 usage: Some(Usage {
                     input_tokens: 34,
-                    output_tokens: 100
+                    output_tokens: 100,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             })
         );

@@ -114,7 +114,9 @@ mod tests {
                 Event::Stop(sent(StopReason::EndTurn, "stop")),
                 Event::Usage(Usage {
                     input_tokens: 9,
-                    output_tokens: 3
+                    output_tokens: 3,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                 }),
             ])
         );

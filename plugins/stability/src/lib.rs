@@ -14,8 +14,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.1.0",
-    with: { "bedrock:adapter/types@0.1.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.0",
+    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
 mod image;
@@ -43,8 +43,7 @@ impl Guest for Component {
             description: "Stability AI text-to-image: SDXL, SD3/SD3.5 Large, Stable Image \
                           Ultra and Core; answers are PNG/JPEG images, not streamed"
                 .to_owned(),
-            models: models::patterns(),
-            streaming: false,
+            models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),
         }
     }

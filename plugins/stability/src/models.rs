@@ -10,7 +10,7 @@
 //! table [`PREFIXES`], so the adapter never claims an id it then refuses.
 
 use bedrock_adapter_kit::models;
-use bedrock_adapter_kit::types::AdapterError;
+use bedrock_adapter_kit::types::{AdapterError, Capabilities, ModelSupport};
 
 /// The body family a model takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,17 @@ const PREFIXES: &[(&str, Family)] = &[
 /// The model-id patterns `describe` lists.
 pub fn patterns() -> Vec<String> {
     models::patterns(PREFIXES)
+}
+
+/// The patterns `describe` lists, with what their models can do: take one
+/// text prompt (no system prompt, tools, attachments, reasoning or cache)
+/// and answer with whole images, never a stream.
+pub fn supported() -> Vec<ModelSupport> {
+    models::supports(PREFIXES, |_| Capabilities {
+        system: false,
+        streaming: false,
+        ..models::text_only()
+    })
 }
 
 /// The family of `model_id`, or `unsupported` for an id no pattern matches.

@@ -35,27 +35,28 @@ const NEGATIVE_WEIGHT: f32 = -1.0;
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
-    let Request {
-        model_id,
-        system,
-        messages,
-        params,
-    } = req;
-    let family = models::family(&model_id)?;
-    refuse_text_settings(&params)?;
-    if system.is_some() {
+    let family = models::family(&req.model_id)?;
+    refuse_text_settings(&req.params)?;
+    if req.system.is_some() {
         return Err(AdapterError::Unsupported(
             "--system: Stability image models take no system prompt; give what the \
              image should not show with -o negative_prompt=..."
                 .to_owned(),
         ));
     }
+    request::refuse_beyond_described(&req, &models::supported())?;
+    let Request {
+        model_id,
+        messages,
+        params,
+        ..
+    } = req;
     let seed = seed(family, params.seed)?;
     let Options {
         negative_prompt,
         fields,
     } = options::parse(family, &params.extra)?;
-    let prompt = prompt(messages)?;
+    let prompt = prompt(messages, &model_id)?;
     match family {
         Family::Sdxl => json_body(&sdxl_body(prompt, negative_prompt, seed, fields)),
         Family::StableImage => json_body(&StableImageBody {
@@ -167,7 +168,7 @@ fn seed(family: Family, seed: Option<u64>) -> Result<Option<u32>, AdapterError> 
 }
 
 /// The prompt: the text of the one user message, parts joined as given.
-fn prompt(messages: Vec<Message>) -> Result<String, AdapterError> {
+fn prompt(messages: Vec<Message>, model_id: &str) -> Result<String, AdapterError> {
     let [message] = <[Message; 1]>::try_from(messages).map_err(|messages| {
         AdapterError::InvalidRequest(if messages.is_empty() {
             "there is no prompt to send".to_owned()
@@ -183,11 +184,7 @@ fn prompt(messages: Vec<Message>) -> Result<String, AdapterError> {
             "the prompt must be the user's message".to_owned(),
         ));
     }
-    let prompt = request::text_only(
-        message.content,
-        "images in the prompt: this adapter generates images from text only \
-         (no image-to-image)",
-    )?;
+    let prompt = request::text_only(message.content, model_id)?;
     if prompt.trim().is_empty() {
         return Err(AdapterError::InvalidRequest(
             "the prompt is empty".to_owned(),

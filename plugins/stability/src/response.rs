@@ -134,7 +134,7 @@ mod tests {
             .iter()
             .map(|output| match output {
                 Output::Image(image) => image,
-                Output::Text(text) => panic!("unexpected text output {text:?}"),
+                other => panic!("unexpected output {other:?}"),
             })
             .collect()
     }
