@@ -17,6 +17,7 @@ wit_bindgen::generate!({
     with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
+mod blocks;
 mod models;
 mod options;
 mod request;

@@ -29,32 +29,128 @@ const LEGACY_PREFIXES: &[&str] = &["anthropic.claude-v", "anthropic.claude-insta
 pub const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 /// The largest image Claude takes: 5 MB of base64 (Anthropic's limit),
-/// 3.75 MB of image.
+/// 3.75 MB of image (and 8000 px a side, which the host checks).
 const IMAGE_MAX_BYTES: u64 = 3_750_000;
 
 /// The most images in one request on Bedrock.
 const IMAGE_MAX_COUNT: u32 = 20;
 
+/// The largest document: Bedrock's 4.5 MB.
+const DOCUMENT_MAX_BYTES: u64 = 4_500_000;
+
+/// The most documents in one request on Bedrock.
+const DOCUMENT_MAX_COUNT: u32 = 5;
+
+/// What a Messages API model takes beyond text and images.
+#[derive(Debug, Clone, Copy)]
+struct Takes {
+    documents: bool,
+    reasoning: bool,
+    caching: bool,
+}
+
+/// The Claude 3 and later models by base-id prefix, with what each takes
+/// on Bedrock (AWS, "Anthropic Claude Messages API", and "Prompt caching
+/// for faster model inference": PDFs from Claude 3.5, extended thinking
+/// from Claude 3.7 Sonnet, prompt caching on Claude 3.5 Haiku, 3.7 Sonnet
+/// and Claude 4). Every one takes tools and images. The most specific
+/// prefix wins, as the host picks patterns.
+const MESSAGES_MODELS: &[(&str, Takes)] = &[
+    (
+        "anthropic.claude-",
+        Takes {
+            documents: false,
+            reasoning: false,
+            caching: false,
+        },
+    ),
+    (
+        "anthropic.claude-3-5-",
+        Takes {
+            documents: true,
+            reasoning: false,
+            caching: false,
+        },
+    ),
+    (
+        "anthropic.claude-3-5-haiku-",
+        Takes {
+            documents: true,
+            reasoning: false,
+            caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-3-7-sonnet-",
+        Takes {
+            documents: true,
+            reasoning: true,
+            caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-sonnet-4",
+        Takes {
+            documents: true,
+            reasoning: true,
+            caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-opus-4",
+        Takes {
+            documents: true,
+            reasoning: true,
+            caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-haiku-4",
+        Takes {
+            documents: true,
+            reasoning: true,
+            caching: true,
+        },
+    ),
+];
+
 /// The patterns `describe` reports, with what their models can do: Claude
-/// 2.x and Instant read text; Claude 3 and later also read images (up to
-/// 20 per request, of 3.75 MB and 8000 px a side at most).
+/// 2.x and Instant read text; Claude 3 and later take tools and images (up
+/// to 20 per request, of 3.75 MB and 8000 px a side at most), and, by
+/// model, documents (PDF as base64, text, Markdown, CSV and HTML as text;
+/// up to 5 of 4.5 MB), extended thinking and prompt caching.
 pub fn supported() -> Vec<ModelSupport> {
     let legacy = LEGACY_PREFIXES.iter().map(|prefix| ModelSupport {
         pattern: format!("{prefix}*"),
         capabilities: models::text_only(),
     });
-    let messages = ModelSupport {
-        pattern: "anthropic.claude-*".to_owned(),
-        capabilities: Capabilities {
-            images: Some(models::limits(
-                IMAGE_TYPES,
-                IMAGE_MAX_BYTES,
-                IMAGE_MAX_COUNT,
-            )),
-            ..models::text_only()
-        },
-    };
-    legacy.chain([messages]).collect()
+    let documents: Vec<&str> = ["application/pdf"]
+        .into_iter()
+        .chain(crate::blocks::TEXT_DOCUMENT_TYPES.iter().copied())
+        .collect();
+    let messages = models::supports(MESSAGES_MODELS, |takes| Capabilities {
+        tools: true,
+        images: Some(models::limits(
+            IMAGE_TYPES,
+            IMAGE_MAX_BYTES,
+            IMAGE_MAX_COUNT,
+        )),
+        documents: takes
+            .documents
+            .then(|| models::limits(&documents, DOCUMENT_MAX_BYTES, DOCUMENT_MAX_COUNT)),
+        reasoning: takes.reasoning,
+        caching: takes.caching,
+        ..models::text_only()
+    });
+    legacy.chain(messages).collect()
+}
+
+/// The capabilities `describe` gives `model_id` (text only for an id it
+/// does not claim).
+pub fn capabilities(model_id: &str) -> Capabilities {
+    models::capabilities_of(&supported(), model_id)
+        .cloned()
+        .unwrap_or_else(models::text_only)
 }
 
 /// Whether `model_id` is a Claude 2.x / Instant model.

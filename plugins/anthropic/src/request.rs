@@ -1,20 +1,31 @@
 //! `build-request`: turns a provider-neutral request into the JSON body of
 //! Anthropic's Messages API, or of its text completions API for `--raw` on
-//! Claude 2.x / Instant (see [`crate::models`]).
+//! Claude 2.x / Instant (see [`crate::models`]). The messages' content
+//! blocks are [`crate::blocks`]'; this module owns the body around them:
+//! settings, the system prompt, tools and tool choice, extended thinking,
+//! and cache control outside the messages.
 //!
 //! Invariants: every common setting the user gave is in the body or is an
-//! error (`--seed` is `unsupported`: Claude takes no seed); a setting the user
-//! did not give is left out, except `max_tokens`, which Bedrock requires and
-//! which defaults to [`DEFAULT_MAX_TOKENS`]; a message of one text part is
-//! sent as a plain string, anything else as content blocks.
+//! error (`--seed` is `unsupported`: Claude takes no seed; with extended
+//! thinking, `--temperature` and `--top-k` are too, and `--top-p` must be
+//! within 0.95 to 1, as AWS documents); a setting the user did not give is
+//! left out, except `max_tokens`, which Bedrock requires and which defaults
+//! to [`DEFAULT_MAX_TOKENS`] (plus the thinking budget when thinking is
+//! on). A request's tools, tool choice and reasoning are never also taken
+//! from `-o` (the same key twice is refused). Cache points are sent only to
+//! models that take them, as `cache_control` on the system prompt, on the
+//! last tool and on the block before each `cache-point`.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_adapter_kit::request::{self, Setting, json_body};
-use bedrock_adapter_kit::types::{AdapterError, Body, Content, Image, Message, Params, Request};
+use bedrock_adapter_kit::tools;
+use bedrock_adapter_kit::types::{
+    AdapterError, Body, CachePoints, Message, Params, ReasoningConfig, ReasoningEffort, Request,
+    Tool, ToolChoice,
+};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
+use crate::blocks::{self, Block, CacheControl, EPHEMERAL, Features, MessageOut};
 use crate::models::{self, Api};
 use crate::options;
 
@@ -26,17 +37,30 @@ pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 /// The only `anthropic_version` Bedrock accepts for the Messages API.
 const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 
-use crate::models::IMAGE_TYPES;
+/// The smallest thinking budget Claude takes.
+pub const MIN_THINKING_BUDGET: u32 = 1024;
+
+/// The thinking budget of each reasoning effort.
+pub const EFFORT_BUDGETS: [(ReasoningEffort, u32); 3] = [
+    (ReasoningEffort::Low, 1024),
+    (ReasoningEffort::Medium, 4096),
+    (ReasoningEffort::High, 16384),
+];
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
     request::refuse_beyond_described(&req, &models::supported())?;
+    let capabilities = models::capabilities(&req.model_id);
     let Request {
         model_id,
         system,
         messages,
         params,
-        ..
+        tools,
+        tool_choice,
+        reasoning,
+        cache,
+        streamed: _,
     } = req;
     request::refuse(
         &params,
@@ -46,11 +70,42 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
     match models::api_for(&model_id, params.raw)? {
-        Api::Messages => json_body(&messages_body(&model_id, system, messages, params, extra)?),
+        Api::Messages => {
+            let features = Features {
+                images: capabilities.images.is_some(),
+                reasoning: capabilities.reasoning,
+                caching: capabilities.caching,
+            };
+            let cache = if features.caching {
+                cache
+            } else {
+                CachePoints {
+                    system: false,
+                    tools: false,
+                }
+            };
+            let asked = Asked {
+                tools,
+                tool_choice,
+                reasoning,
+                cache,
+            };
+            json_body(&messages_body(
+                &model_id, system, messages, params, asked, features, extra,
+            )?)
+        }
         Api::TextCompletion => json_body(&completion_body(
             &model_id, system, messages, params, extra,
         )?),
     }
+}
+
+/// What a request asks beyond messages and settings.
+struct Asked {
+    tools: Vec<Tool>,
+    tool_choice: Option<ToolChoice>,
+    reasoning: Option<ReasoningConfig>,
+    cache: CachePoints,
 }
 
 /// A Messages API body, fields in the order of AWS's documentation.
@@ -59,7 +114,7 @@ struct MessagesBody {
     anthropic_version: Value,
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<String>,
+    system: Option<SystemOut>,
     messages: Vec<MessageOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f32>,
@@ -69,37 +124,33 @@ struct MessagesBody {
     top_k: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     stop_sequences: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<ToolOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<Value>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
 
-#[derive(Serialize)]
-struct MessageOut {
-    role: &'static str,
-    content: ContentOut,
-}
-
-/// A message's content: a plain string for one text part, else blocks.
+/// The system prompt: a string, or one cached text block.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum ContentOut {
+enum SystemOut {
     Text(String),
-    Blocks(Vec<Block>),
+    Blocks([Block; 1]),
 }
 
+/// A tool definition.
 #[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Block {
-    Text { text: String },
-    Image { source: ImageSource },
-}
-
-#[derive(Serialize)]
-struct ImageSource {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    media_type: String,
-    data: String,
+struct ToolOut {
+    name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    description: String,
+    input_schema: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_control: Option<CacheControl>,
 }
 
 fn messages_body(
@@ -107,86 +158,144 @@ fn messages_body(
     system: Option<String>,
     messages: Vec<Message>,
     params: Params,
+    asked: Asked,
+    features: Features,
     mut extra: Map<String, Value>,
 ) -> Result<MessagesBody, AdapterError> {
-    request::require_messages(&messages)?;
-    let takes_images = !models::is_legacy(model_id);
-    let messages = messages
-        .into_iter()
-        .enumerate()
-        .map(|(index, message)| message_out(index, message, model_id, takes_images))
-        .collect::<Result<_, _>>()?;
+    let Asked {
+        tools,
+        tool_choice,
+        reasoning,
+        cache,
+    } = asked;
+    for (key, given) in [
+        ("tools", !tools.is_empty()),
+        ("tool_choice", tool_choice.is_some()),
+        ("thinking", reasoning.is_some()),
+    ] {
+        if given && extra.contains_key(key) {
+            return Err(AdapterError::InvalidRequest(format!(
+                "-o {key}: the request already sets {key}; give it one way"
+            )));
+        }
+    }
+    let thinking = reasoning
+        .map(|config| budget(config, &params))
+        .transpose()?;
+    let tool_choice = tool_choice_out(tool_choice, tools.is_empty(), thinking.is_some())?;
+    let mut tools = tools
+        .iter()
+        .map(|tool| {
+            Ok(ToolOut {
+                name: tool.name.clone(),
+                description: tool.description.clone(),
+                input_schema: tools::schema(tool)?,
+                cache_control: None,
+            })
+        })
+        .collect::<Result<Vec<_>, AdapterError>>()?;
+    if let Some(last) = tools.last_mut().filter(|_| cache.tools) {
+        last.cache_control = Some(EPHEMERAL);
+    }
+    let system = system.map(|text| {
+        if cache.system {
+            SystemOut::Blocks([Block::Text {
+                text,
+                cache_control: Some(EPHEMERAL),
+            }])
+        } else {
+            SystemOut::Text(text)
+        }
+    });
+    let max_tokens = match (params.max_tokens, thinking) {
+        (Some(max), Some(budget)) if max <= budget => {
+            return Err(AdapterError::InvalidRequest(format!(
+                "--max-tokens: {max} leaves nothing for the answer after a thinking budget \
+                 of {budget}; give more than {budget}"
+            )));
+        }
+        (Some(max), _) => max,
+        (None, Some(budget)) => budget.saturating_add(DEFAULT_MAX_TOKENS),
+        (None, None) => DEFAULT_MAX_TOKENS,
+    };
     Ok(MessagesBody {
         anthropic_version: extra
             .remove("anthropic_version")
             .unwrap_or_else(|| Value::String(ANTHROPIC_VERSION.to_owned())),
-        max_tokens: params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        max_tokens,
         system,
-        messages,
+        messages: blocks::messages(messages, model_id, features)?,
         temperature: params.temperature,
         top_p: params.top_p,
         top_k: params.top_k,
         stop_sequences: params.stop_sequences,
+        tools,
+        tool_choice,
+        thinking: thinking.map(|budget| json!({"type": "enabled", "budget_tokens": budget})),
         extra,
     })
 }
 
-fn message_out(
-    index: usize,
-    message: Message,
-    model_id: &str,
-    takes_images: bool,
-) -> Result<MessageOut, AdapterError> {
-    request::require_content(index + 1, &message)?;
-    let role = request::role_name(message.role);
-    // Thinking and cache control are not sent yet: such parts are left out.
-    let parts = request::history_parts(message.content, false, false);
-    let content = match <[Content; 1]>::try_from(parts) {
-        Ok([Content::Text(text)]) => ContentOut::Text(text),
-        Ok(parts) => ContentOut::Blocks(blocks(parts.into(), model_id, takes_images)?),
-        Err(parts) => ContentOut::Blocks(blocks(parts, model_id, takes_images)?),
-    };
-    Ok(MessageOut { role, content })
-}
-
-fn blocks(
-    parts: Vec<Content>,
-    model_id: &str,
-    takes_images: bool,
-) -> Result<Vec<Block>, AdapterError> {
-    parts
-        .into_iter()
-        .filter_map(|part| block(part, model_id, takes_images).transpose())
-        .collect()
-}
-
-/// The block of one part; `None` for a part this adapter leaves out.
-fn block(part: Content, model_id: &str, takes_images: bool) -> Result<Option<Block>, AdapterError> {
-    match part {
-        Content::Text(text) => Ok(Some(Block::Text { text })),
-        Content::Image(_) if !takes_images => Err(AdapterError::Unsupported(format!(
-            "images: {model_id} reads text only (Claude 3 and later read images)"
-        ))),
-        Content::Image(Image { media_type, .. }) if !IMAGE_TYPES.contains(&media_type.as_str()) => {
-            Err(AdapterError::Unsupported(format!(
-                "images of type {media_type}: Claude reads {}",
-                IMAGE_TYPES.join(", ")
-            )))
-        }
-        Content::Image(Image { media_type, data }) => Ok(Some(Block::Image {
-            source: ImageSource {
-                kind: "base64",
-                media_type,
-                data: BASE64.encode(data),
-            },
-        })),
-        Content::Document(_) => Err(request::unsupported("documents", model_id)),
-        Content::ToolCall(_) | Content::ToolResult(_) => {
-            Err(request::unsupported("tools", model_id))
-        }
-        // Left out until this adapter sends thinking and cache control.
-        Content::Reasoning(_) | Content::RedactedReasoning(_) | Content::CachePoint => Ok(None),
+/// The thinking budget of `config`, checking the settings thinking rules
+/// out: no `--temperature` or `--top-k`, and `--top-p` within 0.95 to 1.
+fn budget(config: ReasoningConfig, params: &Params) -> Result<u32, AdapterError> {
+    request::refuse(
+        params,
+        &[Setting::Temperature, Setting::TopK],
+        "extended thinking takes no temperature or top-k on Claude",
+    )?;
+    if let Some(top_p) = params.top_p.filter(|top_p| !(0.95..=1.0).contains(top_p)) {
+        return Err(AdapterError::InvalidRequest(format!(
+            "--top-p: {top_p} with extended thinking; Claude takes 0.95 to 1 then"
+        )));
     }
+    let budget = match config {
+        ReasoningConfig::BudgetTokens(budget) => budget,
+        ReasoningConfig::Effort(effort) => EFFORT_BUDGETS
+            .iter()
+            .find(|(level, _)| *level == effort)
+            .map_or(MIN_THINKING_BUDGET, |(_, budget)| *budget),
+    };
+    if budget < MIN_THINKING_BUDGET {
+        return Err(AdapterError::InvalidRequest(format!(
+            "--reasoning-budget: {budget} is under the {MIN_THINKING_BUDGET} tokens Claude \
+             thinks with at least"
+        )));
+    }
+    Ok(budget)
+}
+
+/// Claude's `tool_choice`: `auto`, `any`, `tool` with a name, or `none`. A
+/// choice that forces a tool is refused with thinking, as AWS documents;
+/// one with no tools is refused, except `none`, which is left out.
+fn tool_choice_out(
+    choice: Option<ToolChoice>,
+    no_tools: bool,
+    thinking: bool,
+) -> Result<Option<Value>, AdapterError> {
+    let Some(choice) = choice else {
+        return Ok(None);
+    };
+    if no_tools {
+        return match choice {
+            ToolChoice::None => Ok(None),
+            _ => Err(AdapterError::InvalidRequest(
+                "--tool-choice: the request has no tools to choose from".to_owned(),
+            )),
+        };
+    }
+    if thinking && matches!(choice, ToolChoice::Any | ToolChoice::Named(_)) {
+        return Err(AdapterError::Unsupported(
+            "--tool-choice: Claude cannot be made to call a tool while thinking; use auto or none"
+                .to_owned(),
+        ));
+    }
+    Ok(Some(match choice {
+        ToolChoice::Auto => json!({"type": "auto"}),
+        ToolChoice::Any => json!({"type": "any"}),
+        ToolChoice::None => json!({"type": "none"}),
+        ToolChoice::Named(name) => json!({"type": "tool", "name": name}),
+    }))
 }
 
 /// A text completions body (Claude 2.x / Instant with `--raw`).
@@ -234,7 +343,9 @@ mod tests {
     use bedrock_adapter_kit::testing::{
         self, assert_refuses_malformed, image, message, params, request, text,
     };
-    use bedrock_adapter_kit::types::Role;
+    use bedrock_adapter_kit::types::{Content, Image, Role};
+
+    const CLAUDE_4: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 
     fn body_json(req: Request) -> Value {
         testing::body_json(build(req))
@@ -317,6 +428,239 @@ mod tests {
                 "stop_sequences": ["|"],
             })
         );
+    }
+
+    fn weather_tool() -> Tool {
+        Tool {
+            name: "get_current_weather".to_owned(),
+            description: "Get the current weather in a given location.".to_owned(),
+            input_schema: r#"{"type":"object","properties":{"location":{"type":"string","description":"The name of the city"}},"required":["location"]}"#.to_owned(),
+        }
+    }
+
+    #[test]
+    fn recorded_tool_call_request() {
+        // The first request of otel-python-contrib
+        // test_invoke_model_with_content_tool_call[anthropic.claude],
+        // rebuilt from the provider-neutral request (the recording sends its
+        // one text as a block; a string is the same message to Claude).
+        let question = "What is the weather in Seattle and San Francisco today? Please expect one tool call for Seattle and one for San Francisco";
+        let req = Request {
+            tools: vec![weather_tool()],
+            ..request(
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                vec![text(Role::User, question)],
+                Params {
+                    max_tokens: Some(1000),
+                    ..params()
+                },
+            )
+        };
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "messages": [{"role": "user", "content": question}],
+                "anthropic_version": "bedrock-2023-05-31",
+                "tools": [{
+                    "name": "get_current_weather",
+                    "description": "Get the current weather in a given location.",
+                    "input_schema": {
+                        "type": "object",
+                        "properties": {"location": {"type": "string", "description": "The name of the city"}},
+                        "required": ["location"],
+                    },
+                }],
+                "max_tokens": 1000,
+            })
+        );
+    }
+
+    #[test]
+    fn tool_choices() {
+        let with = |choice: ToolChoice, tools: Vec<Tool>| {
+            build(Request {
+                tools,
+                tool_choice: Some(choice),
+                ..request(CLAUDE_4, vec![text(Role::User, "Hi")], params())
+            })
+            .map(|body| {
+                serde_json::from_slice::<Value>(&body.bytes).expect("JSON")["tool_choice"].clone()
+            })
+        };
+        for (choice, expected) in [
+            (ToolChoice::Auto, serde_json::json!({"type": "auto"})),
+            (ToolChoice::Any, serde_json::json!({"type": "any"})),
+            (ToolChoice::None, serde_json::json!({"type": "none"})),
+            (
+                ToolChoice::Named("get_current_weather".to_owned()),
+                serde_json::json!({"type": "tool", "name": "get_current_weather"}),
+            ),
+        ] {
+            assert_eq!(with(choice, vec![weather_tool()]), Ok(expected));
+        }
+        assert_eq!(with(ToolChoice::None, Vec::new()), Ok(Value::Null));
+        assert!(matches!(
+            with(ToolChoice::Any, Vec::new()),
+            Err(AdapterError::InvalidRequest(_))
+        ));
+        let twice = build(Request {
+            tools: vec![weather_tool()],
+            ..request(
+                CLAUDE_4,
+                vec![text(Role::User, "Hi")],
+                Params {
+                    extra: vec![("tools".to_owned(), "[]".to_owned())],
+                    ..params()
+                },
+            )
+        });
+        assert!(matches!(twice, Err(AdapterError::InvalidRequest(m)) if m.starts_with("-o tools")));
+        // Claude 2 takes no tools: the request is refused by name.
+        let v2 = build(Request {
+            tools: vec![weather_tool()],
+            ..request(
+                "anthropic.claude-v2",
+                vec![text(Role::User, "Hi")],
+                params(),
+            )
+        });
+        assert_eq!(
+            v2,
+            Err(AdapterError::Unsupported(
+                "tools are not supported by anthropic.claude-v2".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn extended_thinking() {
+        let thinking = |reasoning: ReasoningConfig, params: Params| {
+            build(Request {
+                reasoning: Some(reasoning),
+                ..request(CLAUDE_4, vec![text(Role::User, "Hi")], params)
+            })
+        };
+        let json = testing::body_json(thinking(
+            ReasoningConfig::Effort(ReasoningEffort::Medium),
+            params(),
+        ));
+        assert_eq!(
+            json["thinking"],
+            serde_json::json!({"type": "enabled", "budget_tokens": 4096})
+        );
+        assert_eq!(json["max_tokens"], 4096 + DEFAULT_MAX_TOKENS);
+        let json = testing::body_json(thinking(
+            ReasoningConfig::BudgetTokens(2000),
+            Params {
+                max_tokens: Some(3000),
+                top_p: Some(0.95),
+                ..params()
+            },
+        ));
+        assert_eq!(json["thinking"]["budget_tokens"], 2000);
+        assert_eq!(json["max_tokens"], 3000);
+        for (params, flag) in [
+            (
+                Params {
+                    temperature: Some(0.5),
+                    ..params()
+                },
+                "--temperature",
+            ),
+            (
+                Params {
+                    top_k: Some(5),
+                    ..params()
+                },
+                "--top-k",
+            ),
+            (
+                Params {
+                    top_p: Some(0.5),
+                    ..params()
+                },
+                "--top-p",
+            ),
+            (
+                Params {
+                    max_tokens: Some(2000),
+                    ..params()
+                },
+                "--max-tokens",
+            ),
+        ] {
+            let refused = thinking(ReasoningConfig::BudgetTokens(2000), params);
+            assert!(
+                matches!(&refused, Err(AdapterError::Unsupported(m) | AdapterError::InvalidRequest(m)) if m.starts_with(flag)),
+                "{flag}: {refused:?}"
+            );
+        }
+        let small = thinking(ReasoningConfig::BudgetTokens(100), params());
+        assert!(matches!(small, Err(AdapterError::InvalidRequest(m)) if m.contains("1024")));
+        let forced = build(Request {
+            reasoning: Some(ReasoningConfig::BudgetTokens(2000)),
+            tools: vec![weather_tool()],
+            tool_choice: Some(ToolChoice::Any),
+            ..request(CLAUDE_4, vec![text(Role::User, "Hi")], params())
+        });
+        assert!(
+            matches!(forced, Err(AdapterError::Unsupported(m)) if m.starts_with("--tool-choice"))
+        );
+        // Claude 3.5 Sonnet has no extended thinking.
+        let old = build(Request {
+            reasoning: Some(ReasoningConfig::BudgetTokens(2000)),
+            ..request(
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                vec![text(Role::User, "Hi")],
+                params(),
+            )
+        });
+        assert!(matches!(old, Err(AdapterError::Unsupported(m)) if m.starts_with("reasoning")));
+    }
+
+    #[test]
+    fn cache_control_where_the_model_caches() {
+        let cached = |model: &str| {
+            body_json(Request {
+                system: Some("Be brief.".to_owned()),
+                tools: vec![
+                    Tool {
+                        name: "a".to_owned(),
+                        ..weather_tool()
+                    },
+                    weather_tool(),
+                ],
+                cache: CachePoints {
+                    system: true,
+                    tools: true,
+                },
+                ..request(
+                    model,
+                    vec![message(
+                        Role::User,
+                        vec![Content::Text("Hi".to_owned()), Content::CachePoint],
+                    )],
+                    params(),
+                )
+            })
+        };
+        let json = cached("anthropic.claude-3-5-haiku-20241022-v1:0");
+        let ephemeral = serde_json::json!({"type": "ephemeral"});
+        assert_eq!(
+            json["system"],
+            serde_json::json!([{"type": "text", "text": "Be brief.", "cache_control": ephemeral}])
+        );
+        assert_eq!(json["tools"][0].get("cache_control"), None);
+        assert_eq!(json["tools"][1]["cache_control"], ephemeral);
+        assert_eq!(
+            json["messages"][0]["content"],
+            serde_json::json!([{"type": "text", "text": "Hi", "cache_control": ephemeral}])
+        );
+        // Claude 3 Haiku has no prompt caching: the same request, uncached.
+        let json = cached("anthropic.claude-3-haiku-20240307-v1:0");
+        assert_eq!(json["system"], "Be brief.");
+        assert_eq!(json["tools"][1].get("cache_control"), None);
+        assert_eq!(json["messages"][0]["content"], "Hi");
     }
 
     #[test]

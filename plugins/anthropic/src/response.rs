@@ -2,13 +2,15 @@
 //! (Messages API or text completions, told apart by its keys, whatever the
 //! model id: Claude 2.x and Instant answer in both).
 //!
-//! Invariants: the answer is one text output, the message's text blocks
-//! joined in order (tool calls and thinking are not answer text, and a
-//! message with no text block has no output); the stop reason keeps the raw
-//! value; usage is given only when the body has both counts (text
-//! completions bodies have none, and the host then reads Bedrock's headers).
+//! Invariants: the outputs are the message's blocks in order: text (an
+//! empty one is no output), tool calls (input as JSON text), thinking with
+//! its signature, redacted thinking; unknown block types are skipped. The
+//! stop reason keeps the raw value; usage is given only when the body has
+//! both counts (text completions bodies have none, and the host then reads
+//! Bedrock's headers), with the cache counts the body gives.
 
-use bedrock_adapter_kit::types::{AdapterError, Output, Response};
+use bedrock_adapter_kit::tools;
+use bedrock_adapter_kit::types::{AdapterError, Output, Reasoning, Response};
 use bedrock_adapter_kit::wire::{json, read};
 
 use crate::stop;
@@ -30,23 +32,32 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
         })
     } else {
         let message: Message = read(value, "a Claude message")?;
-        let texts: Vec<String> = message
-            .content
-            .into_iter()
-            .filter_map(|block| match block {
-                ContentBlock::Text { text } => Some(text),
-                ContentBlock::Other => None,
-            })
-            .collect();
+        let outputs = message.content.into_iter().filter_map(output).collect();
         Ok(Response {
-            outputs: if texts.is_empty() {
-                Vec::new()
-            } else {
-                vec![Output::Text(texts.concat())]
-            },
+            outputs,
             stop: message.stop_reason.as_deref().map(stop::from_messages),
             usage: message.usage.as_ref().and_then(|counts| counts.usage()),
         })
+    }
+}
+
+/// The output of one content block; `None` for an empty text or a block
+/// type this adapter does not know.
+fn output(block: ContentBlock) -> Option<Output> {
+    match block {
+        ContentBlock::Text { text } => (!text.is_empty()).then_some(Output::Text(text)),
+        ContentBlock::ToolUse { id, name, input } => {
+            Some(Output::ToolCall(tools::call(id, name, &input)))
+        }
+        ContentBlock::Thinking {
+            thinking,
+            signature,
+        } => Some(Output::Reasoning(Reasoning {
+            text: thinking,
+            signature,
+        })),
+        ContentBlock::RedactedThinking { data } => Some(Output::RedactedReasoning(data)),
+        ContentBlock::Other => None,
     }
 }
 
@@ -54,7 +65,7 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::stop::sent;
-    use bedrock_adapter_kit::types::{StopReason, Usage};
+    use bedrock_adapter_kit::types::{StopReason, ToolCall, Usage};
 
     #[test]
     fn message_with_cache_counts() {
@@ -68,8 +79,8 @@ mod tests {
                 usage: Some(Usage {
                     input_tokens: 4,
                     output_tokens: 50,
-                    cache_read_tokens: None,
-                    cache_write_tokens: None,
+                    cache_read_tokens: Some(0),
+                    cache_write_tokens: Some(18131),
                 }),
             })
         );
@@ -80,8 +91,35 @@ mod tests {
         // Shape of otel-python-contrib test_invoke_model_with_content_tool_call.
         let body = br#"{"type":"message","content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_current_weather","input":{"location":"Seattle"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":392,"output_tokens":135}}"#;
         let response = parse(body).expect("parse");
-        assert_eq!(response.outputs, vec![Output::Text("Checking.".to_owned())]);
+        assert_eq!(
+            response.outputs,
+            vec![
+                Output::Text("Checking.".to_owned()),
+                Output::ToolCall(ToolCall {
+                    id: "toolu_1".to_owned(),
+                    name: "get_current_weather".to_owned(),
+                    input: r#"{"location":"Seattle"}"#.to_owned(),
+                }),
+            ]
+        );
         assert_eq!(response.stop, Some(sent(StopReason::ToolUse, "tool_use")));
+    }
+
+    #[test]
+    fn message_with_thinking() {
+        // Shape of AWS's extended-thinking example response.
+        let body = br#"{"content":[{"type":"thinking","thinking":"Let me add.","signature":"EqQB"},{"type":"redacted_thinking","data":"EmwKAhgB"},{"type":"text","text":"4"},{"type":"server_tool_use","id":"x"}],"stop_reason":"end_turn"}"#;
+        assert_eq!(
+            parse(body).map(|response| response.outputs),
+            Ok(vec![
+                Output::Reasoning(Reasoning {
+                    text: "Let me add.".to_owned(),
+                    signature: Some("EqQB".to_owned()),
+                }),
+                Output::RedactedReasoning("EmwKAhgB".to_owned()),
+                Output::Text("4".to_owned()),
+            ])
+        );
     }
 
     #[test]

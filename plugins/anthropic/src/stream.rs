@@ -1,35 +1,47 @@
 //! The `stream-decoder` resource: turns the model JSON of each streamed
-//! chunk into text, stop and usage events, for both shapes Claude streams in
-//! (Messages API events, and text completions chunks from Claude 2.x and
-//! Instant), told apart per chunk by its keys.
+//! chunk into events, for both shapes Claude streams in (Messages API
+//! events, and text completions chunks from Claude 2.x and Instant), told
+//! apart per chunk by its keys.
 //!
-//! Invariants: text is emitted as it arrives and only from text blocks and
-//! text deltas (tool-call JSON and thinking are not answer text); the stop
-//! event comes from `message_delta` or the completion chunk naming a stop
-//! reason; the one usage event is emitted at `message_delta`, pairing the
-//! input count of `message_start` with the output count of `message_delta`.
-//! Bedrock's `amazon-bedrock-invocationMetrics` is left to the host. Unknown
-//! event types are ignored; a chunk that is not a JSON object is malformed.
+//! Invariants: text and thinking are emitted as they arrive, from text and
+//! thinking blocks and their deltas; a signature delta signs the thinking
+//! block before it; a redacted thinking block is one event; a `tool_use`
+//! block is a tool call, started at `content_block_start`, its input from
+//! `input_json_delta`, ended at `content_block_stop` (or before any other
+//! content, or at `finish`: no call is left open); the stop event comes
+//! from `message_delta` or the completion chunk naming a stop reason; the
+//! one usage event is emitted at `message_delta`, pairing the input and
+//! cache counts of `message_start` with the output count of
+//! `message_delta`. Bedrock's `amazon-bedrock-invocationMetrics` is left to
+//! the host. Unknown event types are ignored; a chunk that is not a JSON
+//! object is malformed.
 
 use std::cell::Cell;
 
+use bedrock_adapter_kit::stream::ToolCalls;
 use bedrock_adapter_kit::types::{AdapterError, Event};
 use bedrock_adapter_kit::wire::{object, read};
 
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
-use crate::wire::{self, Completion, ContentBlock, Delta, StreamEvent};
+use crate::wire::{self, Completion, ContentBlock, Delta, StreamEvent, TokenCounts};
 
-/// Decodes one stream. The only state is the input token count, held from
-/// `message_start` until `message_delta` reports the output count.
+/// Decodes one stream: the counts of `message_start`, held until
+/// `message_delta` reports the output count, and the open tool call.
 pub struct Decoder {
     input_tokens: Cell<Option<u32>>,
+    cache_read_tokens: Cell<Option<u32>>,
+    cache_write_tokens: Cell<Option<u32>>,
+    calls: ToolCalls,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
             input_tokens: Cell::new(None),
+            cache_read_tokens: Cell::new(None),
+            cache_write_tokens: Cell::new(None),
+            calls: ToolCalls::default(),
         }
     }
 
@@ -45,7 +57,7 @@ impl GuestStreamDecoder for Decoder {
     }
 
     fn finish(&self) -> Result<Vec<Event>, AdapterError> {
-        Ok(Vec::new())
+        Ok(self.calls.close().into_iter().collect())
     }
 }
 
@@ -53,31 +65,39 @@ impl Decoder {
     fn message_events(&self, event: StreamEvent) -> Result<Vec<Event>, AdapterError> {
         let events = match event {
             StreamEvent::MessageStart { message } => {
-                let input = message.usage.and_then(|counts| counts.input_tokens);
-                self.input_tokens.set(input);
+                if let Some(counts) = message.usage {
+                    self.input_tokens.set(counts.input_tokens);
+                    self.cache_read_tokens.set(counts.cache_read_input_tokens);
+                    self.cache_write_tokens
+                        .set(counts.cache_creation_input_tokens);
+                }
                 Vec::new()
             }
-            StreamEvent::ContentBlockStart {
-                content_block: ContentBlock::Text { text },
-            }
-            | StreamEvent::ContentBlockDelta {
-                delta: Delta::TextDelta { text },
-            } if !text.is_empty() => vec![Event::Text(text)],
+            StreamEvent::ContentBlockStart { content_block } => self.block_start(content_block),
+            StreamEvent::ContentBlockDelta { delta } => self.delta(delta),
+            StreamEvent::ContentBlockStop => self.calls.close().into_iter().collect(),
             StreamEvent::MessageDelta { delta, usage } => {
                 let stop = delta
                     .stop_reason
                     .as_deref()
                     .map(|raw| Event::Stop(stop::from_messages(raw)));
                 let usage = usage.and_then(|counts| {
-                    let input = counts.input_tokens.or(self.input_tokens.get());
-                    wire::TokenCounts {
-                        input_tokens: input,
+                    TokenCounts {
+                        input_tokens: counts.input_tokens.or(self.input_tokens.get()),
                         output_tokens: counts.output_tokens,
+                        cache_read_input_tokens: counts
+                            .cache_read_input_tokens
+                            .or(self.cache_read_tokens.get()),
+                        cache_creation_input_tokens: counts
+                            .cache_creation_input_tokens
+                            .or(self.cache_write_tokens.get()),
                     }
                     .usage()
                     .map(Event::Usage)
                 });
-                stop.into_iter().chain(usage).collect()
+                let mut events: Vec<Event> = self.calls.close().into_iter().collect();
+                events.extend(stop.into_iter().chain(usage));
+                events
             }
             StreamEvent::Error { error } => {
                 return Err(AdapterError::MalformedResponse(format!(
@@ -86,11 +106,42 @@ impl Decoder {
                     error.message.as_deref().unwrap_or("no message")
                 )));
             }
-            StreamEvent::ContentBlockStart { .. }
-            | StreamEvent::ContentBlockDelta { .. }
-            | StreamEvent::Other => Vec::new(),
+            StreamEvent::Other => Vec::new(),
         };
         Ok(events)
+    }
+
+    /// The events of a block's start: its text or thinking so far, a whole
+    /// redacted block, or the start of a tool call.
+    fn block_start(&self, block: ContentBlock) -> Vec<Event> {
+        match block {
+            ContentBlock::Text { text } if !text.is_empty() => self.calls.then(Event::Text(text)),
+            ContentBlock::Thinking { thinking, .. } if !thinking.is_empty() => {
+                self.calls.then(Event::Reasoning(thinking))
+            }
+            ContentBlock::RedactedThinking { data } => {
+                self.calls.then(Event::RedactedReasoning(data))
+            }
+            ContentBlock::ToolUse { id, name, .. } => self.calls.start(id, name),
+            ContentBlock::Text { .. } | ContentBlock::Thinking { .. } | ContentBlock::Other => {
+                Vec::new()
+            }
+        }
+    }
+
+    /// The events of a block's delta.
+    fn delta(&self, delta: Delta) -> Vec<Event> {
+        match delta {
+            Delta::Text { text } if !text.is_empty() => self.calls.then(Event::Text(text)),
+            Delta::Thinking { thinking } if !thinking.is_empty() => {
+                self.calls.then(Event::Reasoning(thinking))
+            }
+            Delta::Signature { signature } => self.calls.then(Event::ReasoningSignature(signature)),
+            Delta::InputJson { partial_json } => {
+                self.calls.input(partial_json).into_iter().collect()
+            }
+            Delta::Text { .. } | Delta::Thinking { .. } | Delta::Other => Vec::new(),
+        }
     }
 }
 
@@ -109,7 +160,7 @@ fn completion_events(chunk: Completion) -> Result<Vec<Event>, AdapterError> {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing;
-    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
+    use bedrock_adapter_kit::types::{Stop, StopReason, ToolCallStart, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("anthropic.claude-3-sonnet-20240229-v1:0".to_owned());
@@ -138,6 +189,12 @@ mod tests {
             Ok(vec![
                 Event::Text("Ho".to_owned()),
                 Event::Text("bbits".to_owned()),
+                Event::ToolCallStart(ToolCallStart {
+                    id: "toolu_1".to_owned(),
+                    name: "f".to_owned()
+                }),
+                Event::ToolCallInput("{\"a\"".to_owned()),
+                Event::ToolCallEnd,
                 Event::Stop(Stop {
                     reason: StopReason::EndTurn,
                     raw: Some("end_turn".to_owned())
@@ -149,6 +206,56 @@ mod tests {
                     cache_write_tokens: None,
                 }),
             ])
+        );
+    }
+
+    #[test]
+    fn thinking_stream_with_cache_counts() {
+        // Shape of Anthropic's extended-thinking stream, with the cache
+        // counts of a prompt-cache exchange.
+        let events = run(&[
+            r#"{"type":"message_start","message":{"usage":{"input_tokens":4,"cache_creation_input_tokens":0,"cache_read_input_tokens":18131,"output_tokens":1}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Two plus two"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}}"#,
+            r#"{"type":"content_block_stop","index":0}"#,
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"EmwK"}}"#,
+            r#"{"type":"content_block_stop","index":1}"#,
+            r#"{"type":"content_block_start","index":2,"content_block":{"type":"text","text":""}}"#,
+            r#"{"type":"content_block_delta","index":2,"delta":{"type":"text_delta","text":"4"}}"#,
+            r#"{"type":"content_block_stop","index":2}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                Event::Reasoning("Two plus two".to_owned()),
+                Event::ReasoningSignature("EqQB".to_owned()),
+                Event::RedactedReasoning("EmwK".to_owned()),
+                Event::Text("4".to_owned()),
+                Event::Stop(Stop {
+                    reason: StopReason::EndTurn,
+                    raw: Some("end_turn".to_owned())
+                }),
+                Event::Usage(Usage {
+                    input_tokens: 4,
+                    output_tokens: 9,
+                    cache_read_tokens: Some(18131),
+                    cache_write_tokens: Some(0),
+                }),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_tool_call_cut_short_is_closed_at_finish() {
+        let events = run(&[
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_2","name":"f","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#,
+        ]);
+        assert_eq!(
+            events.map(|events| events.last().cloned()),
+            Ok(Some(Event::ToolCallEnd))
         );
     }
 

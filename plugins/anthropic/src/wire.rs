@@ -31,7 +31,7 @@ pub struct Message {
     pub usage: Option<TokenCounts>,
 }
 
-/// One block of a message's content; only text is answer text.
+/// One block of a message's content.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentBlock {
@@ -40,27 +40,61 @@ pub enum ContentBlock {
         /// The text itself.
         text: String,
     },
-    /// `tool_use`, `thinking`, `redacted_thinking` and anything newer.
+    /// A call to one of the request's tools (in a stream's
+    /// `content_block_start`, its input is `{}` and comes in deltas).
+    ToolUse {
+        /// The call's id (`toolu_...`).
+        id: String,
+        /// The tool's name.
+        name: String,
+        /// The call's arguments.
+        #[serde(default)]
+        input: Value,
+    },
+    /// Extended thinking.
+    Thinking {
+        /// The reasoning text (empty at a stream's `content_block_start`).
+        #[serde(default)]
+        thinking: String,
+        /// Its signature, sent back unchanged in history.
+        signature: Option<String>,
+    },
+    /// Thinking the safety systems encrypted.
+    RedactedThinking {
+        /// The opaque data, sent back unchanged in history.
+        data: String,
+    },
+    /// Anything newer.
     #[serde(other)]
     Other,
 }
 
 /// A Messages API `usage` object. Cache reads and writes are counted apart
-/// (`cache_read_input_tokens`, `cache_creation_input_tokens`) and are not
-/// read: `input_tokens` is the number Bedrock reports as the input token
-/// count (header and invocation metrics alike).
+/// (`cache_read_input_tokens`, `cache_creation_input_tokens`):
+/// `input_tokens` is the number Bedrock reports as the input token count
+/// (header and invocation metrics alike), the tokens read without the
+/// cache, as the contract's `usage.input-tokens` means.
 #[derive(Deserialize)]
 pub struct TokenCounts {
     /// Tokens read, not counting cache reads and writes.
     pub input_tokens: Option<u32>,
     /// Tokens generated (so far, in a stream).
     pub output_tokens: Option<u32>,
+    /// Tokens read from the prompt cache.
+    pub cache_read_input_tokens: Option<u32>,
+    /// Tokens written to the prompt cache.
+    pub cache_creation_input_tokens: Option<u32>,
 }
 
 impl TokenCounts {
-    /// Both counts, when both are present.
+    /// Both counts, when both are present, with the cache counts the body
+    /// gives.
     pub fn usage(&self) -> Option<Usage> {
-        usage(self.input_tokens, self.output_tokens)
+        usage(self.input_tokens, self.output_tokens).map(|counts| Usage {
+            cache_read_tokens: self.cache_read_input_tokens,
+            cache_write_tokens: self.cache_creation_input_tokens,
+            ..counts
+        })
     }
 }
 
@@ -94,6 +128,8 @@ pub enum StreamEvent {
         /// What the block gains.
         delta: Delta,
     },
+    /// The end of the current content block.
+    ContentBlockStop,
     /// The end of generation: stop reason and output token count.
     MessageDelta {
         /// The message's final fields.
@@ -106,7 +142,7 @@ pub enum StreamEvent {
         /// What went wrong.
         error: ErrorBody,
     },
-    /// `ping`, `content_block_stop`, `message_stop` and anything newer.
+    /// `ping`, `message_stop` and anything newer.
     #[serde(other)]
     Other,
 }
@@ -118,16 +154,35 @@ pub struct MessageStart {
     pub usage: Option<TokenCounts>,
 }
 
-/// The delta of `content_block_delta`; only text deltas are answer text.
+/// The delta of `content_block_delta`.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Delta {
     /// More answer text.
-    TextDelta {
+    #[serde(rename = "text_delta")]
+    Text {
         /// The text added.
         text: String,
     },
-    /// `input_json_delta`, `thinking_delta`, `signature_delta`, ...
+    /// More of a tool call's input JSON text.
+    #[serde(rename = "input_json_delta")]
+    InputJson {
+        /// The JSON text added.
+        partial_json: String,
+    },
+    /// More reasoning text.
+    #[serde(rename = "thinking_delta")]
+    Thinking {
+        /// The reasoning added.
+        thinking: String,
+    },
+    /// The signature of the thinking block.
+    #[serde(rename = "signature_delta")]
+    Signature {
+        /// The signature.
+        signature: String,
+    },
+    /// Anything newer.
     #[serde(other)]
     Other,
 }

@@ -136,3 +136,55 @@ fn completion_stop(chunk: &Value) -> Option<Ending> {
     }
     Some(messages_stop(raw))
 }
+
+/// The tool calls a recorded Messages API body holds, in order: each
+/// `tool_use` block's name and input.
+pub fn body_tool_calls(body: &Value) -> Vec<(String, Value)> {
+    body["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|block| block["type"] == "tool_use")
+        .map(|block| {
+            let name = block["name"].as_str().unwrap_or_default().to_owned();
+            (name, block["input"].clone())
+        })
+        .collect()
+}
+
+/// The tool calls a recorded Messages API stream holds, in order: each
+/// `tool_use` block's name from its `content_block_start`, and its input
+/// from the `input_json_delta` fragments of its index, joined (none is
+/// `{}`).
+pub fn stream_tool_calls(chunks: &[Value]) -> Vec<(String, Value)> {
+    let mut calls: Vec<(Value, String, String)> = Vec::new();
+    for chunk in chunks {
+        match chunk["type"].as_str() {
+            Some("content_block_start") if chunk["content_block"]["type"] == "tool_use" => {
+                let name = chunk["content_block"]["name"].as_str().unwrap_or_default();
+                calls.push((chunk["index"].clone(), name.to_owned(), String::new()));
+            }
+            Some("content_block_delta") if chunk["delta"]["type"] == "input_json_delta" => {
+                let fragment = chunk["delta"]["partial_json"].as_str().unwrap_or_default();
+                if let Some((_, _, input)) = calls
+                    .iter_mut()
+                    .find(|(index, _, _)| *index == chunk["index"])
+                {
+                    input.push_str(fragment);
+                }
+            }
+            _ => {}
+        }
+    }
+    calls
+        .into_iter()
+        .map(|(_, name, input)| {
+            let input = if input.is_empty() {
+                Value::Object(serde_json::Map::new())
+            } else {
+                serde_json::from_str(&input).unwrap_or(Value::Null)
+            };
+            (name, input)
+        })
+        .collect()
+}

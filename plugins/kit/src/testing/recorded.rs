@@ -14,6 +14,8 @@
 use bedrock_recorded::tally::{Kind, Tally};
 use bedrock_recorded::{Answer, Counts, Ending, Exchange, Family};
 
+use serde_json::Value;
+
 use crate::models::matches;
 use crate::types::{AdapterError, Event, ModelSupport, Output, Response, Stop, StopReason, Usage};
 
@@ -91,6 +93,137 @@ pub fn check_streams(
         tally.compare(family.plugin, &exchange.origin, actual, expected);
     }
     tally.assert_all_good(Kind::Streams, &[family]);
+}
+
+/// A tool call as compared with a recording: the tool's name and its input
+/// as a JSON value.
+pub type Call = (String, Value);
+
+/// How a family's recorded tool calls follow from the recorded JSON: the
+/// calls of a body, and of a stream's chunks (model JSON, in order).
+pub struct ToolCallFamily {
+    /// How its model ids start (`"anthropic."`).
+    pub provider: &'static str,
+    /// The calls a recorded body holds.
+    pub body: fn(&Value) -> Vec<Call>,
+    /// The calls a recorded stream holds.
+    pub stream: fn(&[Value]) -> Vec<Call>,
+}
+
+/// Runs every recorded body and stream of `family`'s provider that holds a
+/// tool call (as `family` reads the recording) and that the adapter serves
+/// through `parse` and `decode` (as in [`check_bodies`] and
+/// [`check_streams`]), and checks that the adapter's calls are the
+/// recorded ones, names and inputs, in order, and that its stream events
+/// follow the contract's event model for tool calls. Returns how many
+/// bodies and streams were checked.
+pub fn check_tool_calls(
+    family: &ToolCallFamily,
+    models: &[ModelSupport],
+    parse: impl Fn(String, Vec<u8>) -> Result<Response, AdapterError>,
+    decode: impl Fn(String, &[Vec<u8>]) -> Result<Vec<Event>, AdapterError>,
+) -> (usize, usize) {
+    let served = |model_id: &str| {
+        models
+            .iter()
+            .any(|support| matches(&support.pattern, model_id))
+    };
+    let json = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
+    let mut bodies = 0;
+    for exchange in bedrock_recorded::bodies() {
+        let Some(model_id) = exchange
+            .base_model_id(family.provider)
+            .filter(|id| served(id))
+        else {
+            continue;
+        };
+        let expected = (family.body)(&json(&exchange.recorded));
+        if expected.is_empty() {
+            continue;
+        }
+        let actual = parse(model_id.to_owned(), exchange.recorded.clone())
+            .map_err(|err| format!("{err:?}"))
+            .and_then(|response| calls_of_response(&response));
+        assert_eq!(actual, Ok(expected), "{}", exchange.origin);
+        bodies += 1;
+    }
+    let mut streams = 0;
+    for exchange in bedrock_recorded::streams().streams {
+        let Some(model_id) = exchange
+            .base_model_id(family.provider)
+            .filter(|id| served(id))
+        else {
+            continue;
+        };
+        let chunks: Vec<Value> = exchange.recorded.iter().map(|chunk| json(chunk)).collect();
+        let expected = (family.stream)(&chunks);
+        if expected.is_empty() {
+            continue;
+        }
+        let actual = decode(model_id.to_owned(), &exchange.recorded)
+            .map_err(|err| format!("{err:?}"))
+            .and_then(|events| calls_of_events(&events));
+        assert_eq!(actual, Ok(expected), "{}", exchange.origin);
+        streams += 1;
+    }
+    (bodies, streams)
+}
+
+/// The tool calls of a response, in order; an input that is not JSON of
+/// one object is an error.
+pub fn calls_of_response(response: &Response) -> Result<Vec<Call>, String> {
+    response
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::ToolCall(call) => Some(object_input(&call.name, &call.input)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The tool calls a stream's events add up to, checking the contract's
+/// event model: a call is a start, input fragments, an end; no other
+/// content comes while a call is open, and none is open at the end.
+pub fn calls_of_events(events: &[Event]) -> Result<Vec<Call>, String> {
+    let mut calls = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for event in events {
+        match (event, &mut open) {
+            (Event::ToolCallStart(start), None) => open = Some((start.name.clone(), String::new())),
+            (Event::ToolCallInput(fragment), Some((_, input))) => input.push_str(fragment),
+            (Event::ToolCallEnd, Some(_)) => {
+                if let Some((name, input)) = open.take() {
+                    calls.push(object_input(&name, &input)?);
+                }
+            }
+            (Event::ToolCallInput(_) | Event::ToolCallEnd, None) => {
+                return Err(format!("{event:?} with no call open"));
+            }
+            (Event::Stop(_) | Event::Usage(_), _) | (_, None) => {}
+            (other, Some((name, _))) => {
+                return Err(format!("{other:?} while the call of {name} is open"));
+            }
+        }
+    }
+    match open {
+        Some((name, _)) => Err(format!("the call of {name} is still open at the end")),
+        None => Ok(calls),
+    }
+}
+
+/// `input` as JSON of one object (nothing is `{}`).
+fn object_input(name: &str, input: &str) -> Result<Call, String> {
+    let value = if input.is_empty() {
+        Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_str(input).map_err(|err| format!("the input of {name}: {err}"))?
+    };
+    if value.is_object() {
+        Ok((name.to_owned(), value))
+    } else {
+        Err(format!("the input of {name} is not an object: {value}"))
+    }
 }
 
 /// The exchanges of `family`'s provider whose base model id one of
@@ -179,6 +312,35 @@ fn counts(usage: Usage) -> Counts {
 mod tests {
     use super::*;
     use crate::stop::sent;
+
+    #[test]
+    fn tool_call_events_follow_the_event_model() {
+        use crate::types::ToolCallStart;
+        let start = || {
+            Event::ToolCallStart(ToolCallStart {
+                id: "t".to_owned(),
+                name: "f".to_owned(),
+            })
+        };
+        let input = |text: &str| Event::ToolCallInput(text.to_owned());
+        assert_eq!(
+            calls_of_events(&[start(), input(r#"{"a":"#), input("1}"), Event::ToolCallEnd]),
+            Ok(vec![("f".to_owned(), serde_json::json!({"a": 1}))])
+        );
+        assert_eq!(
+            calls_of_events(&[start(), Event::ToolCallEnd]),
+            Ok(vec![("f".to_owned(), serde_json::json!({}))])
+        );
+        for broken in [
+            vec![start()],
+            vec![start(), Event::Text("x".to_owned()), Event::ToolCallEnd],
+            vec![start(), start()],
+            vec![Event::ToolCallEnd],
+            vec![start(), input("[1]"), Event::ToolCallEnd],
+        ] {
+            assert!(calls_of_events(&broken).is_err(), "{broken:?}");
+        }
+    }
 
     #[test]
     fn events_add_up_to_one_answer() {
