@@ -53,25 +53,27 @@ const NOVA_IMAGE_MAX_BYTES: u64 = 25 * 1000 * 1000 / 4 * 3;
 /// limits give it.
 const NOVA_IMAGE_MAX_COUNT: u32 = 20;
 
-/// The patterns `describe` reports, with what their models can do: Nova
-/// Lite, Pro, Premier and Nova 2 Lite read images, Nova Micro and Titan
-/// Text read text only. Documents are not claimed: AWS takes Nova's
-/// documents through the Converse API only, not `InvokeModel`.
+/// The patterns `describe` reports, with what their models can do: every
+/// Nova model takes tools and prompt caching (`cachePoint`); Nova Lite, Pro,
+/// Premier and Nova 2 Lite read images; Titan Text reads text only.
+/// Documents are not claimed: AWS takes Nova's documents through the
+/// Converse API only, not `InvokeModel`; nor is Nova 2's reasoning, which
+/// this adapter does not send.
 pub fn supported() -> Vec<ModelSupport> {
     PREFIXES
         .iter()
         .map(|(prefix, family)| {
             let pattern = format!("{prefix}*");
             let capabilities = match family {
-                Family::Nova if reads_images(prefix) => Capabilities {
-                    images: Some(models::limits(
-                        NOVA_IMAGE_TYPES,
-                        NOVA_IMAGE_MAX_BYTES,
-                        NOVA_IMAGE_MAX_COUNT,
-                    )),
+                Family::Nova => Capabilities {
+                    tools: true,
+                    caching: true,
+                    images: reads_images(prefix).then(|| {
+                        models::limits(NOVA_IMAGE_TYPES, NOVA_IMAGE_MAX_BYTES, NOVA_IMAGE_MAX_COUNT)
+                    }),
                     ..models::text_only()
                 },
-                Family::Nova | Family::Titan => models::text_only(),
+                Family::Titan => models::text_only(),
             };
             ModelSupport {
                 pattern,

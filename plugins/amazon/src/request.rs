@@ -6,17 +6,23 @@
 //! error naming its flag (`--seed` for both families, `--top-k` and images
 //! for Titan, `--raw` for Nova); a setting the user did not give is left
 //! out, so the model's own default applies, and a configuration object with
-//! nothing in it is left out too. Titan's prompt is the user's text as is
+//! nothing in it is left out too. Nova's tools go in `toolConfig` (never
+//! also from `-o toolConfig`), its tool calls and results in history as
+//! `toolUse` / `toolResult` blocks, and each cache point as a `cachePoint`
+//! block where it stands (after the system prompt and the tools for
+//! `request.cache`); reasoning in history is left out (Nova 1 has none). Titan's prompt is the user's text as is
 //! with `--raw`, else the conversational template [`titan_prompt`] renders.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_adapter_kit::request::{self, Setting, json_body};
+use bedrock_adapter_kit::tools;
 use bedrock_adapter_kit::types::{
-    AdapterError, Body, Content, Image, Message, Params, Request, Role,
+    AdapterError, Body, CachePoints, Content, Image, Message, Params, Request, Role, Tool,
+    ToolChoice, ToolResult, ToolResultPart,
 };
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::models::{self, Family};
 use crate::options;
@@ -39,6 +45,9 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         system,
         messages,
         params,
+        tools,
+        tool_choice,
+        cache,
         ..
     } = req;
     request::refuse(
@@ -49,7 +58,16 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     request::check_finite(&params)?;
     let extra = options::parse(family, &params.extra)?;
     match family {
-        Family::Nova => json_body(&nova_body(&model_id, system, messages, params, extra)?),
+        Family::Nova => {
+            let asked = NovaTools {
+                tools,
+                tool_choice,
+                cache,
+            };
+            json_body(&nova_body(
+                &model_id, system, messages, params, asked, extra,
+            )?)
+        }
         Family::Titan => json_body(&titan_body(&model_id, system, messages, params, extra)?),
     }
 }
@@ -67,20 +85,24 @@ struct NovaBody {
     #[serde(rename = "schemaVersion")]
     schema_version: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<[NovaText; 1]>,
+    system: Option<Vec<NovaContent>>,
     messages: Vec<NovaMessageOut>,
     #[serde(
         rename = "inferenceConfig",
         skip_serializing_if = "NovaConfig::is_empty"
     )]
     inference_config: NovaConfig,
+    #[serde(rename = "toolConfig", skip_serializing_if = "Option::is_none")]
+    tool_config: Option<Value>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
 
-#[derive(Serialize)]
-struct NovaText {
-    text: String,
+/// What a Nova request asks of tools and caching.
+struct NovaTools {
+    tools: Vec<Tool>,
+    tool_choice: Option<ToolChoice>,
+    cache: CachePoints,
 }
 
 #[derive(Serialize)]
@@ -92,8 +114,53 @@ struct NovaMessageOut {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum NovaContent {
-    Text { text: String },
-    Image { image: NovaImage },
+    Text {
+        text: String,
+    },
+    Image {
+        image: NovaImage,
+    },
+    ToolUse {
+        #[serde(rename = "toolUse")]
+        tool_use: Value,
+    },
+    ToolResult {
+        #[serde(rename = "toolResult")]
+        tool_result: NovaToolResult,
+    },
+    CachePoint {
+        #[serde(rename = "cachePoint")]
+        cache_point: Value,
+    },
+}
+
+/// A `toolResult` block.
+#[derive(Serialize)]
+struct NovaToolResult {
+    #[serde(rename = "toolUseId")]
+    tool_use_id: String,
+    content: Vec<NovaResultPart>,
+    /// `error` when the tool failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+}
+
+/// One part of a tool result: `{"text"}`, `{"json"}` or `{"image"}`.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum NovaResultPart {
+    Text(String),
+    Json(Value),
+    Image(NovaImage),
+}
+
+impl NovaContent {
+    /// `{"cachePoint": {"type": "default"}}`.
+    fn cache_point() -> Self {
+        NovaContent::CachePoint {
+            cache_point: json!({"type": "default"}),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -145,6 +212,7 @@ fn nova_body(
     system: Option<String>,
     messages: Vec<Message>,
     params: Params,
+    asked: NovaTools,
     mut extra: Map<String, Value>,
 ) -> Result<NovaBody, AdapterError> {
     request::refuse(
@@ -153,6 +221,17 @@ fn nova_body(
         &format!("{model_id} takes messages only; Nova has no raw prompt"),
     )?;
     request::require_messages(&messages)?;
+    let NovaTools {
+        tools,
+        tool_choice,
+        cache,
+    } = asked;
+    if (!tools.is_empty() || tool_choice.is_some()) && extra.contains_key("toolConfig") {
+        return Err(AdapterError::InvalidRequest(
+            "-o toolConfig: the request already sets its tools; give them one way".to_owned(),
+        ));
+    }
+    let tool_config = tool_config(&tools, tool_choice, cache.tools)?;
     let messages = messages
         .into_iter()
         .enumerate()
@@ -162,7 +241,13 @@ fn nova_body(
         schema_version: extra
             .remove("schemaVersion")
             .unwrap_or_else(|| Value::String(NOVA_SCHEMA.to_owned())),
-        system: system.map(|text| [NovaText { text }]),
+        system: system.map(|text| {
+            let cached = cache.system.then(NovaContent::cache_point);
+            [NovaContent::Text { text }]
+                .into_iter()
+                .chain(cached)
+                .collect()
+        }),
         messages,
         inference_config: NovaConfig {
             max_new_tokens: params.max_tokens,
@@ -171,8 +256,52 @@ fn nova_body(
             top_k: params.top_k,
             stop_sequences: params.stop_sequences,
         },
+        tool_config,
         extra,
     })
+}
+
+/// `toolConfig`: each tool as a `toolSpec` (its schema under
+/// `inputSchema.json`), a `cachePoint` after them when asked, and
+/// `toolChoice` (`auto`, `any`, `tool`). A choice of `none` leaves the
+/// tools out, which is how a Nova request says no tool may be called.
+fn tool_config(
+    tools: &[Tool],
+    choice: Option<ToolChoice>,
+    cache: bool,
+) -> Result<Option<Value>, AdapterError> {
+    if tools.is_empty() || choice == Some(ToolChoice::None) {
+        return match choice {
+            None | Some(ToolChoice::None) => Ok(None),
+            Some(_) => Err(AdapterError::InvalidRequest(
+                "--tool-choice: the request has no tools to choose from".to_owned(),
+            )),
+        };
+    }
+    let mut specs = tools
+        .iter()
+        .map(|tool| {
+            Ok(json!({"toolSpec": {
+                "name": tool.name,
+                "description": tool.description,
+                "inputSchema": {"json": tools::schema(tool)?},
+            }}))
+        })
+        .collect::<Result<Vec<_>, AdapterError>>()?;
+    if cache {
+        specs.push(json!({"cachePoint": {"type": "default"}}));
+    }
+    let mut config = json!({ "tools": specs });
+    let choice = match choice {
+        None | Some(ToolChoice::None) => None,
+        Some(ToolChoice::Auto) => Some(json!({"auto": {}})),
+        Some(ToolChoice::Any) => Some(json!({"any": {}})),
+        Some(ToolChoice::Named(name)) => Some(json!({"tool": {"name": name}})),
+    };
+    if let Some(choice) = choice {
+        config["toolChoice"] = choice;
+    }
+    Ok(Some(config))
 }
 
 fn nova_message(
@@ -187,18 +316,56 @@ fn nova_message(
         .into_iter()
         .filter_map(|part| match part {
             Content::Text(text) => Some(Ok(NovaContent::Text { text })),
-            Content::Image(image) => Some(nova_image(image, model_id)),
-            Content::Document(_) => Some(Err(request::unsupported("documents", model_id))),
-            Content::ToolCall(_) | Content::ToolResult(_) => {
-                Some(Err(request::unsupported("tools", model_id)))
+            Content::Image(image) => {
+                Some(nova_image(image, model_id).map(|image| NovaContent::Image { image }))
             }
-            Content::Reasoning(_) | Content::RedactedReasoning(_) | Content::CachePoint => None,
+            Content::Document(_) => Some(Err(request::unsupported("documents", model_id))),
+            Content::ToolCall(call) => {
+                Some(tools::input(&call).map(|input| NovaContent::ToolUse {
+                    tool_use: json!({"toolUseId": call.id, "name": call.name, "input": input}),
+                }))
+            }
+            Content::ToolResult(result) => Some(nova_tool_result(result, model_id)),
+            Content::CachePoint => Some(Ok(NovaContent::cache_point())),
+            Content::Reasoning(_) | Content::RedactedReasoning(_) => None,
         })
         .collect::<Result<_, _>>()?;
     Ok(NovaMessageOut { role, content })
 }
 
-fn nova_image(image: Image, model_id: &str) -> Result<NovaContent, AdapterError> {
+/// A `toolResult` block: text parts as `{"text"}`, JSON parts as
+/// `{"json"}` (parsed), images as `{"image"}`; `status: "error"` when the
+/// tool failed.
+fn nova_tool_result(result: ToolResult, model_id: &str) -> Result<NovaContent, AdapterError> {
+    let ToolResult {
+        call_id,
+        content,
+        is_error,
+    } = result;
+    let content = content
+        .into_iter()
+        .map(|part| match part {
+            ToolResultPart::Text(text) => Ok(NovaResultPart::Text(text)),
+            ToolResultPart::Json(text) => serde_json::from_str::<Value>(&text)
+                .map(NovaResultPart::Json)
+                .map_err(|err| {
+                    AdapterError::InvalidRequest(format!(
+                        "the result of call {call_id} is not JSON: {err}"
+                    ))
+                }),
+            ToolResultPart::Image(image) => nova_image(image, model_id).map(NovaResultPart::Image),
+        })
+        .collect::<Result<Vec<_>, AdapterError>>()?;
+    Ok(NovaContent::ToolResult {
+        tool_result: NovaToolResult {
+            tool_use_id: call_id,
+            content,
+            status: is_error.then_some("error"),
+        },
+    })
+}
+
+fn nova_image(image: Image, model_id: &str) -> Result<NovaImage, AdapterError> {
     if !models::reads_images(model_id) {
         return Err(AdapterError::Unsupported(format!(
             "images: {model_id} reads text only (Nova Lite, Pro and Premier read images)"
@@ -219,12 +386,10 @@ fn nova_image(image: Image, model_id: &str) -> Result<NovaContent, AdapterError>
                     .join(", ")
             ))
         })?;
-    Ok(NovaContent::Image {
-        image: NovaImage {
-            format,
-            source: NovaSource {
-                bytes: BASE64.encode(data),
-            },
+    Ok(NovaImage {
+        format,
+        source: NovaSource {
+            bytes: BASE64.encode(data),
         },
     })
 }
@@ -359,6 +524,7 @@ mod tests {
     use bedrock_adapter_kit::testing::{
         self, assert_refuses_malformed, image, message, params, request, text,
     };
+    use bedrock_adapter_kit::types::ToolCall;
 
     /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
     /// Getting Started" (`shared/seed/bedrock-getting-started-notebook.md`).
@@ -569,6 +735,190 @@ mod tests {
         assert_refuses_malformed("amazon.nova-lite-v1:0", build);
     }
 
+    fn weather_tool() -> Tool {
+        Tool {
+            name: "get_current_weather".to_owned(),
+            description: "Get the current weather in a given location.".to_owned(),
+            input_schema: r#"{"type":"object","properties":{"location":{"type":"string","description":"The name of the city"}},"required":["location"]}"#.to_owned(),
+        }
+    }
+
+    #[test]
+    fn recorded_tool_call_requests() {
+        // Both requests of otel-python-contrib
+        // test_invoke_model_with_content_tool_call[amazon.nova], rebuilt
+        // from the provider-neutral conversation.
+        let question = "What is the weather in Seattle and San Francisco today? Please expect one tool call for Seattle and one for San Francisco";
+        let thought = "<thinking> To provide the current weather in both Seattle and San Francisco, I will use the `get_current_weather` tool for each city separately. I will start with Seattle and then proceed to San Francisco.</thinking>\n";
+        let (seattle, sf) = (
+            "a385bacb-2011-4f60-b0d3-1455602f4438",
+            "9b02c6fa-4676-4ab5-b2e4-015e86994df7",
+        );
+        let call = |id: &str, city: &str| {
+            Content::ToolCall(ToolCall {
+                id: id.to_owned(),
+                name: "get_current_weather".to_owned(),
+                input: format!(r#"{{"location": "{city}"}}"#),
+            })
+        };
+        let result = |id: &str, weather: &str| {
+            Content::ToolResult(ToolResult {
+                call_id: id.to_owned(),
+                content: vec![ToolResultPart::Json(format!(
+                    r#"{{"weather": "{weather}"}}"#
+                ))],
+                is_error: false,
+            })
+        };
+        let conversation = vec![
+            text(Role::User, question),
+            message(
+                Role::Assistant,
+                vec![
+                    Content::Text(thought.to_owned()),
+                    call(seattle, "Seattle"),
+                    call(sf, "San Francisco"),
+                ],
+            ),
+            message(
+                Role::User,
+                vec![
+                    result(seattle, "50 degrees and raining"),
+                    result(sf, "70 degrees and sunny"),
+                ],
+            ),
+        ];
+        let req = |messages: Vec<Message>| Request {
+            tools: vec![weather_tool()],
+            ..request(
+                "amazon.nova-micro-v1:0",
+                messages,
+                Params {
+                    max_tokens: Some(1000),
+                    ..params()
+                },
+            )
+        };
+        let tool_config = serde_json::json!({"tools": [{"toolSpec": {
+            "name": "get_current_weather",
+            "description": "Get the current weather in a given location.",
+            "inputSchema": {"json": {"type": "object", "properties": {"location": {"type": "string", "description": "The name of the city"}}, "required": ["location"]}},
+        }}]});
+        let user = serde_json::json!({"role": "user", "content": [{"text": question}]});
+        assert_eq!(
+            body_json(req(conversation[..1].to_vec())),
+            serde_json::json!({
+                "messages": [user],
+                "inferenceConfig": {"max_new_tokens": 1000},
+                "schemaVersion": "messages-v1",
+                "toolConfig": tool_config,
+            })
+        );
+        assert_eq!(
+            body_json(req(conversation)),
+            serde_json::json!({
+                "messages": [
+                    user,
+                    {"content": [
+                        {"text": thought},
+                        {"toolUse": {"name": "get_current_weather", "toolUseId": seattle, "input": {"location": "Seattle"}}},
+                        {"toolUse": {"name": "get_current_weather", "toolUseId": sf, "input": {"location": "San Francisco"}}},
+                    ], "role": "assistant"},
+                    {"role": "user", "content": [
+                        {"toolResult": {"toolUseId": seattle, "content": [{"json": {"weather": "50 degrees and raining"}}]}},
+                        {"toolResult": {"toolUseId": sf, "content": [{"json": {"weather": "70 degrees and sunny"}}]}},
+                    ]},
+                ],
+                "inferenceConfig": {"max_new_tokens": 1000},
+                "schemaVersion": "messages-v1",
+                "toolConfig": tool_config,
+            })
+        );
+    }
+
+    #[test]
+    fn tool_choice_errors_and_cache_points() {
+        let nova = "amazon.nova-lite-v1:0";
+        let with = |tool_choice: Option<ToolChoice>, tools: Vec<Tool>| {
+            build(Request {
+                tools,
+                tool_choice,
+                ..request(nova, vec![text(Role::User, "Hi")], params())
+            })
+            .map(|body| {
+                serde_json::from_slice::<Value>(&body.bytes).expect("JSON")["toolConfig"].clone()
+            })
+        };
+        for (choice, expected) in [
+            (ToolChoice::Auto, serde_json::json!({"auto": {}})),
+            (ToolChoice::Any, serde_json::json!({"any": {}})),
+            (
+                ToolChoice::Named("get_current_weather".to_owned()),
+                serde_json::json!({"tool": {"name": "get_current_weather"}}),
+            ),
+        ] {
+            let config = with(Some(choice), vec![weather_tool()]).expect("builds");
+            assert_eq!(config["toolChoice"], expected);
+        }
+        assert_eq!(
+            with(Some(ToolChoice::None), vec![weather_tool()]),
+            Ok(Value::Null)
+        );
+        assert!(matches!(
+            with(Some(ToolChoice::Any), Vec::new()),
+            Err(AdapterError::InvalidRequest(_))
+        ));
+        let failed = build(request(
+            nova,
+            vec![message(
+                Role::User,
+                vec![testing::tool_result("no such city", true)],
+            )],
+            params(),
+        ));
+        assert_eq!(
+            testing::body_json(failed)["messages"][0]["content"][0],
+            serde_json::json!({"toolResult": {"toolUseId": "call_1", "content": [{"text": "no such city"}], "status": "error"}})
+        );
+        let cached = body_json(Request {
+            system: Some("Be brief.".to_owned()),
+            tools: vec![weather_tool()],
+            cache: CachePoints {
+                system: true,
+                tools: true,
+            },
+            ..request(
+                nova,
+                vec![message(
+                    Role::User,
+                    vec![Content::Text("Hi".to_owned()), Content::CachePoint],
+                )],
+                params(),
+            )
+        });
+        let point = serde_json::json!({"cachePoint": {"type": "default"}});
+        assert_eq!(
+            cached["system"],
+            serde_json::json!([{"text": "Be brief."}, point])
+        );
+        assert_eq!(cached["toolConfig"]["tools"][1], point);
+        assert_eq!(cached["messages"][0]["content"][1], point);
+        let titan_tools = build(Request {
+            tools: vec![weather_tool()],
+            ..request(
+                "amazon.titan-text-express-v1",
+                vec![text(Role::User, "Hi")],
+                params(),
+            )
+        });
+        assert_eq!(
+            titan_tools,
+            Err(AdapterError::Unsupported(
+                "tools are not supported by amazon.titan-text-express-v1".to_owned()
+            ))
+        );
+    }
+
     #[test]
     fn refusals_of_content() {
         let image = |media_type: &str| message(Role::User, vec![image(media_type)]);
@@ -584,7 +934,6 @@ mod tests {
             assert_refuses_malformed(model, build);
         }
         testing::assert_text_only("amazon.titan-text-express-v1", build);
-        testing::assert_text_only("amazon.nova-micro-v1:0", build);
         let raw = || Params {
             raw: true,
             ..params()

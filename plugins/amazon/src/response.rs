@@ -1,14 +1,16 @@
 //! `parse-response`: reads a non-streamed Nova or Titan Text body, the
 //! family chosen by model id.
 //!
-//! Invariants: a Nova answer is one text output, the message's text blocks
-//! joined in order (tool calls and reasoning are not answer text); a Titan
+//! Invariants: a Nova answer is the message's blocks in order, a text
+//! output per text block and a tool call per `toolUse` block (input as JSON
+//! text; reasoning blocks are skipped); a Titan
 //! answer is one text output per result. An empty text is no output. The
 //! stop reason keeps the raw value (Titan's is the first result's); usage
 //! is given only when the body has both counts (Titan's output count is the
 //! sum over its results), else the host reads Bedrock's headers.
 
-use bedrock_adapter_kit::types::{AdapterError, Response, Usage};
+use bedrock_adapter_kit::tools;
+use bedrock_adapter_kit::types::{AdapterError, Output, Response, Usage};
 use bedrock_adapter_kit::wire::{json, read, text_outputs};
 
 use crate::models::{self, Family};
@@ -26,15 +28,20 @@ pub fn parse(model_id: &str, body: &[u8]) -> Result<Response, AdapterError> {
 }
 
 fn nova(response: NovaResponse) -> Response {
-    let text: String = response
+    let outputs = response
         .output
         .message
         .content
         .into_iter()
-        .filter_map(|block| block.text)
+        .flat_map(|block| {
+            let call = block.tool_use.map(|call| {
+                Output::ToolCall(tools::call(call.tool_use_id, call.name, &call.input))
+            });
+            text_outputs(block.text).into_iter().chain(call)
+        })
         .collect();
     Response {
-        outputs: text_outputs([text]),
+        outputs,
         stop: response.stop_reason.as_deref().map(stop::nova),
         usage: response.usage.as_ref().and_then(|usage| usage.usage()),
     }
@@ -71,7 +78,7 @@ fn titan(response: TitanResponse) -> Response {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::stop::sent;
-    use bedrock_adapter_kit::types::{Output, StopReason};
+    use bedrock_adapter_kit::types::{StopReason, ToolCall};
 
     const NOVA: &str = "amazon.nova-micro-v1:0";
     const TITAN: &str = "amazon.titan-text-express-v1";
@@ -84,15 +91,20 @@ mod tests {
         assert_eq!(
             parse(NOVA, body),
             Ok(Response {
-                outputs: vec![Output::Text(
-                    "<thinking> I will call the tool.</thinking>\n".to_owned()
-                )],
+                outputs: vec![
+                    Output::Text("<thinking> I will call the tool.</thinking>\n".to_owned()),
+                    Output::ToolCall(ToolCall {
+                        id: "a385".to_owned(),
+                        name: "get_current_weather".to_owned(),
+                        input: r#"{"location":"Seattle"}"#.to_owned(),
+                    }),
+                ],
                 stop: Some(sent(StopReason::ToolUse, "tool_use")),
                 usage: Some(Usage {
                     input_tokens: 427,
                     output_tokens: 162,
-                    cache_read_tokens: None,
-                    cache_write_tokens: None,
+                    cache_read_tokens: Some(0),
+                    cache_write_tokens: Some(0),
                 }),
             })
         );

@@ -4,8 +4,11 @@
 //! Text streams (`outputText` chunks), the family chosen by model id.
 //!
 //! Invariants: text is emitted as it arrives, and only answer text (Nova's
-//! tool-call and reasoning deltas are not); a stream yields at most one stop
-//! and one usage event. Nova's stop comes from `messageStop` and its usage
+//! reasoning deltas are skipped); a Nova tool call is started by its
+//! `contentBlockStart`, its input comes from `toolUse` deltas, and it ends
+//! at `contentBlockStop` (or before any other content, or at `finish`: none
+//! is left open); a stream yields at most one stop and one usage event.
+//! Nova's stop comes from `messageStop` and its usage (with cache counts)
 //! from `metadata`. Titan's stop comes from the first chunk naming a
 //! `completionReason`; its usage is emitted by `finish`, pairing the
 //! `inputTextTokenCount` and the last `totalOutputTextTokenCount` seen,
@@ -15,7 +18,7 @@
 //! are left to the host. A chunk that is not a JSON object, or a Nova chunk
 //! reporting an exception, is malformed.
 
-use bedrock_adapter_kit::stream::{HeldUsage, Once};
+use bedrock_adapter_kit::stream::{HeldUsage, Once, ToolCalls};
 use bedrock_adapter_kit::types::{AdapterError, Event};
 use bedrock_adapter_kit::wire::{object, read};
 use serde_json::Value;
@@ -35,6 +38,8 @@ pub struct Decoder {
     counted: Once,
     /// Titan's prompt token count and latest generated token count.
     titan_usage: HeldUsage,
+    /// Nova's open tool call.
+    calls: ToolCalls,
 }
 
 impl GuestStreamDecoder for Decoder {
@@ -44,6 +49,7 @@ impl GuestStreamDecoder for Decoder {
             stopped: Once::default(),
             counted: Once::default(),
             titan_usage: HeldUsage::default(),
+            calls: ToolCalls::default(),
         }
     }
 
@@ -61,7 +67,7 @@ impl GuestStreamDecoder for Decoder {
             .titan_usage
             .take()
             .and_then(|usage| self.counted.first(Event::Usage(usage)));
-        Ok(usage.into_iter().collect())
+        Ok(self.calls.close().into_iter().chain(usage).collect())
     }
 }
 
@@ -80,21 +86,36 @@ impl Decoder {
             )));
         }
         let chunk: NovaChunk = read(value, "a Nova stream chunk")?;
-        let text = chunk
-            .content_block_delta
-            .and_then(|block| block.delta.text)
-            .filter(|text| !text.is_empty())
-            .map(Event::Text);
-        let stop = chunk
-            .message_stop
-            .and_then(|message_stop| message_stop.stop_reason)
-            .and_then(|raw| self.stopped.first(Event::Stop(stop::nova(&raw))));
-        let usage = chunk
-            .metadata
-            .and_then(|metadata| metadata.usage)
-            .and_then(|usage| usage.usage())
-            .and_then(|usage| self.counted.first(Event::Usage(usage)));
-        Ok(text.into_iter().chain(stop).chain(usage).collect())
+        let mut events = Vec::new();
+        if let Some(call) = chunk
+            .content_block_start
+            .and_then(|block| block.start.tool_use)
+        {
+            events.extend(self.calls.start(call.tool_use_id, call.name));
+        }
+        if let Some(delta) = chunk.content_block_delta.map(|block| block.delta) {
+            if let Some(text) = delta.text.filter(|text| !text.is_empty()) {
+                events.extend(self.calls.then(Event::Text(text)));
+            }
+            events.extend(delta.tool_use.and_then(|call| self.calls.input(call.input)));
+        }
+        if chunk.content_block_stop.is_some() || chunk.message_stop.is_some() {
+            events.extend(self.calls.close());
+        }
+        events.extend(
+            chunk
+                .message_stop
+                .and_then(|message_stop| message_stop.stop_reason)
+                .and_then(|raw| self.stopped.first(Event::Stop(stop::nova(&raw)))),
+        );
+        events.extend(
+            chunk
+                .metadata
+                .and_then(|metadata| metadata.usage)
+                .and_then(|usage| usage.usage())
+                .and_then(|usage| self.counted.first(Event::Usage(usage))),
+        );
+        Ok(events)
     }
 
     fn titan(&self, chunk: TitanChunk) -> Result<Vec<Event>, AdapterError> {
@@ -118,20 +139,24 @@ mod tests {
     use super::*;
     use bedrock_adapter_kit::stop::sent;
     use bedrock_adapter_kit::testing;
-    use bedrock_adapter_kit::types::{StopReason, Usage};
+    use bedrock_adapter_kit::types::{StopReason, ToolCallStart, Usage};
 
     fn run(model_id: &str, chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new(model_id.to_owned());
         testing::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
     }
 
-    fn usage(input_tokens: u32, output_tokens: u32) -> Event {
-        Event::Usage(Usage {
+    fn counts(input_tokens: u32, output_tokens: u32) -> Usage {
+        Usage {
             input_tokens,
             output_tokens,
             cache_read_tokens: None,
             cache_write_tokens: None,
-        })
+        }
+    }
+
+    fn usage(input_tokens: u32, output_tokens: u32) -> Event {
+        Event::Usage(counts(input_tokens, output_tokens))
     }
 
     #[test]
@@ -157,8 +182,18 @@ mod tests {
             Ok(vec![
                 Event::Text("<thinking".to_owned()),
                 Event::Text(">\n".to_owned()),
+                Event::ToolCallStart(ToolCallStart {
+                    id: "3cd5".to_owned(),
+                    name: "get_current_weather".to_owned(),
+                }),
+                Event::ToolCallInput(r#"{"location":"Seattle"}"#.to_owned()),
+                Event::ToolCallEnd,
                 Event::Stop(sent(StopReason::ToolUse, "tool_use")),
-                usage(427, 156),
+                Event::Usage(Usage {
+                    cache_read_tokens: Some(0),
+                    cache_write_tokens: Some(0),
+                    ..counts(427, 156)
+                }),
             ])
         );
     }

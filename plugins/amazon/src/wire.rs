@@ -14,6 +14,7 @@ use bedrock_adapter_kit::types::Usage;
 use bedrock_adapter_kit::wire::usage;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 /// A token count: a JSON number that is a whole number from 0 to
 /// `u32::MAX`, written as an integer or as a float (`28.0`).
@@ -69,42 +70,74 @@ pub struct NovaMessage {
     pub content: Vec<NovaBlock>,
 }
 
-/// One content block. Only `text` is answer text; `toolUse`,
-/// `reasoningContent` and `image` blocks have no `text` field.
+/// One content block: text or a tool call (other blocks, such as
+/// `reasoningContent`, are skipped).
 #[derive(Deserialize)]
 pub struct NovaBlock {
     /// The text of a text block.
     pub text: Option<String>,
+    /// The call of a `toolUse` block.
+    #[serde(rename = "toolUse")]
+    pub tool_use: Option<NovaToolUse>,
+}
+
+/// A `toolUse` block of a response.
+#[derive(Deserialize)]
+pub struct NovaToolUse {
+    /// The call's id.
+    #[serde(rename = "toolUseId")]
+    pub tool_use_id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The call's arguments.
+    #[serde(default)]
+    pub input: Value,
 }
 
 /// Nova's `usage` (also `metadata.usage` in a stream). Cache reads and
-/// writes are reported apart and are not read.
+/// writes are counted apart from `inputTokens`.
 #[derive(Deserialize)]
 pub struct NovaUsage {
-    /// Tokens read.
+    /// Tokens read, not counting cache reads and writes.
     #[serde(rename = "inputTokens")]
     pub input_tokens: Option<Count>,
     /// Tokens generated.
     #[serde(rename = "outputTokens")]
     pub output_tokens: Option<Count>,
+    /// Tokens read from the prompt cache.
+    #[serde(rename = "cacheReadInputTokenCount")]
+    pub cache_read: Option<Count>,
+    /// Tokens written to the prompt cache.
+    #[serde(rename = "cacheWriteInputTokenCount")]
+    pub cache_write: Option<Count>,
 }
 
 impl NovaUsage {
-    /// Both counts, when both are present.
+    /// Both counts, when both are present, with the cache counts given.
     pub fn usage(&self) -> Option<Usage> {
         usage(
             self.input_tokens.map(|count| count.0),
             self.output_tokens.map(|count| count.0),
         )
+        .map(|counts| Usage {
+            cache_read_tokens: self.cache_read.map(|count| count.0),
+            cache_write_tokens: self.cache_write.map(|count| count.0),
+            ..counts
+        })
     }
 }
 
 /// One Nova stream chunk: an object with one event key. Events the adapter
-/// does not read (`messageStart`, `contentBlockStart`, `contentBlockStop`)
-/// and Bedrock's own keys (`amazon-bedrock-invocationMetrics`, ...) are
-/// ignored.
+/// does not read (`messageStart`) and Bedrock's own keys
+/// (`amazon-bedrock-invocationMetrics`, ...) are ignored.
 #[derive(Deserialize)]
 pub struct NovaChunk {
+    /// The start of a content block (a tool call's id and name).
+    #[serde(rename = "contentBlockStart")]
+    pub content_block_start: Option<NovaBlockStart>,
+    /// The end of a content block.
+    #[serde(rename = "contentBlockStop")]
+    pub content_block_stop: Option<Value>,
     /// More of a content block.
     #[serde(rename = "contentBlockDelta")]
     pub content_block_delta: Option<NovaBlockDelta>,
@@ -122,12 +155,47 @@ pub struct NovaBlockDelta {
     pub delta: NovaDelta,
 }
 
-/// The delta of a content block; only `text` is answer text (`toolUse`
-/// and `reasoningContent` deltas have none).
+/// `contentBlockStart`.
+#[derive(Deserialize)]
+pub struct NovaBlockStart {
+    /// What the block starts with.
+    pub start: NovaStart,
+}
+
+/// The start of a block: a tool call's, or another kind (skipped).
+#[derive(Deserialize)]
+pub struct NovaStart {
+    /// A tool call's id and name.
+    #[serde(rename = "toolUse")]
+    pub tool_use: Option<NovaToolStart>,
+}
+
+/// The id and name of a streamed tool call.
+#[derive(Deserialize)]
+pub struct NovaToolStart {
+    /// The call's id.
+    #[serde(rename = "toolUseId")]
+    pub tool_use_id: String,
+    /// The tool's name.
+    pub name: String,
+}
+
+/// The delta of a content block: answer text, or a fragment of a tool
+/// call's input (`reasoningContent` deltas are skipped).
 #[derive(Deserialize)]
 pub struct NovaDelta {
     /// Text added to a text block.
     pub text: Option<String>,
+    /// Input added to a tool call.
+    #[serde(rename = "toolUse")]
+    pub tool_use: Option<NovaToolDelta>,
+}
+
+/// A fragment of a streamed tool call's input.
+#[derive(Deserialize)]
+pub struct NovaToolDelta {
+    /// JSON text.
+    pub input: String,
 }
 
 /// `messageStop`.

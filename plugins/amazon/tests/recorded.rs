@@ -12,3 +12,35 @@
 mod expected;
 
 bedrock_adapter_kit::recorded_traffic_tests!(bedrock_plugin_amazon, expected::FAMILY);
+
+/// Every recorded Nova tool call (otel-python-contrib's invoked and
+/// streamed `*tool_call*` exchanges: 2 bodies, 2 streams) comes out of the
+/// adapter with the recorded tool names and inputs, in order, and its
+/// streamed calls as the contract's start, input, end events.
+#[test]
+fn every_recorded_tool_call_is_read_as_recorded() {
+    use bedrock_adapter_kit::testing::recorded::{ToolCallFamily, check_tool_calls};
+    use bedrock_plugin_amazon::exports::bedrock::adapter::adapter::{
+        Guest, GuestStreamDecoder as _,
+    };
+    type Adapter = bedrock_plugin_amazon::Component;
+    let family = ToolCallFamily {
+        provider: expected::FAMILY.provider,
+        body: expected::body_tool_calls,
+        stream: expected::stream_tool_calls,
+    };
+    let checked = check_tool_calls(
+        &family,
+        &Adapter::describe().models,
+        Adapter::parse_response,
+        |model_id, chunks| {
+            let decoder = <Adapter as Guest>::StreamDecoder::new(model_id);
+            bedrock_adapter_kit::testing::decode(
+                chunks,
+                |chunk| decoder.feed(chunk),
+                || decoder.finish(),
+            )
+        },
+    );
+    assert_eq!(checked, (2, 2));
+}

@@ -134,3 +134,58 @@ fn titan_stop(raw: &str) -> Ending {
     };
     Ending::sent(reason, raw)
 }
+
+/// The tool calls a recorded Nova body holds, in order: each `toolUse`
+/// block's name and input.
+pub fn body_tool_calls(body: &Value) -> Vec<(String, Value)> {
+    body.pointer("/output/message/content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block.get("toolUse"))
+        .map(|call| {
+            let name = call["name"].as_str().unwrap_or_default().to_owned();
+            (name, call["input"].clone())
+        })
+        .collect()
+}
+
+/// The tool calls a recorded Nova stream holds, in order: each tool call's
+/// name from its `contentBlockStart`, its input from the `toolUse` deltas of
+/// its block, joined (none is `{}`).
+pub fn stream_tool_calls(chunks: &[Value]) -> Vec<(String, Value)> {
+    let mut calls: Vec<(Value, String, String)> = Vec::new();
+    for chunk in chunks {
+        let start = chunk.get("contentBlockStart");
+        let name = start.and_then(|start| start.pointer("/start/toolUse/name"));
+        if let (Some(start), Some(name)) = (start, name.and_then(Value::as_str)) {
+            calls.push((
+                start["contentBlockIndex"].clone(),
+                name.to_owned(),
+                String::new(),
+            ));
+        }
+        if let Some(delta) = chunk.get("contentBlockDelta") {
+            let fragment = delta
+                .pointer("/delta/toolUse/input")
+                .and_then(Value::as_str);
+            let call = calls
+                .iter_mut()
+                .find(|(index, _, _)| *index == delta["contentBlockIndex"]);
+            if let (Some(fragment), Some((_, _, input))) = (fragment, call) {
+                input.push_str(fragment);
+            }
+        }
+    }
+    calls
+        .into_iter()
+        .map(|(_, name, input)| {
+            let input = if input.is_empty() {
+                Value::Object(serde_json::Map::new())
+            } else {
+                serde_json::from_str(&input).unwrap_or(Value::Null)
+            };
+            (name, input)
+        })
+        .collect()
+}
