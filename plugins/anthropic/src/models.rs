@@ -53,43 +53,11 @@ struct Takes {
 /// on Bedrock (AWS, "Anthropic Claude Messages API", and "Prompt caching
 /// for faster model inference": PDFs from Claude 3.5, extended thinking
 /// from Claude 3.7 Sonnet, prompt caching on Claude 3.5 Haiku, 3.7 Sonnet
-/// and Claude 4). Every one takes tools and images. The most specific
-/// prefix wins, as the host picks patterns.
+/// and Claude 4). Every one takes tools and images. The first prefix that
+/// matches wins, as the host picks patterns: specific ones come first.
 const MESSAGES_MODELS: &[(&str, Takes)] = &[
     (
-        "anthropic.claude-",
-        Takes {
-            documents: false,
-            reasoning: false,
-            caching: false,
-        },
-    ),
-    (
-        "anthropic.claude-3-5-",
-        Takes {
-            documents: true,
-            reasoning: false,
-            caching: false,
-        },
-    ),
-    (
-        "anthropic.claude-3-5-haiku-",
-        Takes {
-            documents: true,
-            reasoning: false,
-            caching: true,
-        },
-    ),
-    (
-        "anthropic.claude-3-7-sonnet-",
-        Takes {
-            documents: true,
-            reasoning: true,
-            caching: true,
-        },
-    ),
-    (
-        "anthropic.claude-sonnet-4",
+        "anthropic.claude-haiku-4",
         Takes {
             documents: true,
             reasoning: true,
@@ -105,11 +73,43 @@ const MESSAGES_MODELS: &[(&str, Takes)] = &[
         },
     ),
     (
-        "anthropic.claude-haiku-4",
+        "anthropic.claude-sonnet-4",
         Takes {
             documents: true,
             reasoning: true,
             caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-3-7-sonnet-",
+        Takes {
+            documents: true,
+            reasoning: true,
+            caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-3-5-haiku-",
+        Takes {
+            documents: true,
+            reasoning: false,
+            caching: true,
+        },
+    ),
+    (
+        "anthropic.claude-3-5-",
+        Takes {
+            documents: true,
+            reasoning: false,
+            caching: false,
+        },
+    ),
+    (
+        "anthropic.claude-",
+        Takes {
+            documents: false,
+            reasoning: false,
+            caching: false,
         },
     ),
 ];

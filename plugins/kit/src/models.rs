@@ -5,8 +5,8 @@
 //!
 //! Invariant: an adapter that builds both its patterns and its routing from
 //! one table never claims an id it then refuses, nor serves one it does not
-//! claim. In a table the first prefix that matches wins; among described
-//! patterns, as the contract says, the one with the most literal characters.
+//! claim. In a table, and among described patterns as the contract says,
+//! the first that matches wins: specific patterns come before general ones.
 
 use crate::types::{AttachmentLimits, Capabilities, ModelSupport};
 
@@ -80,13 +80,12 @@ pub fn matches(pattern: &str, id: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
-/// The capabilities of `model_id` among `models`: those of the matching
-/// pattern with the most literal characters, as the host picks them.
+/// The capabilities of `model_id` among `models`: those of the first
+/// pattern that matches it, as the host picks them.
 pub fn capabilities_of<'a>(models: &'a [ModelSupport], model_id: &str) -> Option<&'a Capabilities> {
     models
         .iter()
-        .filter(|support| matches(&support.pattern, model_id))
-        .max_by_key(|support| support.pattern.chars().filter(|c| *c != '*').count())
+        .find(|support| matches(&support.pattern, model_id))
         .map(|support| &support.capabilities)
 }
 
@@ -132,19 +131,19 @@ mod tests {
     }
 
     #[test]
-    fn the_most_literal_pattern_wins() {
+    fn the_first_matching_pattern_wins() {
         let with_tools = Capabilities {
             tools: true,
             ..text_only()
         };
         let models = [
             ModelSupport {
-                pattern: "cohere.command-*".to_owned(),
-                capabilities: text_only(),
-            },
-            ModelSupport {
                 pattern: "cohere.command-r-*".to_owned(),
                 capabilities: with_tools.clone(),
+            },
+            ModelSupport {
+                pattern: "cohere.command-*".to_owned(),
+                capabilities: text_only(),
             },
         ];
         assert_eq!(
