@@ -41,6 +41,9 @@ pub fn patterns() -> Vec<String> {
     models::patterns(PREFIXES)
 }
 
+/// The base-id prefix of the Nova 2 models, which reason.
+const NOVA_2_PREFIX: &str = "amazon.nova-2-";
+
 /// The image types Nova reads (AWS, "Multimodal support for Amazon Nova":
 /// PNG, JPG, JPEG, GIF, WebP).
 pub const NOVA_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -56,9 +59,9 @@ const NOVA_IMAGE_MAX_COUNT: u32 = 20;
 /// The patterns `describe` reports, with what their models can do: every
 /// Nova model takes tools and prompt caching (`cachePoint`); Nova Lite, Pro,
 /// Premier and Nova 2 Lite read images; Titan Text reads text only.
-/// Documents are not claimed: AWS takes Nova's documents through the
-/// Converse API only, not `InvokeModel`; nor is Nova 2's reasoning, which
-/// this adapter does not send.
+/// Nova 2 Lite reasons (`reasoningConfig`). Documents are not claimed: AWS
+/// takes Nova's documents through the Converse API only, not
+/// `InvokeModel`.
 pub fn supported() -> Vec<ModelSupport> {
     PREFIXES
         .iter()
@@ -68,6 +71,7 @@ pub fn supported() -> Vec<ModelSupport> {
                 Family::Nova => Capabilities {
                     tools: true,
                     caching: true,
+                    reasoning: prefix.starts_with(NOVA_2_PREFIX),
                     images: reads_images(prefix).then(|| {
                         models::limits(NOVA_IMAGE_TYPES, NOVA_IMAGE_MAX_BYTES, NOVA_IMAGE_MAX_COUNT)
                     }),

@@ -10,7 +10,9 @@
 //! also from `-o toolConfig`), its tool calls and results in history as
 //! `toolUse` / `toolResult` blocks, and each cache point as a `cachePoint`
 //! block where it stands (after the system prompt and the tools for
-//! `request.cache`); reasoning in history is left out (Nova 1 has none). Titan's prompt is the user's text as is
+//! `request.cache`); Nova 2's reasoning is asked for in
+//! `inferenceConfig.reasoningConfig`, and reasoning in history is left out
+//! (Nova returns its reasoning redacted). Titan's prompt is the user's text as is
 //! with `--raw`, else the conversational template [`titan_prompt`] renders.
 
 use base64::Engine as _;
@@ -18,8 +20,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bedrock_adapter_kit::request::{self, Setting, json_body};
 use bedrock_adapter_kit::tools;
 use bedrock_adapter_kit::types::{
-    AdapterError, Body, CachePoints, Content, Image, Message, Params, Request, Role, Tool,
-    ToolChoice, ToolResult, ToolResultPart,
+    AdapterError, Body, CachePoints, Content, Image, Message, Params, ReasoningConfig,
+    ReasoningEffort, Request, Role, Tool, ToolChoice, ToolResult, ToolResultPart,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -47,6 +49,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         params,
         tools,
         tool_choice,
+        reasoning,
         cache,
         ..
     } = req;
@@ -62,6 +65,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
             let asked = NovaTools {
                 tools,
                 tool_choice,
+                reasoning,
                 cache,
             };
             json_body(&nova_body(
@@ -98,10 +102,11 @@ struct NovaBody {
     extra: Map<String, Value>,
 }
 
-/// What a Nova request asks of tools and caching.
+/// What a Nova request asks of tools, reasoning and caching.
 struct NovaTools {
     tools: Vec<Tool>,
     tool_choice: Option<ToolChoice>,
+    reasoning: Option<ReasoningConfig>,
     cache: CachePoints,
 }
 
@@ -187,6 +192,8 @@ struct NovaConfig {
     top_k: Option<u32>,
     #[serde(rename = "stopSequences", skip_serializing_if = "Vec::is_empty")]
     stop_sequences: Vec<String>,
+    #[serde(rename = "reasoningConfig", skip_serializing_if = "Option::is_none")]
+    reasoning_config: Option<Value>,
 }
 
 impl NovaConfig {
@@ -196,7 +203,34 @@ impl NovaConfig {
             && self.top_p.is_none()
             && self.top_k.is_none()
             && self.stop_sequences.is_empty()
+            && self.reasoning_config.is_none()
     }
+}
+
+/// The largest reasoning budget each Nova 2 reasoning effort stands for: a
+/// `--reasoning-budget` is sent as the smallest effort whose bound it is
+/// within (`high` above the last).
+pub const EFFORT_BUDGETS: [(ReasoningEffort, u32); 2] = [
+    (ReasoningEffort::Low, 4096),
+    (ReasoningEffort::Medium, 16384),
+];
+
+/// Nova 2's `inferenceConfig.reasoningConfig`: `{"type": "enabled",
+/// "maxReasoningEffort"}`, the effort as asked or mapped from a budget.
+fn reasoning_config(config: ReasoningConfig) -> Value {
+    let effort = match config {
+        ReasoningConfig::Effort(effort) => effort,
+        ReasoningConfig::BudgetTokens(budget) => EFFORT_BUDGETS
+            .iter()
+            .find(|(_, bound)| budget <= *bound)
+            .map_or(ReasoningEffort::High, |(effort, _)| *effort),
+    };
+    let effort = match effort {
+        ReasoningEffort::Low => "low",
+        ReasoningEffort::Medium => "medium",
+        ReasoningEffort::High => "high",
+    };
+    json!({"type": "enabled", "maxReasoningEffort": effort})
 }
 
 /// The image types Nova reads, with the `format` it names them by.
@@ -224,11 +258,18 @@ fn nova_body(
     let NovaTools {
         tools,
         tool_choice,
+        reasoning,
         cache,
     } = asked;
     if (!tools.is_empty() || tool_choice.is_some()) && extra.contains_key("toolConfig") {
         return Err(AdapterError::InvalidRequest(
             "-o toolConfig: the request already sets its tools; give them one way".to_owned(),
+        ));
+    }
+    if reasoning.is_some() && extra.contains_key("reasoningConfig") {
+        return Err(AdapterError::InvalidRequest(
+            "-o reasoningConfig: the request already sets its reasoning; give it one way"
+                .to_owned(),
         ));
     }
     let tool_config = tool_config(&tools, tool_choice, cache.tools)?;
@@ -255,6 +296,7 @@ fn nova_body(
             top_p: params.top_p,
             top_k: params.top_k,
             stop_sequences: params.stop_sequences,
+            reasoning_config: reasoning.map(reasoning_config),
         },
         tool_config,
         extra,
@@ -915,6 +957,37 @@ mod tests {
             titan_tools,
             Err(AdapterError::Unsupported(
                 "tools are not supported by amazon.titan-text-express-v1".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn nova_2_reasoning_effort() {
+        let reasoned = |model: &str, reasoning: ReasoningConfig| {
+            build(Request {
+                reasoning: Some(reasoning),
+                ..request(model, vec![text(Role::User, "Hi")], params())
+            })
+        };
+        for (reasoning, effort) in [
+            (ReasoningConfig::Effort(ReasoningEffort::Medium), "medium"),
+            (ReasoningConfig::BudgetTokens(1024), "low"),
+            (ReasoningConfig::BudgetTokens(4097), "medium"),
+            (ReasoningConfig::BudgetTokens(20000), "high"),
+        ] {
+            let json = testing::body_json(reasoned("amazon.nova-2-lite-v1:0", reasoning));
+            assert_eq!(
+                json["inferenceConfig"]["reasoningConfig"],
+                serde_json::json!({"type": "enabled", "maxReasoningEffort": effort})
+            );
+        }
+        assert_eq!(
+            reasoned(
+                "amazon.nova-pro-v1:0",
+                ReasoningConfig::Effort(ReasoningEffort::Low)
+            ),
+            Err(AdapterError::Unsupported(
+                "reasoning is not supported by amazon.nova-pro-v1:0".to_owned()
             ))
         );
     }

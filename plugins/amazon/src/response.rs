@@ -3,14 +3,14 @@
 //!
 //! Invariants: a Nova answer is the message's blocks in order, a text
 //! output per text block and a tool call per `toolUse` block (input as JSON
-//! text; reasoning blocks are skipped); a Titan
+//! text) and reasoning per `reasoningContent` block; a Titan
 //! answer is one text output per result. An empty text is no output. The
 //! stop reason keeps the raw value (Titan's is the first result's); usage
 //! is given only when the body has both counts (Titan's output count is the
 //! sum over its results), else the host reads Bedrock's headers.
 
 use bedrock_adapter_kit::tools;
-use bedrock_adapter_kit::types::{AdapterError, Output, Response, Usage};
+use bedrock_adapter_kit::types::{AdapterError, Output, Reasoning, Response, Usage};
 use bedrock_adapter_kit::wire::{json, read, text_outputs};
 
 use crate::models::{self, Family};
@@ -34,10 +34,22 @@ fn nova(response: NovaResponse) -> Response {
         .content
         .into_iter()
         .flat_map(|block| {
+            let reasoning = block
+                .reasoning_content
+                .and_then(|reasoning| reasoning.reasoning_text)
+                .map(|reasoning| {
+                    Output::Reasoning(Reasoning {
+                        text: reasoning.text,
+                        signature: reasoning.signature,
+                    })
+                });
             let call = block.tool_use.map(|call| {
                 Output::ToolCall(tools::call(call.tool_use_id, call.name, &call.input))
             });
-            text_outputs(block.text).into_iter().chain(call)
+            reasoning
+                .into_iter()
+                .chain(text_outputs(block.text))
+                .chain(call)
         })
         .collect();
     Response {
@@ -107,6 +119,22 @@ mod tests {
                     cache_write_tokens: Some(0),
                 }),
             })
+        );
+    }
+
+    #[test]
+    fn nova_2_reasoning() {
+        // Nova 2 Lite with reasoningConfig: its reasoning comes redacted.
+        let body = br#"{"output":{"message":{"content":[{"reasoningContent":{"reasoningText":{"text":"[REDACTED]"}}},{"text":"4"}],"role":"assistant"}},"stopReason":"end_turn"}"#;
+        assert_eq!(
+            parse("amazon.nova-2-lite-v1:0", body).map(|response| response.outputs),
+            Ok(vec![
+                Output::Reasoning(Reasoning {
+                    text: "[REDACTED]".to_owned(),
+                    signature: None,
+                }),
+                Output::Text("4".to_owned()),
+            ])
         );
     }
 

@@ -3,8 +3,8 @@
 //! per chunk: `contentBlockDelta`, `messageStop`, `metadata`, ...) and Titan
 //! Text streams (`outputText` chunks), the family chosen by model id.
 //!
-//! Invariants: text is emitted as it arrives, and only answer text (Nova's
-//! reasoning deltas are skipped); a Nova tool call is started by its
+//! Invariants: text and Nova 2's reasoning are emitted as they arrive; a
+//! Nova tool call is started by its
 //! `contentBlockStart`, its input comes from `toolUse` deltas, and it ends
 //! at `contentBlockStop` (or before any other content, or at `finish`: none
 //! is left open); a stream yields at most one stop and one usage event.
@@ -97,6 +97,10 @@ impl Decoder {
             if let Some(text) = delta.text.filter(|text| !text.is_empty()) {
                 events.extend(self.calls.then(Event::Text(text)));
             }
+            let reasoning = delta.reasoning_content.and_then(|reasoning| reasoning.text);
+            if let Some(text) = reasoning.filter(|text| !text.is_empty()) {
+                events.extend(self.calls.then(Event::Reasoning(text)));
+            }
             events.extend(delta.tool_use.and_then(|call| self.calls.input(call.input)));
         }
         if chunk.content_block_stop.is_some() || chunk.message_stop.is_some() {
@@ -157,6 +161,25 @@ mod tests {
 
     fn usage(input_tokens: u32, output_tokens: u32) -> Event {
         Event::Usage(counts(input_tokens, output_tokens))
+    }
+
+    #[test]
+    fn nova_2_reasoning_stream() {
+        let events = run(
+            "amazon.nova-2-lite-v1:0",
+            &[
+                r#"{"contentBlockDelta":{"delta":{"reasoningContent":{"text":"[REDACTED]"}},"contentBlockIndex":0}}"#,
+                r#"{"contentBlockStop":{"contentBlockIndex":0}}"#,
+                r#"{"contentBlockDelta":{"delta":{"text":"4"},"contentBlockIndex":1}}"#,
+            ],
+        );
+        assert_eq!(
+            events,
+            Ok(vec![
+                Event::Reasoning("[REDACTED]".to_owned()),
+                Event::Text("4".to_owned()),
+            ])
+        );
     }
 
     #[test]

@@ -70,15 +70,35 @@ pub struct NovaMessage {
     pub content: Vec<NovaBlock>,
 }
 
-/// One content block: text or a tool call (other blocks, such as
-/// `reasoningContent`, are skipped).
+/// One content block: text, a tool call or reasoning (other blocks are
+/// skipped).
 #[derive(Deserialize)]
 pub struct NovaBlock {
     /// The text of a text block.
     pub text: Option<String>,
+    /// The reasoning of a `reasoningContent` block.
+    #[serde(rename = "reasoningContent")]
+    pub reasoning_content: Option<NovaReasoning>,
     /// The call of a `toolUse` block.
     #[serde(rename = "toolUse")]
     pub tool_use: Option<NovaToolUse>,
+}
+
+/// A `reasoningContent` block (Nova 2 sends its text as `[REDACTED]`).
+#[derive(Deserialize)]
+pub struct NovaReasoning {
+    /// The reasoning text, when the block has one.
+    #[serde(rename = "reasoningText")]
+    pub reasoning_text: Option<NovaReasoningText>,
+}
+
+/// `reasoningText`.
+#[derive(Deserialize)]
+pub struct NovaReasoningText {
+    /// The text.
+    pub text: String,
+    /// Its signature, when Nova gives one.
+    pub signature: Option<String>,
 }
 
 /// A `toolUse` block of a response.
@@ -180,15 +200,25 @@ pub struct NovaToolStart {
     pub name: String,
 }
 
-/// The delta of a content block: answer text, or a fragment of a tool
-/// call's input (`reasoningContent` deltas are skipped).
+/// The delta of a content block: answer text, reasoning, or a fragment of
+/// a tool call's input.
 #[derive(Deserialize)]
 pub struct NovaDelta {
     /// Text added to a text block.
     pub text: Option<String>,
+    /// Reasoning added to a `reasoningContent` block.
+    #[serde(rename = "reasoningContent")]
+    pub reasoning_content: Option<NovaReasoningDelta>,
     /// Input added to a tool call.
     #[serde(rename = "toolUse")]
     pub tool_use: Option<NovaToolDelta>,
+}
+
+/// A fragment of streamed reasoning.
+#[derive(Deserialize)]
+pub struct NovaReasoningDelta {
+    /// The reasoning text added.
+    pub text: Option<String>,
 }
 
 /// A fragment of a streamed tool call's input.
