@@ -226,6 +226,14 @@ impl Cell {
                 extra: self.extra(),
                 raw: self.raw,
             },
+            tools: Vec::new(),
+            tool_choice: None,
+            reasoning: None,
+            cache: kit::CachePoints {
+                system: false,
+                tools: false,
+            },
+            streamed: false,
         }
     }
 }
@@ -368,6 +376,7 @@ fn said_kit(response: &kit::Response) -> Vec<Said> {
         .map(|output| match output {
             kit::Output::Text(text) => Said::Text(text.clone()),
             kit::Output::Image(image) => Said::Image(image.media_type.clone(), image.data.len()),
+            _ => Said::Other,
         })
         .collect();
     said.push(Said::Stop(
@@ -400,6 +409,7 @@ fn events_kit(events: &[kit::Event]) -> Vec<Said> {
             kit::Event::Text(text) => Said::Text(text.clone()),
             kit::Event::Stop(stop) => Said::Stop(stop.raw.clone()),
             kit::Event::Usage(usage) => Said::Usage(usage.input_tokens, usage.output_tokens),
+            _ => Said::Other,
         })
         .collect()
 }
