@@ -392,9 +392,9 @@ fn inspect_describes_a_real_plugin_without_compiling_it() {
     assert_eq!(report["kind"], "component");
     assert_eq!(report["size"].as_u64(), Some(bytes.len() as u64));
     assert_eq!(report["sha256"].as_str(), Some(sha256_hex(&bytes).as_str()));
-    assert_eq!(report["contract_versions"], serde_json::json!(["0.1.0"]));
+    assert_eq!(report["contract_versions"], serde_json::json!(["0.2.0"]));
     assert!(
-        names(&report["exports"]).contains(&"bedrock:adapter/adapter@0.1.0"),
+        names(&report["exports"]).contains(&"bedrock:adapter/adapter@0.2.0"),
         "{report}"
     );
     assert_eq!(report["loadable"], true);
@@ -412,7 +412,7 @@ fn inspect_describes_a_real_plugin_without_compiling_it() {
     assert_eq!(text.code, Some(0), "{}", text.stderr);
     assert!(
         text.stdout
-            .contains("host:      can load it as bedrock:adapter@0.1.0"),
+            .contains("host:      can load it as bedrock:adapter@0.2.0"),
         "{}",
         text.stdout
     );
