@@ -19,7 +19,8 @@ use aws_sdk_bedrockruntime::Client;
 use crate::aws::{self, AwsError, BedrockHeaders, StreamChunk};
 use crate::model_id::ModelId;
 use crate::plugin::{
-    Content, Event, Image, Output, PluginError, Reasoning, Request, Sandbox, Stop, ToolCall, Usage,
+    Body, Content, Event, Image, Output, PluginError, Reasoning, Request, Sandbox, Stop, ToolCall,
+    Usage,
 };
 
 /// What an invocation produced, complete or up to a failure.
@@ -174,6 +175,18 @@ pub async fn invoke(
     max_response_bytes: u64,
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
+    invoke_body(client, sandbox, model, body, max_response_bytes).await
+}
+
+/// As `invoke`, with a body built already (or given by the user as it is):
+/// the plugin only parses the answer.
+pub async fn invoke_body(
+    client: &Client,
+    sandbox: &mut Sandbox,
+    model: &ModelId,
+    body: Body,
+    max_response_bytes: u64,
+) -> Result<InvocationReport, InvocationFailure> {
     let started = Instant::now();
     let reply = aws::invoke_model(
         client,
@@ -235,6 +248,19 @@ pub async fn invoke_streaming(
     on_shown: &mut (dyn FnMut(Shown<'_>) -> io::Result<()> + Send),
 ) -> Result<InvocationReport, InvocationFailure> {
     let body = sandbox.build_request(request).await?;
+    invoke_streaming_body(client, sandbox, model, body, max_response_bytes, on_shown).await
+}
+
+/// As `invoke_streaming`, with a body built already (or given by the user
+/// as it is): the plugin only decodes the stream.
+pub async fn invoke_streaming_body(
+    client: &Client,
+    sandbox: &mut Sandbox,
+    model: &ModelId,
+    body: Body,
+    max_response_bytes: u64,
+    on_shown: &mut (dyn FnMut(Shown<'_>) -> io::Result<()> + Send),
+) -> Result<InvocationReport, InvocationFailure> {
     sandbox.start_stream(model.base()).await?;
     let started = Instant::now();
     let mut stream = aws::invoke_model_stream(

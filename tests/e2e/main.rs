@@ -4,6 +4,7 @@
 //!
 //! Run through `cargo xtask test`, which builds the plugins first.
 
+mod attachments;
 mod cache;
 mod cli;
 mod config;
@@ -16,8 +17,11 @@ mod faults;
 mod fixtures;
 mod history;
 mod output;
+mod reasoning;
+mod replayed;
 mod sandbox;
 mod serve_local;
 mod support;
+mod tools;
 mod tour;
 mod trust;

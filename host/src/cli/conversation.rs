@@ -184,6 +184,15 @@ impl Conversation {
         })
     }
 
+    /// The earlier turns alone, on `plugin` (as `messages` sends them), for
+    /// a turn that adds more than a prompt to them.
+    pub fn earlier_messages(&self, plugin: &str) -> Result<Vec<Message>, HistoryError> {
+        self.earlier
+            .iter()
+            .map(|message| self.to_request_message(&message.for_plugin(plugin)))
+            .collect()
+    }
+
     fn to_request_message(&self, message: &LoggedMessage) -> Result<Message, HistoryError> {
         let mut content = Vec::with_capacity(message.content.len());
         for block in &message.content {

@@ -1,4 +1,6 @@
-//! `bedrock-host invoke`: one prompt to one model, streamed by default.
+//! `bedrock-host invoke`: one turn of a conversation with one model,
+//! streamed by default: a prompt, attachments, tools and tool results,
+//! reasoning and cache settings; or a family's native body as it is.
 //!
 //! Invariants: streamed text reaches stdout as it arrives, flushed per
 //! chunk, and is never taken back; on failure the error goes to stderr after
@@ -6,27 +8,34 @@
 //! exactly one JSON object, on success and on failure alike. Model text
 //! printed to a terminal has its control characters (but newline and tab)
 //! escaped unless `--raw-output` is given; piped, it is written byte for
-//! byte. An answer with more than `--max-images` images writes none.
+//! byte (`answer_view` shows it). An answer with more than `--max-images`
+//! images writes none. Whatever can be refused without the model (files,
+//! tools, what the routed model cannot take) is refused before any request;
+//! `--dry-run` sends nothing and needs no credentials.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
 use serde_json::json;
 
+use super::answer_view::AnswerView;
 use super::conversation::{self, Conversation, ConversationArgs, MODEL_ENV};
 use super::images::{self, WrittenImage};
+use super::message_json;
+use super::request_parts::{Asked, RequestParts};
 use super::session::Session;
 use super::stdout::{self, StdoutError};
+use super::tools::{self, ToolAnswer};
 use super::{Exit, Interrupted, OutputFormat, UsageError};
 use crate::aws;
 use crate::history::{LoggedMessage, Speaker};
 use crate::invocation::{self, InvocationFailure, InvocationReport, Shown};
 use crate::model_id::{ModelId, ModelIdError};
 use crate::plugin::{
-    CachePoints, Limit, Params, PluginError, Request, StopReason, Subject, UserChoice, printable,
-    terminal_text,
+    Body, Limit, Message, Params, PluginError, ReasoningConfig, ReasoningEffort, Request, Role,
+    StopReason, Subject, UserChoice, printable,
 };
 
 /// Arguments of `invoke`.
@@ -106,8 +115,82 @@ pub struct InvokeArgs {
     /// escaped (`\u{1b}`) on a terminal; piped output is always byte for byte.
     #[arg(long)]
     raw_output: bool,
+    /// Attach an image or a document (repeatable), sent before the prompt:
+    /// PNG, JPEG, GIF, WebP, PDF, Word, Excel and PowerPoint files are known
+    /// by their bytes, UTF-8 .csv .txt .md .html by their extension. One the
+    /// model cannot take, or over its size or count limit, is refused
+    /// before anything is sent (exit 2).
+    #[arg(short = 'a', long = "attach", value_name = "PATH")]
+    attachments: Vec<PathBuf>,
+    /// Tools the model may call: a JSON array of {"name", "description",
+    /// "input_schema"} (Converse's {"toolSpec": ...} and OpenAI's
+    /// {"type": "function", "function": ...} are read too). Each tool call
+    /// is printed after the text as `tool call ID NAME INPUT` (INPUT: JSON
+    /// on one line); a tool-use stop exits 0.
+    #[arg(long, value_name = "FILE")]
+    tools: Option<PathBuf>,
+    /// Whether the model must call a tool: auto, any, none, or a tool's name.
+    #[arg(long, value_name = "auto|any|none|NAME")]
+    tool_choice: Option<String>,
+    /// Answer a tool call of the conversation's last answer (repeatable;
+    /// every call needs an answer): VALUE is JSON or text, or @FILE to read
+    /// it from a file. The conversation comes from --messages, or -c/--cid.
+    #[arg(long = "tool-result", value_name = "ID=VALUE", value_parser = tools::parse_tool_result)]
+    tool_results: Vec<ToolAnswer>,
+    /// As --tool-result, for a tool that failed: VALUE says how.
+    #[arg(long = "tool-error", value_name = "ID=VALUE", value_parser = tools::parse_tool_error)]
+    tool_errors: Vec<ToolAnswer>,
+    /// The conversation so far, as a JSON list of messages (the form
+    /// `--output json` prints an answer in, as `message`; see the README):
+    /// the attachments, tool results and prompt are sent as the next user
+    /// turn, and the prompt may be left out.
+    #[arg(long, value_name = "FILE")]
+    messages: Option<PathBuf>,
+    /// Ask the model to reason before answering, this hard (each family maps
+    /// it to its own setting). Reasoning is shown on stderr, apart from the
+    /// answer (dimmed on a terminal), and in JSON as `reasoning`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        conflicts_with = "reasoning_budget"
+    )]
+    reasoning_effort: Option<Effort>,
+    /// Ask the model to reason before answering, with at most N tokens.
+    #[arg(long, value_name = "N")]
+    reasoning_budget: Option<u32>,
+    /// Place cache points on the system prompt, the attachments and the
+    /// tools, for models with prompt caching; usage then counts cache reads
+    /// and writes.
+    #[arg(long)]
+    cache: bool,
+    /// Send this body (a JSON file in the model family's own format, or `-`
+    /// for stdin) exactly as it is, instead of a prompt; the plugin still
+    /// parses the answer.
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = [
+        "prompt", "system", "max_tokens", "temperature", "top_p", "top_k", "stop_sequences",
+        "seed", "options", "raw", "attachments", "tools", "tool_choice", "tool_results",
+        "tool_errors", "messages", "reasoning_effort", "reasoning_budget", "cache", "dry_run",
+    ])]
+    body: Option<PathBuf>,
+    /// Print the body the plugin would send (attachments included; pretty
+    /// JSON on a terminal, the exact bytes otherwise) and send nothing: no
+    /// credentials or region are needed.
+    #[arg(long)]
+    dry_run: bool,
     #[command(flatten)]
     conversation: ConversationArgs,
+}
+
+/// `--reasoning-effort` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Effort {
+    /// A little reasoning.
+    Low,
+    /// Some reasoning.
+    Medium,
+    /// As much as the family allows for an effort.
+    High,
 }
 
 /// `KEY=VALUE` → (key, JSON text of the value).
@@ -157,78 +240,110 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     if let Some(out) = &args.out {
         images::check_destination(out).map_err(|error| UsageError(error.to_string()))?;
     }
-    let prompt = read_prompt(args.prompt.as_deref()).await?;
-    let settings = session.client_settings().await?;
-    let model = resolve_model(settings, parsed, &model_name, args.family.is_some()).await?;
+    let native = match &args.body {
+        Some(path) => Some(read_body(path).await?),
+        None => None,
+    };
+    let mut parts = RequestParts::read(asked(&args))?;
+    let prompt = if native.is_some() {
+        None
+    } else {
+        read_prompt(args.prompt.as_deref(), parts.prompt_optional()).await?
+    };
+    let model = if args.dry_run {
+        offline_model(parsed, &model_name, args.family.is_some())?
+    } else {
+        let settings = session.client_settings().await?;
+        resolve_model(settings, parsed, &model_name, args.family.is_some()).await?
+    };
     let registry = session.plugins().await?;
     let choice = UserChoice {
         family: args.family.as_deref(),
         table: Some(session.routing()),
     };
     let plugin = registry.route_with(model.base(), choice)?.plugin;
-    let prompt = LoggedMessage::text(Speaker::User, prompt);
+    let streaming = !args.no_stream && plugin.streams(model.base());
+    parts.continue_from(conversation.earlier_messages(plugin.name())?)?;
+    let logged_prompt = LoggedMessage::text(Speaker::User, prompt.clone().unwrap_or_default());
     let system = args
         .system
         .clone()
         .or_else(|| conversation.earlier_system().map(str::to_owned));
-    let streaming = !args.no_stream && plugin.streams(model.base());
-    let request = Request {
-        model_id: model.base().to_owned(),
-        system,
-        messages: conversation.messages(plugin.name(), &prompt)?,
-        params: Params {
-            max_tokens: args.max_tokens,
-            temperature: args.temperature,
-            top_p: args.top_p,
-            top_k: args.top_k,
-            stop_sequences: args.stop_sequences.clone(),
-            seed: args.seed,
-            extra: args.options.clone(),
-            raw: args.raw,
-        },
-        tools: Vec::new(),
-        tool_choice: None,
-        reasoning: None,
-        cache: CachePoints {
-            system: false,
-            tools: false,
-        },
-        streamed: streaming,
-    };
-    if let Some(capabilities) = plugin.capabilities(model.base()) {
-        Subject {
-            model: model.as_given(),
-            plugin: plugin.name(),
-            capabilities,
+    let request = match native {
+        Some(body) => Outgoing::Native(body),
+        None => {
+            let subject = plugin
+                .capabilities(model.base())
+                .map(|capabilities| Subject {
+                    model: model.as_given(),
+                    plugin: plugin.name(),
+                    capabilities,
+                });
+            if let Some(subject) = &subject {
+                parts.check_attachments(subject)?;
+            }
+            let request = Request {
+                model_id: model.base().to_owned(),
+                system,
+                messages: parts.messages(prompt)?,
+                params: Params {
+                    max_tokens: args.max_tokens,
+                    temperature: args.temperature,
+                    top_p: args.top_p,
+                    top_k: args.top_k,
+                    stop_sequences: args.stop_sequences.clone(),
+                    seed: args.seed,
+                    extra: args.options.clone(),
+                    raw: args.raw,
+                },
+                tool_choice: parts.tool_choice.take(),
+                tools: std::mem::take(&mut parts.tools),
+                reasoning: parts.reasoning,
+                cache: parts.cache_points(),
+                streamed: streaming,
+            };
+            if let Some(subject) = &subject {
+                subject
+                    .check_request(&request)
+                    .map_err(|refusal| UsageError(refusal.to_string()))?;
+            }
+            Outgoing::Request(request)
         }
-        .check_request(&request)
-        .map_err(|refusal| UsageError(refusal.to_string()))?;
-    }
-    let client = aws::runtime_client(settings).await?;
-    let mut sandbox = plugin.sandbox().await?;
-    let text_out = TextOut {
-        json,
-        to_stderr: images_to_stdout,
-        raw: args.raw_output,
     };
+    let mut sandbox = plugin.sandbox().await?;
+    if args.dry_run {
+        let Outgoing::Request(request) = &request else {
+            return Err(UsageError(
+                "--dry-run shows the body a plugin builds; --body gives one".into(),
+            )
+            .into());
+        };
+        let body = sandbox.build_request(request).await?;
+        print_body(&body, json, &model, plugin.name())?;
+        return Ok(Exit::Success);
+    }
+    let settings = session.client_settings().await?;
+    let client = aws::runtime_client(settings).await?;
+    let mut view = AnswerView::new(json, images_to_stdout, args.raw_output);
+    if let Outgoing::Request(request) = &request {
+        conversation.begin(
+            model.as_given(),
+            plugin,
+            request.system.as_deref(),
+            &logged_prompt,
+            &request.params,
+        );
+    }
 
-    // The text received so far: printed as it comes in text mode, and
-    // kept for the JSON object if Ctrl-C ends the call.
+    // The text received so far: shown as it comes in text mode, and kept
+    // for the JSON object if Ctrl-C ends the call.
     let mut received = String::new();
-    conversation.begin(
-        model.as_given(),
-        plugin,
-        request.system.as_deref(),
-        &prompt,
-        &request.params,
-    );
     let mut on_shown = |shown: Shown<'_>| -> io::Result<()> {
         if let Shown::Text(text) = shown {
             conversation.record_text(text);
-            text_out.write(text)?;
             received.push_str(text);
         }
-        Ok(())
+        view.show(shown)
     };
     let max_response_bytes = u64::from(args.max_response_mib) * 1024 * 1024;
     // Ctrl-C is watched from here on, so the partial text is kept.
@@ -236,18 +351,37 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     tracing::info!(model = %model, plugin = plugin.name(), streaming, "invoking the model");
     let started = Instant::now();
     let call = async {
-        if streaming {
-            invocation::invoke_streaming(
-                &client,
-                &mut sandbox,
-                &model,
-                &request,
-                max_response_bytes,
-                &mut on_shown,
-            )
-            .await
-        } else {
-            invocation::invoke(&client, &mut sandbox, &model, &request, max_response_bytes).await
+        match (request, streaming) {
+            (Outgoing::Request(request), true) => {
+                invocation::invoke_streaming(
+                    &client,
+                    &mut sandbox,
+                    &model,
+                    &request,
+                    max_response_bytes,
+                    &mut on_shown,
+                )
+                .await
+            }
+            (Outgoing::Request(request), false) => {
+                invocation::invoke(&client, &mut sandbox, &model, &request, max_response_bytes)
+                    .await
+            }
+            (Outgoing::Native(body), true) => {
+                invocation::invoke_streaming_body(
+                    &client,
+                    &mut sandbox,
+                    &model,
+                    body,
+                    max_response_bytes,
+                    &mut on_shown,
+                )
+                .await
+            }
+            (Outgoing::Native(body), false) => {
+                invocation::invoke_body(&client, &mut sandbox, &model, body, max_response_bytes)
+                    .await
+            }
         }
     };
     let outcome = tokio::select! {
@@ -276,13 +410,11 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         .stop
         .as_ref()
         .map(|stop| stop_reason_name(stop.reason));
-    conversation.finish(prompt, &report, stop_reason, failure.as_ref());
-    if !streaming && !report.text.is_empty() {
-        text_out.write(&report.text).map_err(StdoutError::from)?;
+    conversation.finish(logged_prompt, &report, stop_reason, failure.as_ref());
+    if !streaming {
+        view.show_all(&report.content).map_err(StdoutError::from)?;
     }
-    if !report.text.is_empty() && !report.text.ends_with('\n') {
-        text_out.write("\n").map_err(StdoutError::from)?;
-    }
+    view.finish().map_err(StdoutError::from)?;
     let stem = model.base().replace([':', '/'], "-");
     let written = if report.images.len() > args.max_images {
         failure.get_or_insert_with(|| {
@@ -337,35 +469,97 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
     }
 }
 
-/// Where the model's text goes in text mode: stdout, or stderr when stdout
-/// carries image bytes (`--out -`); nowhere with `--output json`, whose
-/// object carries it.
-#[derive(Clone, Copy)]
-struct TextOut {
-    json: bool,
-    to_stderr: bool,
-    /// `--raw-output`: control characters reach a terminal as they are.
-    raw: bool,
+/// What is sent: a request the plugin builds a body from, or a body given
+/// as it is (`--body`).
+enum Outgoing {
+    Request(Request),
+    Native(Body),
 }
 
-impl TextOut {
-    /// Writes `text` and flushes it; on a terminal, with its control
-    /// characters (but newline and tab) escaped unless `raw`.
-    fn write(self, text: &str) -> io::Result<()> {
-        if self.json {
-            return Ok(());
-        }
-        let (mut out, terminal): (Box<dyn Write>, bool) = if self.to_stderr {
-            (Box::new(io::stderr().lock()), io::stderr().is_terminal())
-        } else {
-            (Box::new(io::stdout().lock()), io::stdout().is_terminal())
-        };
-        if terminal && !self.raw {
-            out.write_all(terminal_text(text).as_bytes())?;
-        } else {
-            out.write_all(text.as_bytes())?;
-        }
-        out.flush()
+/// What the command line asks for besides the prompt.
+fn asked(args: &InvokeArgs) -> Asked {
+    let reasoning = match (args.reasoning_effort, args.reasoning_budget) {
+        (Some(effort), _) => Some(ReasoningConfig::Effort(match effort {
+            Effort::Low => ReasoningEffort::Low,
+            Effort::Medium => ReasoningEffort::Medium,
+            Effort::High => ReasoningEffort::High,
+        })),
+        (None, Some(budget)) => Some(ReasoningConfig::BudgetTokens(budget)),
+        (None, None) => None,
+    };
+    Asked {
+        attachments: args.attachments.clone(),
+        tools: args.tools.clone(),
+        tool_choice: args.tool_choice.clone(),
+        tool_answers: args
+            .tool_results
+            .iter()
+            .chain(&args.tool_errors)
+            .cloned()
+            .collect(),
+        messages: args.messages.clone(),
+        reasoning,
+        cache: args.cache,
+        system: args.system.is_some(),
+    }
+}
+
+/// The model for `--dry-run`, which asks AWS nothing: an ARN that names no
+/// model needs `--family`, and goes to that plugin as it is.
+fn offline_model(
+    parsed: Result<ModelId, ModelIdError>,
+    given: &str,
+    family_chosen: bool,
+) -> anyhow::Result<ModelId> {
+    match parsed {
+        Err(ModelIdError::Opaque { .. }) if family_chosen => Ok(ModelId::resolved(given, given)),
+        Err(ModelIdError::Opaque { kind, .. }) => Err(UsageError(format!(
+            "`{given}` is a {kind} ARN, which does not name its model, and --dry-run asks AWS nothing: pass --family NAME"
+        ))
+        .into()),
+        parsed => Ok(parsed?),
+    }
+}
+
+/// The `--body` to send: the file's bytes, or stdin's for `-`.
+async fn read_body(path: &Path) -> Result<Body, UsageError> {
+    let bytes = if path == Path::new("-") {
+        read_stdin_bytes().await?
+    } else {
+        std::fs::read(path).map_err(|error| {
+            UsageError(format!("cannot read the body {}: {error}", path.display()))
+        })?
+    };
+    if bytes.is_empty() {
+        return Err(UsageError("the --body is empty".into()));
+    }
+    Ok(Body {
+        bytes,
+        content_type: "application/json".into(),
+        accept: "application/json".into(),
+    })
+}
+
+/// Prints a built body for `--dry-run`: pretty JSON on a terminal, the
+/// exact bytes otherwise; with `--output json`, in an object with its
+/// media types.
+fn print_body(body: &Body, json: bool, model: &ModelId, plugin: &str) -> Result<(), StdoutError> {
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body.bytes).ok();
+    if json {
+        return stdout::json(&json!({
+            "model_id": model.as_given(),
+            "plugin": plugin,
+            "content_type": body.content_type,
+            "accept": body.accept,
+            "body": parsed.unwrap_or_else(|| json!(String::from_utf8_lossy(&body.bytes))),
+        }));
+    }
+    let pretty = parsed
+        .filter(|_| io::stdout().is_terminal())
+        .and_then(|value| serde_json::to_string_pretty(&value).ok());
+    match pretty {
+        Some(text) => stdout::line(text),
+        None => stdout::bytes(&body.bytes),
     }
 }
 
@@ -399,9 +593,15 @@ pub(super) async fn resolve_model(
 /// The prompt: the argument; or stdin, for `-` or when no argument is
 /// given and stdin is not a terminal; or, with an argument and text piped
 /// on stdin, the stdin text first (as context), a blank line, then the
-/// argument.
-async fn read_prompt(argument: Option<&str>) -> Result<String, UsageError> {
-    match argument {
+/// argument. When `optional` (a conversation or attachments are sent), no
+/// argument and nothing on stdin means no prompt.
+async fn read_prompt(argument: Option<&str>, optional: bool) -> Result<Option<String>, UsageError> {
+    let prompt = match argument {
+        None if optional && !stdin_is_piped() => return Ok(None),
+        None if optional => {
+            let text = read_stdin().await?;
+            return Ok((!text.trim().is_empty()).then_some(text));
+        }
         Some("-") => non_empty(read_stdin().await?),
         Some(prompt) if stdin_is_piped() => {
             let context = read_stdin().await?;
@@ -417,27 +617,30 @@ async fn read_prompt(argument: Option<&str>) -> Result<String, UsageError> {
             "no prompt: give it as an argument, or pipe it on stdin (use `-` to read stdin explicitly)".into(),
         )),
         None => non_empty(read_stdin().await?),
-    }
+    };
+    prompt.map(Some)
+}
+
+/// All of stdin as the prompt's text.
+async fn read_stdin() -> Result<String, UsageError> {
+    tracing::info!("reading the prompt from stdin");
+    String::from_utf8(read_stdin_bytes().await?)
+        .map_err(|_| UsageError("cannot read the prompt from stdin: it is not UTF-8".into()))
 }
 
 /// All of stdin, read on a thread of its own, so Ctrl-C still ends the
-/// command while a person types a prompt (the thread ends with the process).
-async fn read_stdin() -> Result<String, UsageError> {
-    tracing::info!("reading the prompt from stdin");
+/// command while a person types (the thread ends with the process).
+async fn read_stdin_bytes() -> Result<Vec<u8>, UsageError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let mut text = String::new();
-        let read = io::stdin().read_to_string(&mut text).map(|_| text);
+        let mut bytes = Vec::new();
+        let read = io::stdin().read_to_end(&mut bytes).map(|_| bytes);
         let _ = sender.send(read);
     });
     match receiver.await {
-        Ok(Ok(text)) => Ok(text),
-        Ok(Err(error)) => Err(UsageError(format!(
-            "cannot read the prompt from stdin: {error}"
-        ))),
-        Err(_) => Err(UsageError(
-            "cannot read the prompt from stdin: the reader stopped".into(),
-        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(error)) => Err(UsageError(format!("cannot read stdin: {error}"))),
+        Err(_) => Err(UsageError("cannot read stdin: the reader stopped".into())),
     }
 }
 
@@ -488,7 +691,7 @@ pub(super) fn stop_reason_name(reason: StopReason) -> &'static str {
 /// failure, with the model's own reason, made printable: the plugin chose it.
 fn filtered(report: &InvocationReport) -> Option<anyhow::Error> {
     let stop = report.stop.as_ref()?;
-    let empty = report.text.is_empty() && report.images.is_empty();
+    let empty = report.text.is_empty() && report.images.is_empty() && report.tool_calls.is_empty();
     (empty && stop.reason == StopReason::ContentFiltered).then(|| {
         anyhow::Error::new(ContentFiltered(
             stop.raw
@@ -514,15 +717,29 @@ fn report_json(
         .iter()
         .map(|image| json!({"path": image.path, "media_type": image.media_type, "bytes": image.bytes}))
         .collect();
+    let tool_calls: Vec<_> = report
+        .tool_calls
+        .iter()
+        .map(|call| json!({"id": call.id, "name": call.name, "input": message_json::json_or_string(&call.input)}))
+        .collect();
+    let message = Message {
+        role: Role::Assistant,
+        content: report.content.clone(),
+    };
     json!({
         "images": images,
         "model_id": model.as_given(),
         "plugin": plugin,
         "text": report.text,
+        "reasoning": (!report.reasoning.is_empty()).then_some(&report.reasoning),
+        "tool_calls": tool_calls,
+        "message": message_json::to_json(&message),
         "stop_reason": report.stop.as_ref().map(|s| stop_reason_name(s.reason)),
         "raw_stop_reason": report.stop.as_ref().and_then(|s| s.raw.clone()),
         "input_tokens": report.input_tokens,
         "output_tokens": report.output_tokens,
+        "cache_read_tokens": report.cache_read_tokens,
+        "cache_write_tokens": report.cache_write_tokens,
         "streamed": streamed,
         "time_to_first_token_ms": report.time_to_first_token.map(|d| d.as_secs_f64() * 1000.0),
         "chunks": report.chunks,

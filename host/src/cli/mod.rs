@@ -9,17 +9,23 @@
 //! here names a provider: everything a model family needs comes from its
 //! plugin.
 
+mod answer_view;
+mod attachments;
 mod chat;
 mod conversation;
 mod exit;
 pub mod images;
 mod invoke;
 mod logs;
+mod message_json;
 mod models;
 mod plugins;
+mod request_parts;
 mod serve_local;
 mod session;
 mod stdout;
+mod tools;
+mod turn;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -136,7 +142,7 @@ struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Invoke a model with a prompt; streams the answer by default.
-    Invoke(invoke::InvokeArgs),
+    Invoke(Box<invoke::InvokeArgs>),
     /// Chat with a model: a prompt with line editing and history, each
     /// answer streamed, every turn logged as one conversation.
     Chat(chat::ChatArgs),
@@ -260,7 +266,7 @@ async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
 
 async fn run_command(session: &Session, command: Command) -> anyhow::Result<Exit> {
     match command {
-        Command::Invoke(args) => invoke::run(session, args).await,
+        Command::Invoke(args) => invoke::run(session, *args).await,
         Command::Chat(args) => chat::run(session, args).await,
         Command::Logs(args) => logs::run(args),
         Command::Models(args) => models::run(session, args).await,
