@@ -517,6 +517,25 @@ fn plugin_for_contract(dir: &Path, version: &str) -> PathBuf {
     path
 }
 
+/// A component built against 0.2.9 (a later version of the 0.2 line, which
+/// only adds to 0.2.0) loads, is described and serves a request, though the
+/// host's bindings name 0.2.0: its exports are found by semver.
+#[test]
+fn a_component_of_a_newer_version_of_a_served_line_loads_and_serves() {
+    let dir = plugins_folder(&[]);
+    let newer = plugin_for_contract(dir.path(), "0.2.9");
+    let (code, report, stderr) = inspect(&newer);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(report["contract_versions"], serde_json::json!(["0.2.9"]));
+    assert_eq!(report["loadable"], true);
+    let listing = list_json(dir.path());
+    assert_eq!(loaded_names(&listing), ["anthropic"], "{listing}");
+    assert_eq!(listing["plugins"][0]["contract"], "bedrock:adapter@0.2.9");
+    let served = invoke(dir.path(), "anthropic.claude-3-haiku-20240307-v1:0");
+    assert_eq!(served.code, Some(0), "{}", served.stderr);
+    assert!(!served.stdout.trim().is_empty(), "an answer was printed");
+}
+
 #[test]
 fn a_component_for_another_contract_is_refused_naming_both_versions() {
     let dir = plugins_folder(&["meta"]);
