@@ -22,6 +22,8 @@
 //! - [`request`]: refusing settings and features a family lacks, the text
 //!   of messages, `--raw`'s one prompt, chat messages, the JSON body;
 //! - [`tools`]: tool schemas and inputs as JSON, tool results as text;
+//! - [`functions`]: function tools, calls and results in the OpenAI-like
+//!   chat form (Mistral's chat completion, Jamba);
 //! - [`wire`] and [`stop`]: reading bodies and chunks, token counts, stop
 //!   reasons mapped with the raw value kept;
 //! - [`stream`]: what a stream decoder holds between chunks, and tool calls
@@ -55,6 +57,7 @@ mod bindings {
 
 pub use bindings::bedrock::adapter::types;
 
+pub mod functions;
 pub mod models;
 pub mod options;
 pub mod request;
