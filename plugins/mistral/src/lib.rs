@@ -2,8 +2,8 @@
 //! exporting the `bedrock:adapter/adapter` interface for the model ids
 //! `mistral.*`. This file owns the generated bindings, the export and
 //! `describe`; each other module owns one step (routing to one of Mistral's
-//! two Bedrock APIs, the `[INST]` template, `-o` options, request, response,
-//! stream, stop reasons) and is reached only through [`Component`]. The
+//! two Bedrock APIs, the `[INST]` template, `-o` options, tool call ids,
+//! request, response, stream, stop reasons) and is reached only through [`Component`]. The
 //! adapter is a pure function of its inputs: it keeps no state outside a
 //! [`stream::Decoder`] and knows nothing of AWS (signing, URLs, event-stream
 //! frames, invocation metrics stay in the host).
@@ -18,6 +18,7 @@ wit_bindgen::generate!({
     with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
 });
 
+mod ids;
 mod models;
 mod options;
 mod request;
@@ -42,7 +43,7 @@ impl Guest for Component {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             description: "Mistral AI: an [INST] prompt for Mistral 7B, Mixtral 8x7B and \
                           Large/Small 24.02 (--raw sends it as is); chat messages for \
-                          Mistral Large 2 and later models"
+                          Mistral Large 2 and later models; function tools for Mistral Large"
                 .to_owned(),
             models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),

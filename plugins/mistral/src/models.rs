@@ -8,13 +8,17 @@
 //! `max_tokens`, `temperature`, `top_p`, `tools`, `tool_choice`; "Mistral AI
 //! chat completion",
 //! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-chat-completion.html)
-//! for Mistral Large 2 (24.07). Invariant: the four text completion models
-//! are named here by id; every other `mistral.*` model (Large 2, Pixtral
-//! Large and the later ones) is sent the chat shape, which is the one
-//! Mistral's models since 24.07 take.
+//! for Mistral Large (24.02, which takes both) and Large 2 (24.07), with
+//! function tools. Invariant: the four text completion models are named
+//! here by id and sent the completion shape, except Mistral Large 24.02
+//! when the request uses tools (its chat shape has them); every other
+//! `mistral.*` model (Large 2, Pixtral Large and the later ones) is sent
+//! the chat shape, which is the one Mistral's models since 24.07 take.
+//! Tools are claimed for the Mistral Large models only, the ones AWS's
+//! chat completion page documents them for.
 
 use bedrock_adapter_kit::models;
-use bedrock_adapter_kit::types::ModelSupport;
+use bedrock_adapter_kit::types::{Capabilities, ModelSupport};
 
 /// The body family a request is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +39,14 @@ const COMPLETION_PREFIXES: &[&str] = &[
     "mistral.mistral-small-2402-",
 ];
 
-/// The API for `model_id`.
-pub fn api_for(model_id: &str) -> Api {
-    if COMPLETION_PREFIXES
+/// Base-id prefix of Mistral Large 24.02, which takes both APIs.
+const LARGE_2402_PREFIX: &str = "mistral.mistral-large-2402-";
+
+/// The API for `model_id`, for a request that uses tools or not.
+pub fn api_for(model_id: &str, uses_tools: bool) -> Api {
+    if uses_tools && model_id.starts_with(LARGE_2402_PREFIX) {
+        Api::Chat
+    } else if COMPLETION_PREFIXES
         .iter()
         .any(|prefix| model_id.starts_with(prefix))
     {
@@ -48,17 +57,29 @@ pub fn api_for(model_id: &str) -> Api {
 }
 
 /// The patterns `describe` reports, with what their models can do: each
-/// text completion model, Mistral Large 2 and later (`mistral-large-`, the
-/// chat models AWS documents tools for), and every other `mistral.*` model.
-/// This adapter sends text only, so each claims text and nothing more.
+/// text completion model (Mistral Large 24.02 with tools), Mistral Large 2
+/// and later (`mistral-large-`, with tools), and every other `mistral.*`
+/// model (text). None takes images, documents, reasoning or cache points
+/// here.
 pub fn supported() -> Vec<ModelSupport> {
+    let with_tools = Capabilities {
+        tools: true,
+        ..models::text_only()
+    };
     COMPLETION_PREFIXES
         .iter()
         .map(|prefix| format!("{prefix}*"))
         .chain(["mistral.mistral-large-*".to_owned(), "mistral.*".to_owned()])
-        .map(|pattern| ModelSupport {
-            pattern,
-            capabilities: models::text_only(),
+        .map(|pattern| {
+            let capabilities = if pattern.starts_with("mistral.mistral-large-") {
+                with_tools.clone()
+            } else {
+                models::text_only()
+            };
+            ModelSupport {
+                pattern,
+                capabilities,
+            }
         })
         .collect()
 }
@@ -75,7 +96,7 @@ mod tests {
             "mistral.mistral-large-2402-v1:0",
             "mistral.mistral-small-2402-v1:0",
         ] {
-            assert_eq!(api_for(id), Api::Completion, "{id}");
+            assert_eq!(api_for(id, false), Api::Completion, "{id}");
         }
         for id in [
             "mistral.mistral-large-2407-v1:0",
@@ -83,7 +104,23 @@ mod tests {
             "mistral.mistral-large-3-675b-instruct",
             "mistral.ministral-3-8b-instruct",
         ] {
-            assert_eq!(api_for(id), Api::Chat, "{id}");
+            assert_eq!(api_for(id, false), Api::Chat, "{id}");
         }
+        assert_eq!(api_for("mistral.mistral-large-2402-v1:0", true), Api::Chat);
+        assert_eq!(
+            api_for("mistral.mixtral-8x7b-instruct-v0:1", true),
+            Api::Completion
+        );
+    }
+
+    #[test]
+    fn tools_for_mistral_large_only() {
+        let models = supported();
+        let tools = |id| models::capabilities_of(&models, id).map(|c| c.tools);
+        assert_eq!(tools("mistral.mistral-large-2402-v1:0"), Some(true));
+        assert_eq!(tools("mistral.mistral-large-2407-v1:0"), Some(true));
+        assert_eq!(tools("mistral.mistral-small-2402-v1:0"), Some(false));
+        assert_eq!(tools("mistral.mixtral-8x7b-instruct-v0:1"), Some(false));
+        assert_eq!(tools("mistral.pixtral-large-2502-v1:0"), Some(false));
     }
 }

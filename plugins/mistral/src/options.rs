@@ -2,20 +2,21 @@
 //! refuses, and the checks on the values it knows.
 //!
 //! Every option is a top-level field of the body, passed through as the JSON
-//! the user gave. The known ones are the chat completion fields no common
-//! setting covers (`tools`, `tool_choice`; AWS, "Mistral AI chat
-//! completion"); keys the adapter does not know are passed through too, so
+//! the user gave. Every chat completion field AWS documents ("Mistral AI
+//! chat completion") is covered by a common setting or by the request's
+//! tools, so none is known here; keys the adapter does not know are passed
+//! through, so
 //! fields AWS adds later work without a new adapter, and Bedrock judges a
 //! misspelt one. Invariant: an option never replaces what a common setting
 //! or the prompt puts in the body (`-o max_tokens=5` is refused with a
 //! pointer to `--max-tokens`), so each body field has one source.
 
-use bedrock_adapter_kit::options::{self, invalid};
+use bedrock_adapter_kit::options;
 use bedrock_adapter_kit::types::AdapterError;
 use serde_json::{Map, Value};
 
 /// The options this adapter knows, as listed by `describe`.
-pub const KNOWN: &[&str] = &["tools", "tool_choice"];
+pub const KNOWN: &[&str] = &[];
 
 /// Body fields that a common setting or the prompt fills, with what the user
 /// should use instead of `-o`.
@@ -33,26 +34,14 @@ const OWNED: &[(&str, &str)] = &[
         "messages",
         "the body's messages are built from the prompt and --system",
     ),
+    ("tools", "use --tools FILE"),
+    ("tool_choice", "use --tool-choice"),
 ];
 
 /// Parses the `-o` pairs into body fields, checking the known ones. A key
 /// given twice keeps its last value.
 pub fn parse(extra: &[(String, String)]) -> Result<Map<String, Value>, AdapterError> {
-    options::parse(extra, OWNED, check)
-}
-
-/// Checks the type of a known option.
-fn check(key: &str, value: Value) -> Result<Value, AdapterError> {
-    match (key, value) {
-        ("tools", value @ Value::Array(_)) => Ok(value),
-        ("tools", _) => Err(invalid(key, "expected a JSON list of tool definitions")),
-        ("tool_choice", value @ (Value::String(_) | Value::Object(_))) => Ok(value),
-        ("tool_choice", _) => Err(invalid(
-            key,
-            "expected \"auto\", \"any\", \"none\" or a JSON object",
-        )),
-        (_, value) => Ok(value),
-    }
+    options::parse_known(extra, OWNED, &[])
 }
 
 #[cfg(test)]
@@ -61,18 +50,8 @@ mod tests {
     use bedrock_adapter_kit::testing::pairs;
 
     #[test]
-    fn known_and_unknown_keys_pass_through() {
-        let fields = parse(&pairs(&[
-            ("tools", r#"[{"type":"function"}]"#),
-            ("tool_choice", "\"any\""),
-            ("safe_prompt", "true"),
-        ]))
-        .expect("valid options");
-        assert_eq!(
-            fields.get("tools"),
-            Some(&serde_json::json!([{"type": "function"}]))
-        );
-        assert_eq!(fields.get("tool_choice"), Some(&serde_json::json!("any")));
+    fn unknown_keys_pass_through() {
+        let fields = parse(&pairs(&[("safe_prompt", "true")])).expect("valid options");
         assert_eq!(fields.get("safe_prompt"), Some(&serde_json::json!(true)));
     }
 
@@ -84,6 +63,8 @@ mod tests {
             ("stop", "--stop"),
             ("prompt", "--raw"),
             ("messages", "--system"),
+            ("tools", "--tools"),
+            ("tool_choice", "--tool-choice"),
         ] {
             let err = parse(&pairs(&[(key, "1")]));
             assert!(
@@ -94,13 +75,11 @@ mod tests {
     }
 
     #[test]
-    fn wrong_types_are_refused() {
-        for (key, value) in [("tools", "{}"), ("tool_choice", "3"), ("x", "not json")] {
-            let err = parse(&pairs(&[(key, value)]));
-            assert!(
-                matches!(&err, Err(AdapterError::InvalidRequest(m)) if m.starts_with(&format!("-o {key}:"))),
-                "{key}: {err:?}"
-            );
-        }
+    fn values_that_are_not_json_are_refused() {
+        let err = parse(&pairs(&[("x", "not json")]));
+        assert!(
+            matches!(&err, Err(AdapterError::InvalidRequest(m)) if m.starts_with("-o x:")),
+            "{err:?}"
+        );
     }
 }

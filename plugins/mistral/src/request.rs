@@ -2,20 +2,24 @@
 //! Mistral API the model takes ([`crate::models`]): a text completion body
 //! (`prompt`, `max_tokens`, `stop`, `temperature`, `top_p`, `top_k`) whose
 //! prompt is the `[INST]` template or, with `--raw`, the user's text as is;
-//! or a chat completion body (`messages`, `max_tokens`, `temperature`,
-//! `top_p`).
+//! or a chat completion body (`messages`, `tools`, `tool_choice`,
+//! `max_tokens`, `temperature`, `top_p`) with function tools, calls and
+//! results in the form of [`bedrock_adapter_kit::functions`], call ids as
+//! [`crate::ids`] maps them.
 //!
 //! Invariants: every common setting the user gave is in the body or is an
 //! `unsupported` error naming it (neither API takes a seed; the chat API, as
-//! AWS documents it, takes no top-k or stop sequences, and has no raw
-//! prompt); a setting the user did not give is left out, so Bedrock applies
+//! AWS documents it, takes no top-k or stop sequences, has no raw prompt
+//! and no named tool choice); a setting the user did not give is left out, so Bedrock applies
 //! the model's own default.
 
-use bedrock_adapter_kit::request::{self, ChatMessage, Setting, Turn, json_body};
-use bedrock_adapter_kit::types::{AdapterError, Body, Params, Request};
+use bedrock_adapter_kit::functions::{self, FunctionMessage, FunctionTool};
+use bedrock_adapter_kit::request::{self, Setting, Turn, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Content, Params, Request, ToolChoice};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::ids;
 use crate::models::{self, Api};
 use crate::options;
 use crate::template;
@@ -23,25 +27,36 @@ use crate::template;
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
     request::refuse_beyond_described(&req, &models::supported())?;
-    let Request {
-        model_id,
-        system,
-        messages,
-        params,
-        ..
-    } = req;
     request::refuse(
-        &params,
+        &req.params,
         &[Setting::Seed],
         "Mistral models on Bedrock take no random seed",
     )?;
-    request::check_finite(&params)?;
-    let extra = options::parse(&params.extra)?;
-    // This adapter sends text only; a message's text parts are joined.
-    let turns = request::text_turns(messages, &model_id)?;
-    match models::api_for(&model_id) {
-        Api::Completion => json_body(&completion_body(system, turns, params, extra)?),
-        Api::Chat => json_body(&chat_body(&model_id, system, turns, params, extra)?),
+    request::check_finite(&req.params)?;
+    let extra = options::parse(&req.params.extra)?;
+    let uses_tools = !req.tools.is_empty()
+        || req.tool_choice.is_some()
+        || req.messages.iter().any(|message| {
+            message
+                .content
+                .iter()
+                .any(|part| matches!(part, Content::ToolCall(_) | Content::ToolResult(_)))
+        });
+    match models::api_for(&req.model_id, uses_tools) {
+        Api::Completion => {
+            let Request {
+                model_id,
+                system,
+                messages,
+                params,
+                ..
+            } = req;
+            // The completion models read text only; a message's text parts
+            // are joined.
+            let turns = request::text_turns(messages, &model_id)?;
+            json_body(&completion_body(system, turns, params, extra)?)
+        }
+        Api::Chat => json_body(&chat_body(req, extra)?),
     }
 }
 
@@ -89,7 +104,11 @@ fn completion_body(
 /// A chat completion body, fields in the order of AWS's documentation.
 #[derive(Serialize)]
 struct ChatBody {
-    messages: Vec<ChatMessage>,
+    messages: Vec<FunctionMessage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<FunctionTool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,23 +119,41 @@ struct ChatBody {
     extra: Map<String, Value>,
 }
 
-fn chat_body(
-    model_id: &str,
-    system: Option<String>,
-    turns: Vec<Turn>,
-    params: Params,
-    extra: Map<String, Value>,
-) -> Result<ChatBody, AdapterError> {
+fn chat_body(req: Request, extra: Map<String, Value>) -> Result<ChatBody, AdapterError> {
+    let Request {
+        model_id,
+        system,
+        messages,
+        params,
+        tools,
+        tool_choice,
+        ..
+    } = req;
     request::refuse(
         &params,
         &[Setting::Raw, Setting::TopK, Setting::Stop],
         &format!(
             "{model_id} takes Mistral's chat completion API, which on Bedrock has \
-             messages, max_tokens, temperature and top_p only"
+             messages, tools, tool_choice, max_tokens, temperature and top_p only"
         ),
     )?;
+    let tool_choice = match tool_choice {
+        None => None,
+        Some(ToolChoice::Auto) => Some("auto"),
+        Some(ToolChoice::Any) => Some("any"),
+        Some(ToolChoice::None) => Some("none"),
+        Some(ToolChoice::Named(name)) => {
+            return Err(AdapterError::Unsupported(format!(
+                "a named tool choice ({name}) is not supported by {model_id}: Mistral's \
+                 tool_choice on Bedrock is auto, any or none (--tool-choice any makes it call \
+                 one of the tools)"
+            )));
+        }
+    };
     Ok(ChatBody {
-        messages: request::chat_messages(system, turns),
+        messages: functions::function_messages(system, messages, &model_id, ids::to_mistral)?,
+        tools: functions::function_tools(&tools)?,
+        tool_choice,
         max_tokens: params.max_tokens,
         top_p: params.top_p,
         temperature: params.temperature,
@@ -130,7 +167,7 @@ mod tests {
     use bedrock_adapter_kit::testing::{
         self, assert_refuses_malformed, assert_text_only, image, message, params, request, text,
     };
-    use bedrock_adapter_kit::types::{Params, Role};
+    use bedrock_adapter_kit::types::{Params, Role, Tool, ToolCall, ToolResult, ToolResultPart};
 
     /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
     /// Getting Started" (cell "Mistral Models").
@@ -208,7 +245,6 @@ mod tests {
                     max_tokens: Some(100),
                     temperature: Some(0.5),
                     top_p: Some(0.9),
-                    extra: vec![("tool_choice".to_owned(), "\"none\"".to_owned())],
                     ..params()
                 },
             )
@@ -222,9 +258,127 @@ mod tests {
                     {"role": "assistant", "content": "Hello!"},
                     {"role": "user", "content": "Name a colour."},
                 ],
-                "max_tokens": 100, "top_p": 0.9, "temperature": 0.5, "tool_choice": "none",
+                "max_tokens": 100, "top_p": 0.9, "temperature": 0.5,
             })
         );
+    }
+
+    /// The tool of AWS's "Mistral AI chat completion" page.
+    fn shell_tool() -> Tool {
+        Tool {
+            name: "shell".to_owned(),
+            description: "Run a shell command".to_owned(),
+            input_schema: r#"{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}"#.to_owned(),
+        }
+    }
+
+    #[test]
+    fn tools_as_aws_documents_them() {
+        for (model_id, choice, written) in [
+            (LARGE_2, Some(ToolChoice::Any), Some("any")),
+            ("mistral.mistral-large-2402-v1:0", None, None),
+        ] {
+            let req = Request {
+                tools: vec![shell_tool()],
+                tool_choice: choice,
+                ..request(
+                    model_id,
+                    vec![text(Role::User, "List the files.")],
+                    params(),
+                )
+            };
+            let mut expected = serde_json::json!({
+                "messages": [{"role": "user", "content": "List the files."}],
+                "tools": [{"type": "function", "function": {
+                    "name": "shell", "description": "Run a shell command",
+                    "parameters": {"type": "object",
+                                   "properties": {"command": {"type": "string"}},
+                                   "required": ["command"]},
+                }}],
+            });
+            if let Some(written) = written {
+                expected["tool_choice"] = serde_json::json!(written);
+            }
+            assert_eq!(body_json(req), expected, "{model_id}");
+        }
+    }
+
+    #[test]
+    fn calls_and_results_in_history_with_mapped_ids() {
+        let claude_id = "toolu_01A09q90qw90lq917835lq9";
+        let call = |id: &str| {
+            Content::ToolCall(ToolCall {
+                id: id.to_owned(),
+                name: "shell".to_owned(),
+                input: r#"{"command":"ls"}"#.to_owned(),
+            })
+        };
+        let result = |id: &str| {
+            Content::ToolResult(ToolResult {
+                call_id: id.to_owned(),
+                content: vec![ToolResultPart::Text("a.txt".to_owned())],
+                is_error: false,
+            })
+        };
+        let req = Request {
+            tools: vec![shell_tool()],
+            ..request(
+                LARGE_2,
+                vec![
+                    text(Role::User, "List the files."),
+                    message(
+                        Role::Assistant,
+                        vec![call(claude_id), call("v6RMMiRlT7ygYkT4uULjtg")],
+                    ),
+                    message(
+                        Role::User,
+                        vec![result(claude_id), result("v6RMMiRlT7ygYkT4uULjtg")],
+                    ),
+                ],
+                params(),
+            )
+        };
+        let mapped = ids::to_mistral(claude_id);
+        let body = body_json(req);
+        assert_eq!(
+            body["messages"],
+            serde_json::json!([
+                {"role": "user", "content": "List the files."},
+                {"role": "assistant", "content": "", "tool_calls": [
+                    {"id": mapped, "type": "function",
+                     "function": {"name": "shell", "arguments": "{\"command\":\"ls\"}"}},
+                    {"id": "v6RMMiRlT7ygYkT4uULjtg", "type": "function",
+                     "function": {"name": "shell", "arguments": "{\"command\":\"ls\"}"}},
+                ]},
+                {"role": "tool", "content": "a.txt", "tool_call_id": mapped},
+                {"role": "tool", "content": "a.txt", "tool_call_id": "v6RMMiRlT7ygYkT4uULjtg"},
+            ])
+        );
+    }
+
+    #[test]
+    fn tools_refused_by_name() {
+        let named = build(Request {
+            tools: vec![shell_tool()],
+            tool_choice: Some(ToolChoice::Named("shell".to_owned())),
+            ..request(LARGE_2, vec![text(Role::User, "Hi")], params())
+        });
+        assert!(
+            matches!(&named, Err(AdapterError::Unsupported(m)) if m.starts_with("a named tool choice (shell)")),
+            "{named:?}"
+        );
+        for model_id in [MIXTRAL, "mistral.mistral-small-2402-v1:0"] {
+            let tools = build(Request {
+                tools: vec![shell_tool()],
+                ..request(model_id, vec![text(Role::User, "Hi")], params())
+            });
+            assert_eq!(
+                tools,
+                Err(AdapterError::Unsupported(format!(
+                    "tools are not supported by {model_id}"
+                )))
+            );
+        }
     }
 
     #[test]
@@ -285,7 +439,7 @@ mod tests {
         assert_refuses_malformed(MIXTRAL, build);
         assert_refuses_malformed(LARGE_2, build);
         assert_text_only(MIXTRAL, build);
-        assert_text_only(LARGE_2, build);
+        assert_text_only("mistral.pixtral-large-2502-v1:0", build);
         let image = build(request(
             LARGE_2,
             vec![message(Role::User, vec![image("image/png")])],

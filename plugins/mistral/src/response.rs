@@ -3,11 +3,13 @@
 //! its keys, whatever the model id).
 //!
 //! Invariants: each generation or answer with text is one text output, in
-//! order (a chat answer that only calls tools has none); the stop reason is
+//! order, followed by its tool calls (a chat answer that only calls tools
+//! has no text output; its empty `content` is no text); the stop reason is
 //! the first one's, with the raw value kept; usage is given only when the
 //! body has both counts (text completion bodies have none, and the host then
 //! reads Bedrock's headers).
 
+use bedrock_adapter_kit::functions;
 use bedrock_adapter_kit::types::{AdapterError, Output, Response};
 use bedrock_adapter_kit::wire::{object, read};
 
@@ -39,12 +41,16 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
                 .first()
                 .and_then(|choice| choice.reason())
                 .map(stop::from_mistral);
+            let mut outputs = Vec::new();
+            for choice in choices {
+                let (text, calls) = choice.into_parts();
+                outputs.extend(text.filter(|text| !text.is_empty()).map(Output::Text));
+                for call in calls {
+                    outputs.push(Output::ToolCall(functions::answered_call(call)?));
+                }
+            }
             Ok(Response {
-                outputs: choices
-                    .into_iter()
-                    .filter_map(|choice| choice.text())
-                    .map(Output::Text)
-                    .collect(),
+                outputs,
                 stop,
                 usage: usage.as_ref().and_then(|counts| counts.usage()),
             })
@@ -59,7 +65,7 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::stop::sent;
-    use bedrock_adapter_kit::types::{StopReason, Usage};
+    use bedrock_adapter_kit::types::{StopReason, ToolCall, Usage};
 
     #[test]
     fn text_completion() {
@@ -112,11 +118,31 @@ mod tests {
     }
 
     #[test]
-    fn tool_calls_and_typed_parts() {
-        let tools = br#"{"choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"t1","function":{"name":"f","arguments":"{}"}}]},"stop_reason":"tool_calls"}]}"#;
-        let response = parse(tools).expect("parse");
-        assert_eq!(response.outputs, vec![Output::Text(String::new())]);
-        assert_eq!(response.stop, Some(sent(StopReason::ToolUse, "tool_calls")));
+    fn tool_call_as_aws_documents_it() {
+        // AWS's "Mistral AI chat completion" page: a call with empty content,
+        // arguments a JSON string, stop reason `tool_calls`.
+        let body = br#"{"choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"v6RMMiRlT7ygYkT4uULjtg","function":{"name":"shell","arguments":"{\"command\": \"ls -l\"}"}}]},"stop_reason":"tool_calls"}]}"#;
+        assert_eq!(
+            parse(body),
+            Ok(Response {
+                outputs: vec![Output::ToolCall(ToolCall {
+                    id: "v6RMMiRlT7ygYkT4uULjtg".to_owned(),
+                    name: "shell".to_owned(),
+                    input: r#"{"command":"ls -l"}"#.to_owned(),
+                })],
+                stop: Some(sent(StopReason::ToolUse, "tool_calls")),
+                usage: None,
+            })
+        );
+        let bad = br#"{"choices":[{"message":{"content":"","tool_calls":[{"id":"a","function":{"name":"f","arguments":"[1]"}}]},"stop_reason":"tool_calls"}]}"#;
+        assert!(matches!(
+            parse(bad),
+            Err(AdapterError::MalformedResponse(_))
+        ));
+    }
+
+    #[test]
+    fn typed_parts() {
         let parts = br#"{"choices":[{"message":{"content":[{"type":"thinking","thinking":[]},{"type":"text","text":"42"}]},"finish_reason":"stop"}]}"#;
         assert_eq!(
             parse(parts).map(|r| r.outputs),

@@ -1,17 +1,21 @@
 //! The `stream-decoder` resource: turns the model JSON of each streamed
-//! Mistral chunk into text, stop and usage events, for both shapes (text
+//! Mistral chunk into text, tool call, stop and usage events, for both
+//! shapes (text
 //! completion `outputs`, chat completion `choices`), told apart per chunk by
 //! its keys.
 //!
 //! Invariants: a stream follows its first generation or answer only (the
 //! first `outputs` entry; the `choices` entry with index 0); text is emitted
-//! as it arrives; the stop event comes from the chunk that names a stop
-//! reason; usage, which only chat chunks may carry, is held and emitted once
+//! as it arrives; tool calls (whole in one chunk, as Bedrock's Mistral
+//! sends them, or in fragments) are start, input and end events, a call
+//! ending before any other content or the stop; the stop event comes from
+//! the chunk that names a stop reason; usage, which only chat chunks may carry, is held and emitted once
 //! by `finish`, with the last counts sent. Bedrock's
 //! `amazon-bedrock-invocationMetrics` is left to the host. Chunks of neither
 //! shape are ignored; a chunk that is not a JSON object, or has a field of
 //! the wrong type, is malformed.
 
+use bedrock_adapter_kit::functions::StreamedCalls;
 use bedrock_adapter_kit::stream::HeldUsage;
 use bedrock_adapter_kit::types::{AdapterError, Event};
 use bedrock_adapter_kit::wire::{object, read};
@@ -20,26 +24,29 @@ use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
 use crate::wire::{self, Chat, Completion, Shape};
 
-/// Decodes one stream. The only state is the last token counts seen.
+/// Decodes one stream. The state is the last token counts seen and
+/// whether a tool call is open.
 pub struct Decoder {
     usage: HeldUsage,
+    calls: StreamedCalls,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
             usage: HeldUsage::default(),
+            calls: StreamedCalls::default(),
         }
     }
 
     fn feed(&self, chunk: Vec<u8>) -> Result<Vec<Event>, AdapterError> {
         let value = object(&chunk, "a stream chunk")?;
-        let (text, reason) = match wire::shape(&value) {
+        let (text, calls, reason) = match wire::shape(&value) {
             Shape::Completion => {
                 let Completion { outputs } = read(value, "a Mistral text completion chunk")?;
                 match outputs.into_iter().next() {
-                    Some(output) => (Some(output.text), output.stop_reason),
-                    None => (None, None),
+                    Some(output) => (Some(output.text), Vec::new(), output.stop_reason),
+                    None => (None, Vec::new(), None),
                 }
             }
             Shape::Chat => {
@@ -50,20 +57,31 @@ impl GuestStreamDecoder for Decoder {
                 match choices.into_iter().find(|choice| choice.is_first()) {
                     Some(choice) => {
                         let reason = choice.reason().map(str::to_owned);
-                        (choice.text(), reason)
+                        let (text, calls) = choice.into_parts();
+                        (text, calls, reason)
                     }
-                    None => (None, None),
+                    None => (None, Vec::new(), None),
                 }
             }
-            Shape::Unknown => (None, None),
+            Shape::Unknown => (None, Vec::new(), None),
         };
-        let text = text.filter(|text| !text.is_empty()).map(Event::Text);
-        let stop = reason.map(|raw| Event::Stop(stop::from_mistral(&raw)));
-        Ok(text.into_iter().chain(stop).collect())
+        let mut events = Vec::new();
+        if let Some(text) = text.filter(|text| !text.is_empty()) {
+            events.extend(self.calls.then(Event::Text(text)));
+        }
+        events.extend(self.calls.feed(calls)?);
+        if let Some(raw) = reason {
+            events.extend(self.calls.then(Event::Stop(stop::from_mistral(&raw))));
+        }
+        Ok(events)
     }
 
     fn finish(&self) -> Result<Vec<Event>, AdapterError> {
-        Ok(self.usage.take().map(Event::Usage).into_iter().collect())
+        let end = self.calls.close();
+        Ok(end
+            .into_iter()
+            .chain(self.usage.take().map(Event::Usage))
+            .collect())
     }
 }
 
@@ -72,7 +90,7 @@ mod tests {
     use super::*;
     use bedrock_adapter_kit::stop::sent;
     use bedrock_adapter_kit::testing;
-    use bedrock_adapter_kit::types::{StopReason, Usage};
+    use bedrock_adapter_kit::types::{StopReason, ToolCallStart, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("mistral.mistral-7b-instruct-v0:2".to_owned());
@@ -133,6 +151,46 @@ mod tests {
             Ok(vec![
                 Event::Text("Hi".to_owned()),
                 Event::Stop(sent(StopReason::EndTurn, "stop"))
+            ])
+        );
+    }
+
+    #[test]
+    fn tool_calls_whole_and_in_fragments() {
+        // As the local Bedrock and AWS's chat completion page give it: the
+        // whole call in one `message`, then the stop.
+        let whole = run(&[
+            r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"v6RMMiRlT7ygYkT4uULjtg","type":"function","function":{"name":"shell","arguments":"{\"command\":\"ls\"}"}}]},"stop_reason":"tool_calls"}]}"#,
+        ]);
+        let start = |id: &str| {
+            Event::ToolCallStart(ToolCallStart {
+                id: id.to_owned(),
+                name: "shell".to_owned(),
+            })
+        };
+        assert_eq!(
+            whole,
+            Ok(vec![
+                start("v6RMMiRlT7ygYkT4uULjtg"),
+                Event::ToolCallInput(r#"{"command":"ls"}"#.to_owned()),
+                Event::ToolCallEnd,
+                Event::Stop(sent(StopReason::ToolUse, "tool_calls")),
+            ])
+        );
+        // Mistral's own form: text, then a call in `delta`s, then the stop.
+        let fragments = run(&[
+            r#"{"choices":[{"index":0,"delta":{"content":"Let me see."},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"","tool_calls":[{"id":"D681PevKs","function":{"name":"shell","arguments":"{\"comm"}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"and\":\"ls\"}"}}]},"finish_reason":null}]}"#,
+        ]);
+        assert_eq!(
+            fragments,
+            Ok(vec![
+                Event::Text("Let me see.".to_owned()),
+                start("D681PevKs"),
+                Event::ToolCallInput(r#"{"comm"#.to_owned()),
+                Event::ToolCallInput(r#"and":"ls"}"#.to_owned()),
+                Event::ToolCallEnd,
             ])
         );
     }

@@ -9,13 +9,15 @@
 //! while Mistral's own API, which the later Bedrock models follow, names it
 //! `finish_reason` and streams `delta`s; both spellings are read, and
 //! `content` is read as a string or as a list of typed parts (only `text`
-//! parts are answer text). Invariants: which shape a body or chunk is is
+//! parts are answer text); `tool_calls` are read in the OpenAI-like form
+//! of [`bedrock_adapter_kit::functions`]. Invariants: which shape a body or chunk is is
 //! decided by [`shape`], by its keys, never by model id; fields the adapter
 //! does not use are ignored (Bedrock's `amazon-bedrock-invocationMetrics`
 //! among them: the host reads it); a field the adapter uses that has the
 //! wrong type is a deserialisation error, which the callers report as
 //! `malformed-response`.
 
+use bedrock_adapter_kit::functions::AnsweredCall;
 use bedrock_adapter_kit::wire::ChatUsage;
 use serde::Deserialize;
 use serde_json::Value;
@@ -95,27 +97,36 @@ impl Choice {
             .or(self.stop_reason.as_deref())
     }
 
-    /// The answer text of the message or delta; `None` when there is none
-    /// (a tool call, or a chunk that only names the role).
-    pub fn text(self) -> Option<String> {
-        match self.message.or(self.delta)?.content? {
-            MessageContent::Text(text) => Some(text),
-            MessageContent::Parts(parts) => Some(
-                parts
-                    .into_iter()
-                    .filter(|part| part.kind == "text")
-                    .filter_map(|part| part.text)
-                    .collect(),
-            ),
-        }
+    /// The answer text of the message or delta (`None` when there is none:
+    /// a chunk that only names the role) and its tool calls.
+    pub fn into_parts(self) -> (Option<String>, Vec<AnsweredCall>) {
+        let Some(ChoiceMessage {
+            content,
+            tool_calls,
+        }) = self.message.or(self.delta)
+        else {
+            return (None, Vec::new());
+        };
+        let text = content.map(|content| match content {
+            MessageContent::Text(text) => text,
+            MessageContent::Parts(parts) => parts
+                .into_iter()
+                .filter(|part| part.kind == "text")
+                .filter_map(|part| part.text)
+                .collect(),
+        });
+        (text, tool_calls.unwrap_or_default())
     }
 }
 
-/// A message or delta, as far as its answer text goes.
+/// A message or delta, as far as its answer text and tool calls go.
 #[derive(Deserialize)]
 pub struct ChoiceMessage {
-    /// The text, if any (`null` with tool calls).
+    /// The text, if any (`null` or empty with tool calls).
     pub content: Option<MessageContent>,
+    /// The calls the model made (`null` when none); in a `delta`, whole
+    /// calls or fragments of them.
+    pub tool_calls: Option<Vec<AnsweredCall>>,
 }
 
 /// A message's content: a string, or a list of typed parts.
