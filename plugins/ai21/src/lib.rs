@@ -41,7 +41,8 @@ impl Guest for Component {
             name: "ai21".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             description: "AI21 Labs Jamba: chat messages, the system prompt as a system \
-                          message; no --raw, --top-k or --seed. Reads Jurassic-2 responses"
+                          message, function tools for Jamba 1.5; no --raw, --top-k or --seed. \
+                          Reads Jurassic-2 responses"
                 .to_owned(),
             models: models::supported(),
             options: options::KNOWN.iter().map(|key| (*key).to_owned()).collect(),

@@ -16,10 +16,18 @@ use bedrock_adapter_kit::types::{AdapterError, Capabilities, ModelSupport};
 const JURASSIC2_PREFIX: &str = "ai21.j2-";
 
 /// The patterns `describe` reports, with what their models can do: Jamba
-/// (text here: this adapter sends no tools yet) and Jurassic-2, which
-/// Bedrock never streamed.
+/// 1.5 (Mini, Large) with function tools, as AI21's Jamba chat reference
+/// gives them; Jamba Instruct, text; and Jurassic-2, which Bedrock never
+/// streamed. None takes attachments, reasoning or cache points here.
 pub fn supported() -> Vec<ModelSupport> {
     vec![
+        ModelSupport {
+            pattern: "ai21.jamba-1-5-*".to_owned(),
+            capabilities: Capabilities {
+                tools: true,
+                ..models::text_only()
+            },
+        },
         ModelSupport {
             pattern: "ai21.jamba-*".to_owned(),
             capabilities: models::text_only(),

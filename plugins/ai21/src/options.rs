@@ -29,6 +29,7 @@ const OWNED: &[(&str, &str)] = &[
         "messages",
         "the body's messages are built from the prompt and --system",
     ),
+    ("tools", "use --tools FILE"),
 ];
 
 /// Parses the `-o` pairs into body fields, checking the known ones. A key

@@ -3,11 +3,13 @@
 //! whatever the model id).
 //!
 //! Invariants: each answer or generation with text is one text output, in
-//! order (a Jamba answer that only calls tools has none); the stop reason
+//! order, followed by its tool calls (a Jamba answer that only calls tools
+//! has no text output); the stop reason
 //! is the first one's, with the raw value kept; usage is Jamba's `usage`
 //! when it has both counts, and for Jurassic-2 the lengths of its token
 //! lists ([`crate::wire::Completions::usage`]).
 
+use bedrock_adapter_kit::functions;
 use bedrock_adapter_kit::types::{AdapterError, Output, Response};
 use bedrock_adapter_kit::wire::{object, read};
 
@@ -24,12 +26,16 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
                 .first()
                 .and_then(|choice| choice.finish_reason.as_deref())
                 .map(stop::from_jamba);
+            let mut outputs = Vec::new();
+            for choice in choices {
+                let (text, calls) = choice.into_parts();
+                outputs.extend(text.filter(|text| !text.is_empty()).map(Output::Text));
+                for call in calls {
+                    outputs.push(Output::ToolCall(functions::answered_call(call)?));
+                }
+            }
             Ok(Response {
-                outputs: choices
-                    .into_iter()
-                    .filter_map(|choice| choice.text())
-                    .map(Output::Text)
-                    .collect(),
+                outputs,
                 stop,
                 usage: usage.as_ref().and_then(|counts| counts.usage()),
             })
@@ -61,7 +67,7 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
+    use bedrock_adapter_kit::types::{Stop, StopReason, ToolCall, Usage};
 
     #[test]
     fn jamba_as_aws_documents_it() {
@@ -130,6 +136,26 @@ mod tests {
         assert_eq!(
             response.stop.map(|stop| stop.reason),
             Some(StopReason::StopSequence)
+        );
+    }
+
+    #[test]
+    fn jamba_tool_call() {
+        // AI21's chat response reference: `content` null, the call's
+        // arguments a JSON string, finish reason `tool_calls`.
+        let body = br#"{"id":"chat-1","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_6f2b","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":80,"completion_tokens":12,"total_tokens":92}}"#;
+        let response = parse(body).expect("parse");
+        assert_eq!(
+            response.outputs,
+            [Output::ToolCall(ToolCall {
+                id: "call_6f2b".to_owned(),
+                name: "get_weather".to_owned(),
+                input: r#"{"city":"Paris"}"#.to_owned(),
+            })]
+        );
+        assert_eq!(
+            response.stop.map(|stop| stop.reason),
+            Some(StopReason::ToolUse)
         );
     }
 

@@ -1,16 +1,20 @@
 //! The `stream-decoder` resource: turns the model JSON of each streamed
-//! Jamba chunk (`{"choices": [{"delta": {"content"}, "finish_reason"}],
-//! "usage"}`) into text, stop and usage events. Jurassic-2 never streamed
+//! Jamba chunk (`{"choices": [{"delta": {"content", "tool_calls"},
+//! "finish_reason"}], "usage"}`) into text, tool call, stop and usage
+//! events. Jurassic-2 never streamed
 //! on Bedrock.
 //!
 //! Invariants: a stream follows its first answer (the `choices` entry with
-//! index 0); text is emitted as it arrives; the stop event comes from the
+//! index 0); text is emitted as it arrives; tool calls (whole or in
+//! fragments) are start, input and end events, a call ending before any
+//! other content or the stop; the stop event comes from the
 //! chunk that names a finish reason; usage is held and emitted once by
 //! `finish`, with the last counts sent (the last chunk carries them).
 //! Bedrock's `amazon-bedrock-invocationMetrics` is left to the host. Chunks
 //! without `choices` are ignored; a chunk that is not a JSON object, or has
 //! a field of the wrong type, is malformed.
 
+use bedrock_adapter_kit::functions::StreamedCalls;
 use bedrock_adapter_kit::stream::HeldUsage;
 use bedrock_adapter_kit::types::{AdapterError, Event};
 use bedrock_adapter_kit::wire::{object, read};
@@ -19,15 +23,18 @@ use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::stop;
 use crate::wire::{self, Chat, Shape};
 
-/// Decodes one stream. The only state is the last token counts seen.
+/// Decodes one stream. The state is the last token counts seen and
+/// whether a tool call is open.
 pub struct Decoder {
     usage: HeldUsage,
+    calls: StreamedCalls,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
             usage: HeldUsage::default(),
+            calls: StreamedCalls::default(),
         }
     }
 
@@ -47,15 +54,24 @@ impl GuestStreamDecoder for Decoder {
             .finish_reason
             .as_deref()
             .map(|raw| Event::Stop(stop::from_jamba(raw)));
-        let text = choice
-            .text()
-            .filter(|text| !text.is_empty())
-            .map(Event::Text);
-        Ok(text.into_iter().chain(stop).collect())
+        let (text, calls) = choice.into_parts();
+        let mut events = Vec::new();
+        if let Some(text) = text.filter(|text| !text.is_empty()) {
+            events.extend(self.calls.then(Event::Text(text)));
+        }
+        events.extend(self.calls.feed(calls)?);
+        if let Some(stop) = stop {
+            events.extend(self.calls.then(stop));
+        }
+        Ok(events)
     }
 
     fn finish(&self) -> Result<Vec<Event>, AdapterError> {
-        Ok(self.usage.take().map(Event::Usage).into_iter().collect())
+        let end = self.calls.close();
+        Ok(end
+            .into_iter()
+            .chain(self.usage.take().map(Event::Usage))
+            .collect())
     }
 }
 
@@ -63,7 +79,7 @@ impl GuestStreamDecoder for Decoder {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing;
-    use bedrock_adapter_kit::types::{Stop, StopReason, Usage};
+    use bedrock_adapter_kit::types::{Stop, StopReason, ToolCallStart, Usage};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("ai21.jamba-1-5-mini-v1:0".to_owned());
@@ -95,6 +111,38 @@ mod tests {
                 Event::Usage(Usage {
                     input_tokens: 22,
                     output_tokens: 2,
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
+                }),
+            ])
+        );
+    }
+
+    #[test]
+    fn tool_call_stream() {
+        // As the local Bedrock streams a Jamba call: the role, the whole call
+        // in one `delta.tool_calls`, then the finish reason and usage.
+        let events = run(&[
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":null,"tool_calls":[{"id":"call_6f2b","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":80,"completion_tokens":12,"total_tokens":92}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                Event::ToolCallStart(ToolCallStart {
+                    id: "call_6f2b".to_owned(),
+                    name: "get_weather".to_owned(),
+                }),
+                Event::ToolCallInput(r#"{"city":"Paris"}"#.to_owned()),
+                Event::ToolCallEnd,
+                Event::Stop(Stop {
+                    reason: StopReason::ToolUse,
+                    raw: Some("tool_calls".to_owned()),
+                }),
+                Event::Usage(Usage {
+                    input_tokens: 80,
+                    output_tokens: 12,
                     cache_read_tokens: None,
                     cache_write_tokens: None,
                 }),

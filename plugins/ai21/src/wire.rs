@@ -12,6 +12,7 @@
 //! adapter uses that has the wrong type is a deserialisation error, which
 //! the callers report as `malformed-response`.
 
+use bedrock_adapter_kit::functions::AnsweredCall;
 use bedrock_adapter_kit::types::Usage;
 use bedrock_adapter_kit::wire::ChatUsage;
 use serde::Deserialize;
@@ -68,18 +69,27 @@ impl Choice {
         self.index.unwrap_or(0) == 0
     }
 
-    /// The answer text of the message or delta; `None` when there is none
-    /// (a tool call, or a chunk that only names the role).
-    pub fn text(self) -> Option<String> {
-        self.message.or(self.delta)?.content
+    /// The answer text of the message or delta (`None` when there is none:
+    /// a tool call, or a chunk that only names the role) and its tool calls.
+    pub fn into_parts(self) -> (Option<String>, Vec<AnsweredCall>) {
+        match self.message.or(self.delta) {
+            Some(ChoiceMessage {
+                content,
+                tool_calls,
+            }) => (content, tool_calls.unwrap_or_default()),
+            None => (None, Vec::new()),
+        }
     }
 }
 
-/// A message or delta, as far as its answer text goes.
+/// A message or delta, as far as its answer text and tool calls go.
 #[derive(Deserialize)]
 pub struct ChoiceMessage {
-    /// The text, if any.
+    /// The text, if any (`null` with tool calls).
     pub content: Option<String>,
+    /// The calls the model made, in the form of
+    /// [`bedrock_adapter_kit::functions`] (`null` when none).
+    pub tool_calls: Option<Vec<AnsweredCall>>,
 }
 
 /// A Jurassic-2 body.
