@@ -41,7 +41,8 @@ impl Guest for Component {
             name: "meta".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             description: "Meta Llama 2, 3, 3.x and 4: the model's own chat template rendered \
-                          into `prompt` (--raw sends the prompt as is); no --top-k, --stop or \
+                          into `prompt` (--raw sends the prompt as is); images for Llama 3.2 \
+                          Vision and Llama 4; no --top-k, --stop or \
                           --seed on Bedrock"
                 .to_owned(),
             models: models::supported(),

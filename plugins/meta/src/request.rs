@@ -1,18 +1,23 @@
 //! `build-request`: turns a provider-neutral request into Llama's Bedrock
 //! body, `{"prompt", "temperature", "top_p", "max_gen_len"}` (AWS, "Meta
 //! Llama models",
-//! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html).
+//! https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html),
+//! with `images`, base64 strings, for the vision models.
 //!
 //! Invariants: the prompt is the conversation rendered in the model's chat
 //! template ([`crate::template`]), or with `--raw` the user's text exactly as
-//! given; every common setting the user gave is in the body or is an
+//! given; each image of a user message is one entry of `images`, in order,
+//! and (unless `--raw`, where the user writes the prompt) the image token
+//! `<|image|>` where it stands in the message; every common setting the user gave is in the body or is an
 //! `unsupported` error naming it (Llama on Bedrock has no top-k, stop
 //! sequences or seed); a setting the user did not give is left out, so
 //! Bedrock applies its own default (`max_gen_len` 512, `temperature` 0.5,
 //! `top_p` 0.9).
 
-use bedrock_adapter_kit::request::{self, Setting, json_body};
-use bedrock_adapter_kit::types::{AdapterError, Body, Request};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bedrock_adapter_kit::request::{self, Setting, Turn, json_body};
+use bedrock_adapter_kit::types::{AdapterError, Body, Content, Message, Request, Role};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -37,8 +42,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     )?;
     request::check_finite(&params)?;
     let extra = options::parse(&params.extra)?;
-    // Llama reads text only here; a message's text parts are joined.
-    let turns = request::text_turns(messages, &model_id)?;
+    let (turns, images) = turns_and_images(messages, &model_id, !params.raw)?;
     let prompt = if params.raw {
         // The user writes the chat format (or none) themselves.
         request::raw_prompt(system.is_some(), turns)?.text
@@ -47,6 +51,7 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
     };
     let body = LlamaBody {
         prompt,
+        images,
         temperature: params.temperature,
         top_p: params.top_p,
         max_gen_len: params.max_tokens,
@@ -59,6 +64,8 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
 #[derive(Serialize)]
 struct LlamaBody {
     prompt: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    images: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,13 +76,55 @@ struct LlamaBody {
     extra: Map<String, Value>,
 }
 
+/// The token that stands for an image in a Llama prompt (Meta's prompt
+/// format for Llama 3.2 Vision and Llama 4).
+const IMAGE_TOKEN: &str = "<|image|>";
+
+/// The messages as turns of text, and their images base64-encoded, in
+/// order; with `mark_images`, each image is written as [`IMAGE_TOKEN`]
+/// where it stands in its message. Reasoning and cache points are left
+/// out; an image in an assistant message is `invalid-request`; documents
+/// and tools are refused as `unsupported` by `model_id`.
+fn turns_and_images(
+    messages: Vec<Message>,
+    model_id: &str,
+    mark_images: bool,
+) -> Result<(Vec<Turn>, Vec<String>), AdapterError> {
+    request::require_messages(&messages)?;
+    let mut turns = Vec::with_capacity(messages.len());
+    let mut images = Vec::new();
+    for (number, message) in (1..).zip(messages) {
+        request::require_content(number, &message)?;
+        let Message { role, content } = message;
+        let mut text = String::new();
+        for part in request::history_parts(content, false, false) {
+            match part {
+                Content::Image(image) if role == Role::User => {
+                    if mark_images {
+                        text.push_str(IMAGE_TOKEN);
+                    }
+                    images.push(BASE64.encode(&image.data));
+                }
+                Content::Image(_) => {
+                    return Err(AdapterError::InvalidRequest(format!(
+                        "message {number}: images come from the user"
+                    )));
+                }
+                other => text.push_str(&request::text_only(vec![other], model_id)?),
+            }
+        }
+        turns.push(Turn { role, text });
+    }
+    Ok((turns, images))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing::{
         self, assert_refuses_malformed, assert_text_only, image, message, params, request, text,
     };
-    use bedrock_adapter_kit::types::{Params, Role};
+    use bedrock_adapter_kit::types::{Image, Params};
 
     /// The Llama prompt of AWS's notebook "How to work with Amazon Bedrock
     /// APIs - Getting Started" (cell "Meta Llama").
@@ -105,6 +154,102 @@ mod tests {
                 "prompt": NOTEBOOK_PROMPT, "temperature": 0.5, "top_p": 0.9, "max_gen_len": 512,
             })
         );
+    }
+
+    #[test]
+    fn images_as_aws_documents_them() {
+        let png = |data: &[u8]| {
+            Content::Image(Image {
+                media_type: "image/png".to_owned(),
+                data: data.to_vec(),
+            })
+        };
+        let req = request(
+            "meta.llama3-2-11b-instruct-v1:0",
+            vec![message(
+                Role::User,
+                vec![
+                    png(b"PNG1"),
+                    Content::Text("What is in this image?".to_owned()),
+                ],
+            )],
+            Params {
+                max_tokens: Some(100),
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "prompt": "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n<|image|>What is in this image?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+                "images": ["UE5HMQ=="],
+                "max_gen_len": 100,
+            })
+        );
+        let scout = request(
+            "meta.llama4-scout-17b-instruct-v1:0",
+            vec![message(
+                Role::User,
+                vec![Content::Text("Compare ".to_owned()), png(b"a"), png(b"b")],
+            )],
+            params(),
+        );
+        let body = body_json(scout);
+        assert_eq!(body["images"], serde_json::json!(["YQ==", "Yg=="]));
+        assert!(
+            body["prompt"]
+                .as_str()
+                .is_some_and(|prompt| prompt.contains("Compare <|image|><|image|><|eot|>")),
+            "{body}"
+        );
+        let raw = request(
+            "meta.llama3-2-90b-instruct-v1:0",
+            vec![message(
+                Role::User,
+                vec![png(b"a"), Content::Text("<|image|>Hi".to_owned())],
+            )],
+            Params {
+                raw: true,
+                ..params()
+            },
+        );
+        assert_eq!(
+            body_json(raw),
+            serde_json::json!({"prompt": "<|image|>Hi", "images": ["YQ=="]})
+        );
+    }
+
+    #[test]
+    fn images_refused_beyond_the_vision_models() {
+        let with_image = |model_id: &str, count: usize| {
+            build(request(
+                model_id,
+                vec![message(
+                    Role::User,
+                    std::iter::repeat_n(image("image/png"), count)
+                        .chain([Content::Text("Hi".to_owned())])
+                        .collect(),
+                )],
+                params(),
+            ))
+        };
+        assert_eq!(
+            with_image("meta.llama3-1-70b-instruct-v1:0", 1),
+            Err(AdapterError::Unsupported(
+                "images are not supported by meta.llama3-1-70b-instruct-v1:0".to_owned()
+            ))
+        );
+        assert!(matches!(
+            with_image("meta.llama3-2-11b-instruct-v1:0", 2),
+            Err(AdapterError::InvalidRequest(m)) if m.contains("at most 1")
+        ));
+        assert!(with_image("meta.llama4-maverick-17b-instruct-v1:0", 5).is_ok());
+        let tiff = build(request(
+            "meta.llama4-scout-17b-instruct-v1:0",
+            vec![message(Role::User, vec![image("image/tiff")])],
+            params(),
+        ));
+        assert!(matches!(tiff, Err(AdapterError::Unsupported(m)) if m.contains("image/tiff")));
     }
 
     #[test]
@@ -221,7 +366,7 @@ mod tests {
         };
         assert_refuses_malformed(llama3, build);
         assert_text_only("meta.llama3-1-8b-instruct-v1:0", build);
-        assert_text_only("meta.llama3-2-11b-instruct-v1:0", build);
+        assert_text_only("meta.llama3-2-3b-instruct-v1:0", build);
         let image = build(request(
             llama3,
             vec![message(Role::User, vec![image("image/png")])],
