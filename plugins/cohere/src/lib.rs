@@ -3,8 +3,8 @@
 //! models, Command (`cohere.command-text-*`, `cohere.command-light-text-*`)
 //! and Command R / R+ (`cohere.command-r-*`). This file owns the generated
 //! bindings, the export and `describe`; each other module owns one step
-//! (routing a model id to its family, `-o` options, request, response,
-//! stream, stop reasons, wire types) and is reached only through
+//! (routing a model id to its family, `-o` options, Command R's tools,
+//! request, response, stream, stop reasons, wire types) and is reached only through
 //! [`Component`]. The adapter is a pure function of its inputs: it keeps no
 //! state outside a [`stream::Decoder`] and knows nothing of AWS (signing,
 //! URLs, event-stream frames, invocation metrics stay in the host).
@@ -25,6 +25,7 @@ mod request;
 mod response;
 mod stop;
 mod stream;
+mod tools;
 mod wire;
 
 use bedrock_adapter_kit::types::{AdapterError, Body, PluginInfo, Request, Response};
@@ -42,7 +43,7 @@ impl Guest for Component {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             description: "Cohere Command (one prompt, sent as given; Command's own \
                           max_tokens default is 20) and Command R/R+ (message, chat_history, \
-                          preamble; --raw is raw_prompting); --top-p is p, --top-k is k"
+                          preamble, tools; --raw is raw_prompting); --top-p is p, --top-k is k"
                 .to_owned(),
             models: models::supported(),
             options: options::known(),

@@ -36,7 +36,7 @@ pub fn patterns() -> Vec<String> {
 
 /// The patterns `describe` reports, with what their models can do:
 /// Command takes one prompt and no system prompt; Command R takes a
-/// preamble (tools are not sent by this adapter yet). Neither takes images,
+/// preamble and tools. Neither takes images, documents (as attachments),
 /// reasoning or a prompt cache.
 pub fn supported() -> Vec<ModelSupport> {
     models::supports(PREFIXES, |family| match family {
@@ -44,7 +44,10 @@ pub fn supported() -> Vec<ModelSupport> {
             system: false,
             ..models::text_only()
         },
-        Family::CommandR => models::text_only(),
+        Family::CommandR => Capabilities {
+            tools: true,
+            ..models::text_only()
+        },
     })
 }
 

@@ -35,8 +35,6 @@ const COMMAND_R_KNOWN: &[(&str, Kind)] = &[
     ("frequency_penalty", Kind::Number),
     ("presence_penalty", Kind::Number),
     ("return_prompt", Kind::Bool),
-    ("tools", Kind::List),
-    ("tool_results", Kind::List),
 ];
 
 /// Fields both families fill from a common setting (`seed` included: it
@@ -65,6 +63,8 @@ const COMMAND_R_OWNED: &[(&str, &str)] = &[
     ),
     ("preamble", "give it as the system prompt"),
     ("raw_prompting", "use --raw"),
+    ("tools", "use --tools FILE"),
+    ("tool_results", "use --tool-result"),
 ];
 
 /// The keys `describe` lists: every known key of every family.

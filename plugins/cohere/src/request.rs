@@ -1,6 +1,7 @@
 //! `build-request`: turns a provider-neutral request into the JSON body of
 //! a Command model (`prompt`) or of a Command R model (`message` +
-//! `chat_history` + `preamble`), chosen by model id.
+//! `chat_history` + `preamble`, with `tools` and `tool_results` as
+//! [`crate::tools`] writes them), chosen by model id.
 //!
 //! Invariants: every common setting the user gave is in the body or is an
 //! error naming its flag (`--top-p` is Cohere's `p`, `--top-k` its `k`;
@@ -9,15 +10,24 @@
 //! applies. Command has no chat template: its prompt is always the user's
 //! text as given, so `--raw` changes nothing there, and a system prompt or a
 //! conversation, which it has no place for, is refused. Command R's `--raw`
-//! is its own `raw_prompting`.
+//! is its own `raw_prompting`. Command R's history keeps the calls of each
+//! `CHATBOT` turn and puts results in `TOOL` turns; the last user message's
+//! results are the body's `tool_results` (its text, empty when it has
+//! none, the `message`). Command R has no tool choice: any but `auto` (its
+//! behaviour) is `unsupported`. `force_single_step` is not sent: the local
+//! Bedrock, which follows AWS's Command R page, does not take it; `-o`
+//! passes it through for those who need it.
 
 use bedrock_adapter_kit::request::{self, Setting, json_body};
-use bedrock_adapter_kit::types::{AdapterError, Body, Message, Params, Request, Role};
+use bedrock_adapter_kit::types::{
+    AdapterError, Body, Content, Message, Params, Request, Role, ToolCall, ToolChoice, ToolResult,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::models::{self, Family};
 use crate::options;
+use crate::tools::{self, CohereCall, CohereResult, CohereTool};
 
 /// Builds the request body for `req.model_id`.
 pub fn build(req: Request) -> Result<Body, AdapterError> {
@@ -32,6 +42,8 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
         system,
         messages,
         params,
+        tools,
+        tool_choice,
         ..
     } = req;
     request::check_finite(&params)?;
@@ -44,7 +56,15 @@ pub fn build(req: Request) -> Result<Body, AdapterError> {
             }
             json_body(&command_body(&model_id, system, messages, params, extra)?)
         }
-        Family::CommandR => json_body(&chat_body(&model_id, system, messages, params, extra)?),
+        Family::CommandR => {
+            let tools = ChatTools {
+                tools: tools::cohere_tools(&tools)?,
+                choice: tool_choice,
+            };
+            json_body(&chat_body(
+                &model_id, system, messages, params, tools, extra,
+            )?)
+        }
     }
 }
 
@@ -124,6 +144,10 @@ struct ChatBody {
     chat_history: Vec<Turn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     preamble: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<CohereTool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_results: Vec<CohereResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,11 +166,53 @@ struct ChatBody {
     extra: Map<String, Value>,
 }
 
-/// One earlier turn of `chat_history`.
+/// One earlier turn of `chat_history`: a `USER` or `CHATBOT` message (a
+/// `CHATBOT` one with the calls it made), or the `TOOL` results answering
+/// them.
 #[derive(Serialize)]
 struct Turn {
     role: &'static str,
-    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<CohereCall>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_results: Vec<CohereResult>,
+}
+
+/// The request's tools in Cohere's form, and the tool choice asked for.
+struct ChatTools {
+    tools: Vec<CohereTool>,
+    choice: Option<ToolChoice>,
+}
+
+/// One message read for Command R: its text, and its calls or results.
+struct Parts {
+    text: String,
+    calls: Vec<ToolCall>,
+    results: Vec<ToolResult>,
+}
+
+/// The parts of message `number` (from 1) to `model_id`: text joined,
+/// calls and results apart; reasoning and cache points left out; images
+/// and documents refused.
+fn parts_of(number: usize, message: Message, model_id: &str) -> Result<Parts, AdapterError> {
+    request::require_content(number, &message)?;
+    let mut parts = Parts {
+        text: String::new(),
+        calls: Vec::new(),
+        results: Vec::new(),
+    };
+    for part in message.content {
+        match part {
+            Content::ToolCall(call) => parts.calls.push(call),
+            Content::ToolResult(result) => parts.results.push(result),
+            other => parts
+                .text
+                .push_str(&request::text_only(vec![other], model_id)?),
+        }
+    }
+    Ok(parts)
 }
 
 fn chat_body(
@@ -154,6 +220,7 @@ fn chat_body(
     system: Option<String>,
     messages: Vec<Message>,
     params: Params,
+    tools: ChatTools,
     extra: Map<String, Value>,
 ) -> Result<ChatBody, AdapterError> {
     if params.raw && system.is_some() {
@@ -168,31 +235,78 @@ fn chat_body(
             messages.len()
         )));
     }
-    let mut messages = messages;
-    let last = messages
-        .pop()
-        .ok_or_else(|| AdapterError::InvalidRequest("there is no message to send".to_owned()))?;
-    if last.role != Role::User {
+    if let Some(choice) = tools.choice.filter(|choice| *choice != ToolChoice::Auto) {
+        let choice = match choice {
+            ToolChoice::Named(name) => format!("a named tool choice ({name})"),
+            ToolChoice::Any => "tool choice any".to_owned(),
+            _ => "tool choice none".to_owned(),
+        };
+        return Err(AdapterError::Unsupported(format!(
+            "{choice} is not supported by {model_id}: Command R decides itself whether to \
+             call a tool"
+        )));
+    }
+    if messages.last().is_none_or(|last| last.role != Role::User) {
         return Err(AdapterError::InvalidRequest(
             "Command R answers the last message, which must be the user's".to_owned(),
         ));
     }
-    let count = messages.len() + 1;
-    let chat_history = messages
-        .into_iter()
-        .enumerate()
-        .map(|(index, message)| {
-            let role = match message.role {
-                Role::User => "USER",
-                Role::Assistant => "CHATBOT",
-            };
-            text_of(index + 1, message, model_id).map(|message| Turn { role, message })
-        })
-        .collect::<Result<_, _>>()?;
+    let count = messages.len();
+    let mut chat_history = Vec::new();
+    let mut previous_calls: Vec<ToolCall> = Vec::new();
+    let mut last = None;
+    for (number, message) in (1..).zip(messages) {
+        let role = message.role;
+        let Parts {
+            text,
+            calls,
+            results,
+        } = parts_of(number, message, model_id)?;
+        let results = results
+            .into_iter()
+            .map(|result| tools::cohere_result(result, &previous_calls, model_id))
+            .collect::<Result<Vec<_>, _>>()?;
+        if role == Role::Assistant {
+            chat_history.push(Turn {
+                role: "CHATBOT",
+                message: Some(text),
+                tool_calls: calls
+                    .iter()
+                    .map(tools::history_call)
+                    .collect::<Result<_, _>>()?,
+                tool_results: Vec::new(),
+            });
+            previous_calls = calls;
+        } else if number == count {
+            last = Some((text, results));
+        } else {
+            if !results.is_empty() {
+                chat_history.push(Turn {
+                    role: "TOOL",
+                    message: None,
+                    tool_calls: Vec::new(),
+                    tool_results: results,
+                });
+            }
+            if !text.is_empty() || chat_history.last().is_none_or(|turn| turn.role != "TOOL") {
+                chat_history.push(Turn {
+                    role: "USER",
+                    message: Some(text),
+                    tool_calls: Vec::new(),
+                    tool_results: Vec::new(),
+                });
+            }
+            previous_calls.clear();
+        }
+    }
+    let (message, tool_results) =
+        last.ok_or_else(|| AdapterError::InvalidRequest("there is no message to send".to_owned()))?;
     Ok(ChatBody {
-        message: text_of(count, last, model_id)?,
+        message,
         chat_history,
         preamble: system,
+        tools: tools.tools,
+        tool_results,
         max_tokens: params.max_tokens,
         temperature: params.temperature,
         p: params.top_p,
@@ -216,6 +330,7 @@ mod tests {
     use bedrock_adapter_kit::testing::{
         self, assert_refuses_malformed, image, message, params, request, text,
     };
+    use bedrock_adapter_kit::types::{Tool, ToolResultPart};
 
     /// The prompt of AWS's notebook "How to work with Amazon Bedrock APIs -
     /// Getting Started" (`shared/seed/bedrock-getting-started-notebook.md`).
@@ -392,8 +507,104 @@ mod tests {
     }
 
     #[test]
+    fn tools_and_results_as_cohere_documents_them() {
+        // Cohere's single-step tool use: the tool, the model's call, and the
+        // results sent back with the call they answer.
+        let tool = Tool {
+            name: "query_daily_sales_report".to_owned(),
+            description: "Connects to a database to retrieve overall sales volumes and sales \
+                          information for a given day."
+                .to_owned(),
+            input_schema: r#"{"type":"object","properties":{"day":{"type":"string","description":"Retrieves sales data for this day, formatted as YYYY-MM-DD."}},"required":["day"]}"#.to_owned(),
+        };
+        let call = ToolCall {
+            id: "cohere-call-0-query_daily_sales_report".to_owned(),
+            name: "query_daily_sales_report".to_owned(),
+            input: r#"{"day":"2023-09-29"}"#.to_owned(),
+        };
+        let result = |text: &str| {
+            Content::ToolResult(ToolResult {
+                call_id: call.id.clone(),
+                content: vec![ToolResultPart::Json(text.to_owned())],
+                is_error: false,
+            })
+        };
+        let ask = "Can you provide a sales summary for 29th September 2023?";
+        let req = Request {
+            tools: vec![tool],
+            ..request(
+                "cohere.command-r-plus-v1:0",
+                vec![
+                    text(Role::User, ask),
+                    message(Role::Assistant, vec![Content::ToolCall(call.clone())]),
+                    message(
+                        Role::User,
+                        vec![result(
+                            r#"{"date":"2023-09-29","summary":"Total Sales Amount: 10000"}"#,
+                        )],
+                    ),
+                    text(Role::Assistant, "Sales were 10000."),
+                    text(Role::User, "And the day before?"),
+                    message(Role::Assistant, vec![Content::ToolCall(call.clone())]),
+                    message(
+                        Role::User,
+                        vec![result(
+                            r#"{"date":"2023-09-28","summary":"Total Sales Amount: 5000"}"#,
+                        )],
+                    ),
+                ],
+                params(),
+            )
+        };
+        let day = serde_json::json!({"day": "2023-09-29"});
+        let call_json = serde_json::json!({"name": "query_daily_sales_report", "parameters": day});
+        assert_eq!(
+            body_json(req),
+            serde_json::json!({
+                "message": "",
+                "chat_history": [
+                    {"role": "USER", "message": ask},
+                    {"role": "CHATBOT", "message": "", "tool_calls": [call_json]},
+                    {"role": "TOOL", "tool_results": [{"call": call_json, "outputs": [
+                        {"date": "2023-09-29", "summary": "Total Sales Amount: 10000"}]}]},
+                    {"role": "CHATBOT", "message": "Sales were 10000."},
+                    {"role": "USER", "message": "And the day before?"},
+                    {"role": "CHATBOT", "message": "", "tool_calls": [call_json]},
+                ],
+                "tools": [{
+                    "name": "query_daily_sales_report",
+                    "description": "Connects to a database to retrieve overall sales volumes and sales information for a given day.",
+                    "parameter_definitions": {"day": {
+                        "description": "Retrieves sales data for this day, formatted as YYYY-MM-DD.",
+                        "type": "str", "required": true}},
+                }],
+                "tool_results": [{"call": call_json, "outputs": [
+                    {"date": "2023-09-28", "summary": "Total Sales Amount: 5000"}]}],
+            })
+        );
+    }
+
+    #[test]
     fn features_beyond_text_are_refused_by_name() {
-        testing::assert_text_only("cohere.command-r-plus-v1:0", build);
+        let image = build(request(
+            "cohere.command-r-plus-v1:0",
+            vec![message(Role::User, vec![image("image/png")])],
+            params(),
+        ));
+        assert!(matches!(image, Err(AdapterError::Unsupported(m)) if m.starts_with("images")));
+        let choice = build(Request {
+            tools: vec![testing::tool("get_weather")],
+            tool_choice: Some(ToolChoice::Any),
+            ..request(
+                "cohere.command-r-v1:0",
+                vec![text(Role::User, "Hi")],
+                params(),
+            )
+        });
+        assert!(
+            matches!(&choice, Err(AdapterError::Unsupported(m)) if m.starts_with("tool choice any")),
+            "{choice:?}"
+        );
         let tools = build(Request {
             tools: vec![testing::tool("get_weather")],
             ..request(

@@ -3,16 +3,19 @@
 //!
 //! Invariants: a Command answer is one text output per generation, in the
 //! order of `generations` (several with `-o num_generations=N`); a Command
-//! R answer is one text output. An empty text is no output. The stop reason
+//! R answer is one text output, then its tool calls, and with calls the
+//! stop is tool use (Command R says `COMPLETE`, kept as the raw value). An empty text is no output. The stop reason
 //! keeps the raw value; with several generations it is the first one's.
 //! Usage is never given: Cohere's bodies on Bedrock carry no token counts,
 //! and the host reads Bedrock's headers.
 
-use bedrock_adapter_kit::types::{AdapterError, Response};
+use bedrock_adapter_kit::stop::sent;
+use bedrock_adapter_kit::types::{AdapterError, Output, Response, StopReason};
 use bedrock_adapter_kit::wire::{json, read, text_outputs};
 
 use crate::models::{self, Family};
 use crate::stop;
+use crate::tools;
 use crate::wire::{ChatResponse, CommandResponse, Generation};
 
 /// Parses the body of a successful `InvokeModel` response from `model_id`.
@@ -28,10 +31,26 @@ pub fn parse(model_id: &str, body: &[u8]) -> Result<Response, AdapterError> {
             let ChatResponse {
                 text,
                 finish_reason,
+                tool_calls,
             } = read(value, "a Cohere Command R response")?;
+            let calls = tools::answered_calls(tool_calls.unwrap_or_default())?;
+            let mut outputs = text_outputs([text]);
+            outputs.extend(calls.into_iter().map(Output::ToolCall));
+            let stop = if outputs
+                .iter()
+                .any(|output| matches!(output, Output::ToolCall(_)))
+            {
+                // Command R ends a call with `COMPLETE`; the contract says
+                // an answer with calls stops for tool use.
+                finish_reason
+                    .as_deref()
+                    .map(|raw| sent(StopReason::ToolUse, raw))
+            } else {
+                finish_reason.as_deref().map(stop::from_finish_reason)
+            };
             Ok(Response {
-                outputs: text_outputs([text]),
-                stop: finish_reason.as_deref().map(stop::from_finish_reason),
+                outputs,
+                stop,
                 usage: None,
             })
         }
@@ -55,8 +74,6 @@ pub fn generations(generations: Vec<Generation>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bedrock_adapter_kit::stop::sent;
-    use bedrock_adapter_kit::types::{Output, StopReason};
 
     const COMMAND: &str = "cohere.command-light-text-v14";
     const COMMAND_R: &str = "cohere.command-r-v1:0";
@@ -115,5 +132,36 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn command_r_tool_calls() {
+        // Cohere's single-step tool use answer: empty text, the calls by
+        // name and parameters, finish reason COMPLETE.
+        let body = br#"{"response_id":"r1","text":"","generation_id":"g1","chat_history":[],"finish_reason":"COMPLETE","tool_calls":[{"name":"query_daily_sales_report","parameters":{"day":"2023-09-29"}},{"name":"query_product_catalog","parameters":{"category":"Electronics"}}]}"#;
+        let response = parse(COMMAND_R, body).expect("parse");
+        let ids: Vec<(&str, &str)> = response
+            .outputs
+            .iter()
+            .filter_map(|output| match output {
+                Output::ToolCall(call) => Some((call.id.as_str(), call.input.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (
+                    "cohere-call-0-query_daily_sales_report",
+                    r#"{"day":"2023-09-29"}"#
+                ),
+                (
+                    "cohere-call-1-query_product_catalog",
+                    r#"{"category":"Electronics"}"#
+                ),
+            ]
+        );
+        assert_eq!(response.outputs.len(), 2, "no empty text output");
+        assert_eq!(response.stop, Some(sent(StopReason::ToolUse, "COMPLETE")));
     }
 }

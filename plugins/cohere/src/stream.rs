@@ -1,5 +1,5 @@
 //! The `stream-decoder` resource: turns the model JSON of each streamed
-//! chunk into text and stop events, for both families, whose chunk shapes
+//! chunk into text, tool call and stop events, for both families, whose chunk shapes
 //! are told apart by their keys (see [`wire::Chunk`]): Command R events
 //! (`event_type`), Command token chunks (`text` / `is_finished`), and a
 //! whole Command response sent as one chunk (`generations`).
@@ -19,13 +19,15 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use bedrock_adapter_kit::stream::Once;
-use bedrock_adapter_kit::types::{AdapterError, Event, Output};
+use bedrock_adapter_kit::stop::sent;
+use bedrock_adapter_kit::stream::{Once, ToolCalls};
+use bedrock_adapter_kit::types::{AdapterError, Event, Output, StopReason};
 use bedrock_adapter_kit::wire::{object, read};
 
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
 use crate::response;
 use crate::stop;
+use crate::tools;
 use crate::wire::Chunk;
 
 /// Decodes one stream.
@@ -36,6 +38,9 @@ pub struct Decoder {
     held: RefCell<BTreeMap<u32, String>>,
     /// Lets the first stop event through.
     stopped: Once,
+    /// Command R's tool calls: how many so far, and the event model.
+    calls: ToolCalls,
+    called: Cell<usize>,
 }
 
 impl GuestStreamDecoder for Decoder {
@@ -44,6 +49,8 @@ impl GuestStreamDecoder for Decoder {
             live: Cell::new(None),
             held: RefCell::new(BTreeMap::new()),
             stopped: Once::default(),
+            calls: ToolCalls::default(),
+            called: Cell::new(0),
         }
     }
 
@@ -67,11 +74,24 @@ impl GuestStreamDecoder for Decoder {
                 ("text-generation", Some(text), _) if !text.is_empty() => {
                     events.push(Event::Text(text));
                 }
+                ("tool-calls-generation", _, _) => {
+                    let calls = tools::answered_calls(chunk.tool_calls.unwrap_or_default())?;
+                    for mut call in calls {
+                        // Ids by position in the whole answer, as
+                        // `parse-response` gives them.
+                        let index = self.called.get();
+                        call.id = tools::call_id(index, &call.name);
+                        self.called.set(index + 1);
+                        events.extend(self.calls.whole(call));
+                    }
+                }
                 ("stream-end", _, Some(raw)) => {
-                    events.extend(
-                        self.stopped
-                            .first(Event::Stop(stop::from_finish_reason(&raw))),
-                    );
+                    let stop = if self.called.get() > 0 {
+                        sent(StopReason::ToolUse, &raw)
+                    } else {
+                        stop::from_finish_reason(&raw)
+                    };
+                    events.extend(self.stopped.first(Event::Stop(stop)));
                 }
                 _ => {}
             }
@@ -116,9 +136,8 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bedrock_adapter_kit::stop::sent;
     use bedrock_adapter_kit::testing;
-    use bedrock_adapter_kit::types::StopReason;
+    use bedrock_adapter_kit::types::ToolCallStart;
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("cohere.command-light-text-v14".to_owned());
@@ -247,5 +266,26 @@ mod tests {
                 "{chunk}"
             );
         }
+    }
+
+    #[test]
+    fn command_r_tool_calls() {
+        let events = run(&[
+            r#"{"event_type":"stream-start","is_finished":false,"generation_id":"g1"}"#,
+            r#"{"event_type":"tool-calls-generation","is_finished":false,"tool_calls":[{"name":"query_daily_sales_report","parameters":{"day":"2023-09-29"}}]}"#,
+            r#"{"event_type":"stream-end","is_finished":true,"finish_reason":"COMPLETE","response":{"text":"","tool_calls":[{"name":"query_daily_sales_report","parameters":{"day":"2023-09-29"}}]}}"#,
+        ]);
+        assert_eq!(
+            events,
+            Ok(vec![
+                Event::ToolCallStart(ToolCallStart {
+                    id: "cohere-call-0-query_daily_sales_report".to_owned(),
+                    name: "query_daily_sales_report".to_owned(),
+                }),
+                Event::ToolCallInput(r#"{"day":"2023-09-29"}"#.to_owned()),
+                Event::ToolCallEnd,
+                Event::Stop(sent(StopReason::ToolUse, "COMPLETE")),
+            ])
+        );
     }
 }

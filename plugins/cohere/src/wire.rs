@@ -3,13 +3,17 @@
 //! chunk, whose shapes the two families share one struct for. Both the
 //! response parser and the stream decoder read through these types.
 //!
-//! Invariants: fields the adapter does not use are ignored (`id`, `prompt`,
+//! Command R's `tool_calls` (`{"name", "parameters"}`) are read as
+//! [`crate::tools`] reads them. Invariants: fields the adapter does not
+//! use are ignored (`id`, `prompt`,
 //! `chat_history`, `likelihoods`, `citations`, `meta`, ...); a field the
 //! adapter uses that has the wrong type is a deserialisation error, which
 //! the callers report as `malformed-response`. No Cohere body on Bedrock
 //! carries token counts (none of the recorded ones does), so none are read.
 
 use serde::Deserialize;
+
+use crate::tools::CohereCall;
 
 /// A Command response body (AWS, "Cohere Command models"), and the one
 /// chunk a stream sends when the request did not ask for `stream: true`
@@ -33,10 +37,12 @@ pub struct Generation {
 /// models").
 #[derive(Deserialize)]
 pub struct ChatResponse {
-    /// The answer.
+    /// The answer (empty when the model only calls tools).
     pub text: String,
     /// `COMPLETE`, `MAX_TOKENS`, `STOP_SEQUENCE`, ...
     pub finish_reason: Option<String>,
+    /// The calls the model made, if any.
+    pub tool_calls: Option<Vec<CohereCall>>,
 }
 
 /// One stream chunk of either family:
@@ -46,9 +52,10 @@ pub struct ChatResponse {
 ///   `cohere_invoke_stream_*` recordings);
 /// - Command without it: one chunk holding a whole response
 ///   (`generations`);
-/// - Command R: `{"event_type": "text-generation", "text"}` per token, then
-///   `{"event_type": "stream-end", "finish_reason", "response"}`, among
-///   other event types the adapter does not read.
+/// - Command R: `{"event_type": "text-generation", "text"}` per token,
+///   `{"event_type": "tool-calls-generation", "tool_calls"}` with the whole
+///   calls, then `{"event_type": "stream-end", "finish_reason",
+///   "response"}`, among other event types the adapter does not read.
 #[derive(Deserialize)]
 pub struct Chunk {
     /// Command R's event type.
@@ -63,4 +70,6 @@ pub struct Chunk {
     pub is_finished: Option<bool>,
     /// Why generation ended, on the chunk that ends the stream.
     pub finish_reason: Option<String>,
+    /// Command R's calls, in a `tool-calls-generation` event.
+    pub tool_calls: Option<Vec<CohereCall>>,
 }
