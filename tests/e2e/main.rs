@@ -13,6 +13,7 @@ mod endpoints;
 mod errors;
 mod examples;
 mod families;
+mod families_v0_2;
 mod faults;
 mod fixtures;
 mod history;
