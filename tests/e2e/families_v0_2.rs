@@ -66,7 +66,8 @@ fn invoke(model: &str, stream: bool, args: &[&str], code: i32) -> (serde_json::V
     if !stream {
         command.arg("--no-stream");
     }
-    let run = run(command.args(args));
+    command.args(args);
+    let run = run(command);
     assert_eq!(
         run.code,
         Some(code),

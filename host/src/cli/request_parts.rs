@@ -123,10 +123,10 @@ impl RequestParts {
         Ok(())
     }
 
-    /// Whether the run can do without a prompt: a conversation to continue
-    /// or attachments to send make the prompt optional.
+    /// Whether the run can do without a prompt: a conversation to continue,
+    /// attachments or tool results to send make the prompt optional.
     pub fn prompt_optional(&self) -> bool {
-        !self.history.is_empty() || !self.attachments.is_empty()
+        !self.history.is_empty() || !self.attachments.is_empty() || !self.tool_answers.is_empty()
     }
 
     /// Refuses an attachment the routed model cannot take, naming the
