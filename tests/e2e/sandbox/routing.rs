@@ -113,7 +113,12 @@ fn an_id_only_one_plugin_claims_is_served_by_it_and_v_says_why() {
 fn an_id_claimed_by_several_plugins_is_refused_naming_every_candidate_and_each_way_to_choose() {
     let installed = Installed::new();
     for (model, base, family, pattern) in [
-        (SONNET_PROFILE, SONNET, "anthropic", "anthropic.claude-*"),
+        (
+            SONNET_PROFILE,
+            SONNET,
+            "anthropic",
+            "anthropic.claude-sonnet-4*",
+        ),
         (HAIKU, HAIKU, "anthropic", "anthropic.claude-*"),
         (LLAMA, LLAMA, "meta", "meta.llama*"),
     ] {
