@@ -78,7 +78,8 @@ impl EventModel {
                 None => Err("is tool-call input with no tool call open".into()),
             },
             Event::ToolCallEnd => match self.open_call.take() {
-                Some(call) => check_input(&call.input),
+                Some(call) => check_input(&call.input)
+                    .map_err(|input| format!("ends a tool call whose input {input}")),
                 None => Err("ends a tool call that was not started".into()),
             },
             Event::Text(_)
@@ -104,15 +105,16 @@ impl EventModel {
     }
 }
 
-/// A tool call's input: JSON text of one object, or nothing (`{}`).
-fn check_input(input: &str) -> Result<(), String> {
+/// A tool call's input: JSON text of one object, or nothing (`{}`); else
+/// what is wrong with it.
+fn check_input(input: &str) -> Result<(), &'static str> {
     if input.trim().is_empty() {
         return Ok(());
     }
     match serde_json::from_str::<serde_json::Value>(input) {
         Ok(serde_json::Value::Object(_)) => Ok(()),
-        Ok(_) => Err("ends a tool call whose input is JSON but not an object".into()),
-        Err(_) => Err("ends a tool call whose input is not JSON text".into()),
+        Ok(_) => Err("is JSON but not an object"),
+        Err(_) => Err("is not JSON text"),
     }
 }
 
@@ -124,14 +126,11 @@ pub fn check_response(response: &Response) -> Result<(), String> {
         if let Output::ToolCall(call) = output {
             model
                 .new_call_id(&call.id, &call.name)
-                .and_then(|()| check_input(&call.input))
-                .map_err(|rule| {
-                    format!(
-                        "output {} {}",
-                        index + 1,
-                        rule.replacen("ends a tool call whose", "is a tool call whose", 1)
-                    )
-                })?;
+                .and_then(|()| {
+                    check_input(&call.input)
+                        .map_err(|input| format!("is a tool call whose input {input}"))
+                })
+                .map_err(|rule| format!("output {} {rule}", index + 1))?;
         }
     }
     Ok(())
