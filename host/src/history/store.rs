@@ -284,9 +284,7 @@ impl History {
     /// WAL mode, the busy timeout, and the tables.
     fn prepare(&self) -> rusqlite::Result<()> {
         self.connection.busy_timeout(BUSY_TIMEOUT)?;
-        let mode: String = self
-            .connection
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        let mode = self.switch_to_wal()?;
         tracing::debug!(journal_mode = mode, "opened the conversation log");
         self.connection
             .pragma_update(None, "synchronous", "NORMAL")?;
@@ -300,6 +298,28 @@ impl History {
             ))?;
         }
         Ok(())
+    }
+
+    /// Puts the database in WAL mode, returning the mode it is in. SQLite
+    /// answers a switch that races another process's (two first runs at
+    /// once) with "database is locked" without waiting on the busy timeout,
+    /// so the switch is tried again until that timeout has passed.
+    fn switch_to_wal(&self) -> rusqlite::Result<String> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match self
+                .connection
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            {
+                Err(rusqlite::Error::SqliteFailure(error, _))
+                    if error.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                answer => return answer,
+            }
+        }
     }
 
     fn failed(&self, source: rusqlite::Error) -> HistoryError {
@@ -730,5 +750,33 @@ mod tests {
             .err()
             .expect("refused");
         assert!(refused.to_string().contains("can write it"), "{refused}");
+    }
+
+    /// Before `switch_to_wal` retried, about one round in fifty lost a
+    /// process's exchange to "database is locked".
+    #[test]
+    fn first_runs_opening_a_new_log_at_once_all_write() {
+        for round in 0..200 {
+            let root = tempfile::tempdir().expect("temp dir");
+            let path = root.path().join("log/history.db");
+            let writers: Vec<_> = (0..4)
+                .map(|n| {
+                    let path = path.clone();
+                    std::thread::spawn(move || -> Result<(), HistoryError> {
+                        let prompt = LoggedMessage::text(Speaker::User, "q");
+                        History::open(&path)?
+                            .begin_exchange(&exchange(&format!("c{n}"), &prompt))?;
+                        Ok(())
+                    })
+                })
+                .collect();
+            for writer in writers {
+                if let Err(error) = writer.join().expect("the writer ends") {
+                    panic!("round {round}: {error}");
+                }
+            }
+            let listed = History::open(&path).expect("open").list(10).expect("list");
+            assert_eq!(listed.len(), 4, "round {round}");
+        }
     }
 }
