@@ -17,6 +17,7 @@ mod cohere;
 mod media;
 mod meta;
 mod mistral;
+mod openai;
 mod prompt;
 pub(crate) mod prompt_cache;
 mod schema;
@@ -87,6 +88,7 @@ pub(crate) enum KnownModel {
     Cohere(&'static cohere::CohereModel),
     Meta(&'static meta::MetaModel),
     Mistral(&'static mistral::MistralModel),
+    OpenAi(&'static openai::OpenAiModel),
     Stability(&'static stability::StabilityModel),
 }
 
@@ -100,6 +102,7 @@ impl KnownModel {
             .or_else(|| cohere::lookup(base_model_id).map(Self::Cohere))
             .or_else(|| meta::lookup(base_model_id).map(Self::Meta))
             .or_else(|| mistral::lookup(base_model_id).map(Self::Mistral))
+            .or_else(|| openai::lookup(base_model_id).map(Self::OpenAi))
             .or_else(|| stability::lookup(base_model_id).map(Self::Stability))
     }
 
@@ -111,7 +114,8 @@ impl KnownModel {
             | Self::Anthropic(_)
             | Self::Cohere(_)
             | Self::Meta(_)
-            | Self::Mistral(_) => true,
+            | Self::Mistral(_)
+            | Self::OpenAi(_) => true,
             Self::Stability(_) => false,
         }
     }
@@ -126,6 +130,7 @@ impl KnownModel {
             Self::Cohere(model) => cohere::invoke(model, body),
             Self::Meta(model) => meta::invoke(model, body),
             Self::Mistral(model) => mistral::invoke(model, body),
+            Self::OpenAi(model) => openai::invoke(model, body),
             Self::Stability(model) => stability::invoke(model, body),
         }
     }
