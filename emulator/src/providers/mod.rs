@@ -14,6 +14,7 @@ mod amazon;
 mod anthropic;
 mod chat_tools;
 mod cohere;
+mod deepseek;
 mod media;
 mod meta;
 mod mistral;
@@ -25,6 +26,7 @@ mod stability;
 #[cfg(test)]
 mod testing;
 mod tools;
+mod writer;
 
 use serde::Serialize;
 
@@ -86,10 +88,12 @@ pub(crate) enum KnownModel {
     Amazon(&'static amazon::AmazonModel),
     Anthropic(&'static anthropic::AnthropicModel),
     Cohere(&'static cohere::CohereModel),
+    DeepSeek(&'static deepseek::DeepSeekModel),
     Meta(&'static meta::MetaModel),
     Mistral(&'static mistral::MistralModel),
     OpenAi(&'static openai::OpenAiModel),
     Stability(&'static stability::StabilityModel),
+    Writer(&'static writer::WriterModel),
 }
 
 impl KnownModel {
@@ -100,10 +104,12 @@ impl KnownModel {
             .or_else(|| amazon::lookup(base_model_id).map(Self::Amazon))
             .or_else(|| anthropic::lookup(base_model_id).map(Self::Anthropic))
             .or_else(|| cohere::lookup(base_model_id).map(Self::Cohere))
+            .or_else(|| deepseek::lookup(base_model_id).map(Self::DeepSeek))
             .or_else(|| meta::lookup(base_model_id).map(Self::Meta))
             .or_else(|| mistral::lookup(base_model_id).map(Self::Mistral))
             .or_else(|| openai::lookup(base_model_id).map(Self::OpenAi))
             .or_else(|| stability::lookup(base_model_id).map(Self::Stability))
+            .or_else(|| writer::lookup(base_model_id).map(Self::Writer))
     }
 
     /// Whether the model answers `InvokeModelWithResponseStream` (image models do not).
@@ -113,9 +119,11 @@ impl KnownModel {
             | Self::Amazon(_)
             | Self::Anthropic(_)
             | Self::Cohere(_)
+            | Self::DeepSeek(_)
             | Self::Meta(_)
             | Self::Mistral(_)
-            | Self::OpenAi(_) => true,
+            | Self::OpenAi(_)
+            | Self::Writer(_) => true,
             Self::Stability(_) => false,
         }
     }
@@ -128,10 +136,12 @@ impl KnownModel {
             Self::Amazon(model) => amazon::invoke(model, body, cache),
             Self::Anthropic(model) => anthropic::invoke(model, body, cache),
             Self::Cohere(model) => cohere::invoke(model, body),
+            Self::DeepSeek(model) => deepseek::invoke(model, body),
             Self::Meta(model) => meta::invoke(model, body),
             Self::Mistral(model) => mistral::invoke(model, body),
             Self::OpenAi(model) => openai::invoke(model, body),
             Self::Stability(model) => stability::invoke(model, body),
+            Self::Writer(model) => writer::invoke(model, body),
         }
     }
 }
