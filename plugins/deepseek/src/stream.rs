@@ -12,9 +12,9 @@
 //! Bedrock's invocation metrics). A chunk that is not a JSON object, or has
 //! a field of the wrong type, is malformed.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
-use bedrock_adapter_kit::types::{AdapterError, Event, Stop};
+use bedrock_adapter_kit::types::{AdapterError, Event};
 use bedrock_adapter_kit::wire::{object, read};
 
 use crate::exports::bedrock::adapter::adapter::GuestStreamDecoder;
@@ -22,17 +22,17 @@ use crate::stop;
 use crate::thinking::{Piece, Splitter};
 use crate::wire::Completion;
 
-/// Decodes one stream: the split so far, and the stop seen, if any.
+/// Decodes one stream: the split so far, and whether the stop was given.
 pub struct Decoder {
     splitter: Splitter,
-    stop: RefCell<Option<Stop>>,
+    stopped: Cell<bool>,
 }
 
 impl GuestStreamDecoder for Decoder {
     fn new(_model_id: String) -> Self {
         Decoder {
             splitter: Splitter::default(),
-            stop: RefCell::new(None),
+            stopped: Cell::new(false),
         }
     }
 
@@ -44,13 +44,11 @@ impl GuestStreamDecoder for Decoder {
             if let Some(text) = choice.text {
                 events.extend(self.splitter.push(&text).into_iter().map(event));
             }
-            if let Some(raw) = choice.stop_reason {
-                if self.stop.borrow().is_none() {
-                    events.extend(self.splitter.finish().into_iter().map(event));
-                    let stop = stop::from_deepseek(&raw);
-                    *self.stop.borrow_mut() = Some(stop.clone());
-                    events.push(Event::Stop(stop));
-                }
+            if let Some(raw) = choice.stop_reason
+                && !self.stopped.replace(true)
+            {
+                events.extend(self.splitter.finish().into_iter().map(event));
+                events.push(Event::Stop(stop::from_deepseek(&raw)));
             }
         }
         Ok(events)
@@ -73,7 +71,7 @@ fn event(piece: Piece) -> Event {
 mod tests {
     use super::*;
     use bedrock_adapter_kit::testing;
-    use bedrock_adapter_kit::types::StopReason;
+    use bedrock_adapter_kit::types::{Stop, StopReason};
 
     fn run(chunks: &[&str]) -> Result<Vec<Event>, AdapterError> {
         let decoder = Decoder::new("deepseek.r1-v1:0".to_owned());
