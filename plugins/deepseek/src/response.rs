@@ -33,12 +33,10 @@ pub fn parse(body: &[u8]) -> Result<Response, AdapterError> {
             Piece::Answer(part) => answer.push_str(&part),
         }
     }
-    let reasoning = (!reasoning.is_empty()).then(|| {
-        Output::Reasoning(Reasoning {
-            text: reasoning,
-            signature: None,
-        })
-    });
+    let reasoning = (!reasoning.is_empty()).then_some(Output::Reasoning(Reasoning {
+        text: reasoning,
+        signature: None,
+    }));
     let answer = (!answer.is_empty()).then_some(Output::Text(answer));
     Ok(Response {
         outputs: reasoning.into_iter().chain(answer).collect(),
