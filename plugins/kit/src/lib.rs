@@ -1,6 +1,6 @@
 //! `bedrock-adapter-kit`: what a `bedrock-host` provider adapter uses beside
 //! `wit-bindgen`. It owns the Rust types of the contract's `types` interface
-//! (`bedrock:adapter/types@0.2.0`, generated here once, with `PartialEq`)
+//! (`bedrock:adapter/types@0.2.1`, generated here once, with `PartialEq`)
 //! and the logic every adapter would otherwise repeat around them. An
 //! adapter generates its own `provider` world and points that interface at
 //! [`types`] with `wit-bindgen`'s `with` option, so the kit's functions take
@@ -9,8 +9,8 @@
 //! ```text
 //! wit_bindgen::generate!({
 //!     world: "provider",
-//!     path: "../../wit/since_v0.2.0",
-//!     with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
+//!     path: "../../wit/since_v0.2.1",
+//!     with: { "bedrock:adapter/types@0.2.1": bedrock_adapter_kit::types },
 //! });
 //! ```
 //!
@@ -46,10 +46,10 @@ mod bindings {
         inline: "package bedrock:adapter-kit;
 
                  world types {
-                     import bedrock:adapter/types@0.2.0;
+                     import bedrock:adapter/types@0.2.1;
                  }",
-        path: "../../wit/since_v0.2.0",
-        with: { "bedrock:adapter/types@0.2.0": generate },
+        path: "../../wit/since_v0.2.1",
+        with: { "bedrock:adapter/types@0.2.1": generate },
         generate_unused_types: true,
         additional_derives: [PartialEq],
     });
