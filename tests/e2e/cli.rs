@@ -253,7 +253,12 @@ fn plugins_list_shows_the_plugin_and_every_file_it_could_not_load() {
     assert_eq!(anthropic["name"], "anthropic");
     let contract = anthropic["contract"].as_str().expect("contract");
     assert!(
-        ["bedrock:adapter@0.1.0", "bedrock:adapter@0.2.0"].contains(&contract),
+        [
+            "bedrock:adapter@0.1.0",
+            "bedrock:adapter@0.2.0",
+            "bedrock:adapter@0.2.1"
+        ]
+        .contains(&contract),
         "{contract}"
     );
     let models = anthropic["models"].as_array().expect("models");

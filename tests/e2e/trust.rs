@@ -392,9 +392,9 @@ fn inspect_describes_a_real_plugin_without_compiling_it() {
     assert_eq!(report["kind"], "component");
     assert_eq!(report["size"].as_u64(), Some(bytes.len() as u64));
     assert_eq!(report["sha256"].as_str(), Some(sha256_hex(&bytes).as_str()));
-    assert_eq!(report["contract_versions"], serde_json::json!(["0.2.0"]));
+    assert_eq!(report["contract_versions"], serde_json::json!(["0.2.1"]));
     assert!(
-        names(&report["exports"]).contains(&"bedrock:adapter/adapter@0.2.0"),
+        names(&report["exports"]).contains(&"bedrock:adapter/adapter@0.2.1"),
         "{report}"
     );
     assert_eq!(report["loadable"], true);
@@ -412,7 +412,7 @@ fn inspect_describes_a_real_plugin_without_compiling_it() {
     assert_eq!(text.code, Some(0), "{}", text.stderr);
     assert!(
         text.stdout
-            .contains("host:      can load it as bedrock:adapter@0.2.0"),
+            .contains("host:      can load it as bedrock:adapter@0.2.1"),
         "{}",
         text.stdout
     );
@@ -519,7 +519,7 @@ fn plugin_for_contract(dir: &Path, version: &str) -> PathBuf {
 
 /// A component built against 0.2.9 (a later version of the 0.2 line, which
 /// only adds to 0.2.0) loads, is described and serves a request, though the
-/// host's bindings name 0.2.0: its exports are found by semver.
+/// host's bindings name 0.2.1: its exports are found by semver.
 #[test]
 fn a_component_of_a_newer_version_of_a_served_line_loads_and_serves() {
     let dir = plugins_folder(&[]);

@@ -194,7 +194,7 @@ enum Effort {
 }
 
 /// `KEY=VALUE` → (key, JSON text of the value).
-fn parse_option(text: &str) -> Result<(String, String), String> {
+pub(super) fn parse_option(text: &str) -> Result<(String, String), String> {
     let (key, value) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;

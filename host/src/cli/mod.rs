@@ -13,6 +13,7 @@ mod answer_view;
 mod attachments;
 mod chat;
 mod conversation;
+mod embed;
 mod exit;
 pub mod images;
 mod invoke;
@@ -21,6 +22,7 @@ mod message_json;
 mod models;
 mod plugins;
 mod request_parts;
+mod rerank;
 mod serve_local;
 mod session;
 mod stdout;
@@ -60,6 +62,8 @@ Examples:
   echo 'Summarise this' | bedrock-host --region us-east-1 invoke -m us.anthropic.claude-haiku-4-5-20251001-v1:0
   bedrock-host invoke -c 'And in French?'      (continues the last conversation)
   bedrock-host chat -m us.anthropic.claude-haiku-4-5-20251001-v1:0
+  bedrock-host embed -m amazon.titan-embed-text-v2:0 'Hello world'
+  bedrock-host rerank -m cohere.rerank-v3-5:0 --query 'capital of the USA' 'Paris' 'Washington, D.C.'
   bedrock-host logs
   bedrock-host plugins list
   bedrock-host serve-local --port 8080
@@ -146,6 +150,10 @@ enum Command {
     /// Chat with a model: a prompt with line editing and history, each
     /// answer streamed, every turn logged as one conversation.
     Chat(chat::ChatArgs),
+    /// Turn texts or images into vectors with an embedding model.
+    Embed(embed::EmbedArgs),
+    /// Order documents by relevance to a query with a rerank model.
+    Rerank(rerank::RerankArgs),
     /// List the logged conversations (newest first), or show one.
     Logs(logs::LogsArgs),
     /// List the foundation models of the region (ListFoundationModels).
@@ -206,6 +214,8 @@ impl Command {
         match self {
             Command::Invoke(args) => args.output(),
             Command::Chat(_) => OutputFormat::Text,
+            Command::Embed(args) => args.output(),
+            Command::Rerank(args) => args.output(),
             Command::Logs(args) => args.output(),
             Command::Models(args) => args.output(),
             Command::Plugins(command) => command.output(),
@@ -268,6 +278,8 @@ async fn run_command(session: &Session, command: Command) -> anyhow::Result<Exit
     match command {
         Command::Invoke(args) => invoke::run(session, *args).await,
         Command::Chat(args) => chat::run(session, args).await,
+        Command::Embed(args) => embed::run(session, args).await,
+        Command::Rerank(args) => rerank::run(session, args).await,
         Command::Logs(args) => logs::run(args),
         Command::Models(args) => models::run(session, args).await,
         Command::Plugins(command) => plugins::run(session, command).await,

@@ -23,6 +23,7 @@ use super::session::Session;
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
 use crate::config::{self, ConfigError};
+use crate::plugin::embedding::EmbeddingModel;
 use crate::plugin::{
     AttachmentLimits, CONTRACT_VERSION, Capabilities, Inspection, LOCK_FILE_NAME, PluginError,
     PluginLock, PluginRegistry, RouteError, file_name, file_stem, inspect, pattern_matches,
@@ -140,6 +141,7 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
                     "contract": format!("bedrock:adapter@{}", p.contract_version()),
                     "description": p.info().description,
                     "models": p.info().models,
+                    "embedder": p.embedder(),
                     "options": p.info().options,
                     "file": p.path(),
                     "sha256": p.sha256(),
@@ -187,6 +189,18 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
                 capability_summary(&model.capabilities)
             );
         }
+        if let Some(embedder) = plugin.embedder() {
+            for model in &embedder.embedding_models {
+                outln!("    {}  {}", model.pattern, embedding_summary(model));
+            }
+            for model in &embedder.rerank_models {
+                outln!(
+                    "    {}  rerank, at most {} documents a call",
+                    model.pattern,
+                    model.max_documents
+                );
+            }
+        }
         if !info.options.is_empty() {
             let options: Vec<String> = info.options.iter().map(|o| printable(o)).collect();
             outln!("  options:   {}", options.join(", "));
@@ -203,6 +217,36 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
     }
     outln!("searched: {}", display_all(registry.searched()).join(", "));
     Ok(refuse_duplicates(registry))
+}
+
+/// What an embedding pattern takes, in one line of `plugins list`.
+fn embedding_summary(model: &EmbeddingModel) -> String {
+    let mut parts = vec![format!("embedding, {} inputs a call", model.max_inputs)];
+    if model.texts {
+        parts.push("text".into());
+    }
+    if let Some(images) = &model.images {
+        parts.push(format!("images ({})", images.media_types.join(" ")));
+    }
+    if !model.dimensions.is_empty() {
+        let dimensions: Vec<String> = model.dimensions.iter().map(u32::to_string).collect();
+        parts.push(format!("dimensions {}", dimensions.join("/")));
+    }
+    if !model.purposes.is_empty() {
+        parts.push("input types".into());
+    }
+    if model.normalize {
+        parts.push("normalize".into());
+    }
+    if !model.formats.is_empty() {
+        let formats: Vec<String> = model
+            .formats
+            .iter()
+            .map(|format| format!("{format:?}").to_lowercase())
+            .collect();
+        parts.push(format!("types {}", formats.join("/")));
+    }
+    parts.join(", ")
 }
 
 /// Success, unless files share a plugin name: then an error on stderr

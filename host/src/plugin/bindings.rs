@@ -1,14 +1,18 @@
 //! Host-side bindings for the current contract line, `bedrock:adapter@0.2`
-//! (`wit/since_v0.2.0`), generated at build time. Its types are the host's
+//! (`wit/since_v0.2.1`), generated at build time. Its types are the host's
 //! own vocabulary for requests and answers: a plugin of an older line is
 //! adapted to them (`since_v0_1`), never the other way round.
+//!
+//! The `embedder` interface (0.2.1) is optional: [`embedding`] holds its
+//! bindings, over the same `types`, and the host loads it from an instance
+//! only when the component exports it.
 //!
 //! Every export is called asynchronously, so that WASI calls a plugin makes
 //! (a write to stderr) never block the tokio runtime the host runs on.
 
 wasmtime::component::bindgen!({
     world: "provider",
-    path: "../wit/since_v0.2.0",
+    path: "../wit/since_v0.2.1",
     exports: { default: async },
     additional_derives: [serde::Serialize, serde::Deserialize],
 });
@@ -20,8 +24,26 @@ pub use bedrock::adapter::types::{
     ToolChoice, ToolResult, ToolResultPart, Usage,
 };
 
+/// The bindings of the `embedding-provider` world, of which the host uses
+/// the `embedder` interface.
+pub mod embedding {
+    wasmtime::component::bindgen!({
+        world: "embedding-provider",
+        path: "../wit/since_v0.2.1",
+        exports: { default: async },
+        with: { "bedrock:adapter/types": super::bedrock::adapter::types },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+    });
+
+    pub use exports::bedrock::adapter::embedder::{
+        EmbedderInfo, EmbeddingFormat, EmbeddingInput, EmbeddingModel, EmbeddingRequest,
+        EmbeddingSet, Embeddings, Guest as Embedder, GuestIndices as EmbedderIndices, InputPurpose,
+        Ranked, RerankModel, RerankRequest,
+    };
+}
+
 /// The contract version this host was built against: the newest it serves.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 
 impl PluginInfo {
     /// The model patterns the plugin claims, in its order.

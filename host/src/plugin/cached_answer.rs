@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bindings::PluginInfo;
+use super::bindings::embedding::EmbedderInfo;
 use super::limits::SandboxLimits;
 
 /// What `describe` gave, or why the plugin was refused after it compiled.
@@ -23,6 +24,8 @@ pub(crate) enum CachedAnswer {
         info: PluginInfo,
         /// The contract version its component exports.
         contract_version: String,
+        /// What `describe-embedder` gave, when it exports `embedder`.
+        embedder: Option<EmbedderInfo>,
     },
     /// The plugin was refused: a contract this host does not serve, imports
     /// the sandbox does not offer, or a `describe` that failed.
@@ -51,12 +54,20 @@ pub(crate) fn limits_fingerprint(limits: &SandboxLimits) -> String {
 }
 
 /// The payload's shape. An entry written by a host of another shape (0.1's
-/// answers had no capabilities) does not read, and is described again.
+/// answers had no capabilities, 0.2.0's no embedder) does not read, and is
+/// described again.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 enum Stored {
-    Described { info: PluginInfo, contract: String },
-    Refused { reason: String, limits: String },
+    Described {
+        info: PluginInfo,
+        contract: String,
+        embedder: Option<EmbedderInfo>,
+    },
+    Refused {
+        reason: String,
+        limits: String,
+    },
 }
 
 impl CachedAnswer {
@@ -66,9 +77,11 @@ impl CachedAnswer {
             Self::Described {
                 info,
                 contract_version,
+                embedder,
             } => Stored::Described {
                 info,
                 contract: contract_version,
+                embedder,
             },
             Self::Refused { reason, limits } => Stored::Refused { reason, limits },
         };
@@ -79,9 +92,14 @@ impl CachedAnswer {
     /// cannot read.
     pub(crate) fn from_bytes(payload: &[u8]) -> Option<Self> {
         Some(match serde_json::from_slice(payload).ok()? {
-            Stored::Described { info, contract } => Self::Described {
+            Stored::Described {
+                info,
+                contract,
+                embedder,
+            } => Self::Described {
                 info,
                 contract_version: contract,
+                embedder,
             },
             Stored::Refused { reason, limits } => Self::Refused { reason, limits },
         })
@@ -93,6 +111,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::plugin::bindings::embedding::RerankModel;
     use crate::plugin::{AttachmentLimits, Capabilities, ModelSupport};
 
     #[test]
@@ -123,7 +142,14 @@ mod tests {
                     .into(),
                 options: vec!["x".into()],
             },
-            contract_version: "0.2.0".into(),
+            contract_version: "0.2.1".into(),
+            embedder: Some(EmbedderInfo {
+                embedding_models: Vec::new(),
+                rerank_models: vec![RerankModel {
+                    pattern: "r.*".into(),
+                    max_documents: 100,
+                }],
+            }),
         };
         let refused = CachedAnswer::Refused {
             reason: format!("plugin `{FILE_MARK}` stopped in describe"),

@@ -3,15 +3,17 @@
 //!
 //! Invariants: a plugin is refused unless its name is 1 to 64 bytes of
 //! lower-case letters, digits, `-` and `_`; its version at most 64 bytes; its
-//! description at most 1 KiB; it declares 1 to 256 model patterns, each 1 to
-//! 256 bytes without whitespace or control characters (patterns are matched
-//! and printed as they are); and at most 256 options of at most 256 bytes
+//! description at most 1 KiB; it declares 1 to 256 model patterns (or none,
+//! when `describe-embedder` declares some), each 1 to 256 bytes without
+//! whitespace or control characters (patterns are matched and printed as
+//! they are), and `describe-embedder` as many under the same rules; and at most 256 options of at most 256 bytes
 //! each. A refusal describes what is wrong by sizes and positions and never
 //! quotes the plugin's strings, so a refused plugin prints nothing of its
 //! own. Version, description and options may hold any character: they are
 //! printed escaped.
 
 use super::bindings::PluginInfo;
+use super::bindings::embedding::EmbedderInfo;
 
 /// Longest plugin name and version, in bytes.
 pub const NAME_BYTES: usize = 64;
@@ -59,6 +61,11 @@ pub enum DescribeRefusal {
         "plugin `{plugin}` declares invalid attachment media types for model pattern number {number}: more than {MAX_MEDIA_TYPES}, or one that is not 1 to {MEDIA_TYPE_BYTES} bytes of printable ASCII"
     )]
     BadMediaTypes { plugin: String, number: usize },
+    /// An embedding or rerank pattern says one call takes no input.
+    #[error(
+        "plugin `{plugin}` declares embedding or rerank model pattern number {number} with a call that takes no input"
+    )]
+    NoInputs { plugin: String, number: usize },
 }
 
 /// Most media types per sort of attachment of one pattern.
@@ -66,20 +73,21 @@ pub const MAX_MEDIA_TYPES: usize = 32;
 /// Longest media type, in bytes.
 pub const MEDIA_TYPE_BYTES: usize = 128;
 
+/// Whether `media_types` is a short enough list of printable media types.
+fn media_types_valid(media_types: &[String]) -> bool {
+    media_types.len() <= MAX_MEDIA_TYPES
+        && media_types.iter().all(|t| {
+            !t.is_empty() && t.len() <= MEDIA_TYPE_BYTES && t.bytes().all(|b| b.is_ascii_graphic())
+        })
+}
+
 fn media_types_ok(info: &PluginInfo) -> Option<usize> {
     info.models.iter().position(|model| {
         let c = &model.capabilities;
         [&c.images, &c.documents]
             .into_iter()
             .flatten()
-            .any(|limits| {
-                limits.media_types.len() > MAX_MEDIA_TYPES
-                    || limits.media_types.iter().any(|t| {
-                        t.is_empty()
-                            || t.len() > MEDIA_TYPE_BYTES
-                            || !t.bytes().all(|b| b.is_ascii_graphic())
-                    })
-            })
+            .any(|limits| !media_types_valid(&limits.media_types))
     })
 }
 
@@ -150,6 +158,73 @@ pub fn validate_info(info: &PluginInfo) -> Result<(), DescribeRefusal> {
         return Err(DescribeRefusal::BadMediaTypes {
             plugin: plugin(),
             number: index + 1,
+        });
+    }
+    Ok(())
+}
+
+/// Checks what `describe-embedder` returned, by the rules of `describe`:
+/// capped lists and patterns, valid patterns and media types, and calls that
+/// take at least one input. Patterns are numbered embedding models first,
+/// then rerank models.
+pub fn validate_embedder(plugin: &str, info: &EmbedderInfo) -> Result<(), DescribeRefusal> {
+    let patterns: Vec<&str> = info
+        .embedding_models
+        .iter()
+        .map(|model| model.pattern.as_str())
+        .chain(
+            info.rerank_models
+                .iter()
+                .map(|model| model.pattern.as_str()),
+        )
+        .collect();
+    if patterns.len() > MAX_ITEMS {
+        return Err(DescribeRefusal::TooMany {
+            plugin: plugin.to_owned(),
+            what: "embedding and rerank model patterns",
+            count: patterns.len(),
+        });
+    }
+    if let Some(pattern) = patterns.iter().find(|pattern| pattern.len() > ITEM_BYTES) {
+        return Err(DescribeRefusal::TooLong {
+            plugin: plugin.to_owned(),
+            what: "model pattern",
+            bytes: pattern.len(),
+            cap: ITEM_BYTES,
+        });
+    }
+    let number = |index: usize| index + 1;
+    if let Some(index) = patterns
+        .iter()
+        .position(|p| p.is_empty() || p.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(DescribeRefusal::BadPattern {
+            plugin: plugin.to_owned(),
+            number: number(index),
+        });
+    }
+    if let Some(index) = info.embedding_models.iter().position(|model| {
+        model.dimensions.len() > MAX_ITEMS
+            || model
+                .images
+                .as_ref()
+                .is_some_and(|limits| !media_types_valid(&limits.media_types))
+    }) {
+        return Err(DescribeRefusal::BadMediaTypes {
+            plugin: plugin.to_owned(),
+            number: number(index),
+        });
+    }
+    let takes_nothing = info
+        .embedding_models
+        .iter()
+        .map(|model| model.max_inputs)
+        .chain(info.rerank_models.iter().map(|model| model.max_documents))
+        .position(|most| most == 0);
+    if let Some(index) = takes_nothing {
+        return Err(DescribeRefusal::NoInputs {
+            plugin: plugin.to_owned(),
+            number: number(index),
         });
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The contract's event model, enforced: what the events of one stream may
 //! say, in what order, and what a complete answer may hold (the rules are
-//! written down in `wit/since_v0.2.0/adapter.wit`, at `event` and
+//! written down in `wit/since_v0.2.1/adapter.wit`, at `event` and
 //! `response`).
 //!
 //! Invariant: an answer that reaches the user obeys the model: one stop at

@@ -22,10 +22,11 @@ use tokio::sync::OnceCell;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 
+use super::bindings::embedding::{EmbedderIndices, EmbedderInfo, EmbeddingModel, RerankModel};
 use super::bindings::{Capabilities, PluginInfo, ProviderPre};
 use super::cache::CompileCache;
 use super::cached_answer::{CachedAnswer, FILE_MARK, limits_fingerprint};
-use super::describe_check::validate_info;
+use super::describe_check::{DescribeRefusal, validate_embedder, validate_info};
 use super::engine::{InstanceAllocation, PluginEngine};
 use super::error::PluginError;
 use super::limits::SandboxLimits;
@@ -37,6 +38,10 @@ use super::since_v0_1;
 
 /// The package whose `adapter` interface plugins export.
 const ADAPTER_INTERFACE: &str = "bedrock:adapter/adapter";
+
+/// The interface of embedding and rerank models (0.2.1), exported beside
+/// `adapter` by the plugins that serve such models.
+const EMBEDDER_INTERFACE: &str = "bedrock:adapter/embedder@";
 
 /// The engine, the WASI linker and the compile cache: everything needed to
 /// load plugins and run them. Loaded plugins share it.
@@ -120,10 +125,28 @@ impl PluginRuntime {
         }
         let label = file_label(path);
         let limits_now = limits_fingerprint(&shared.limits);
-        let loaded = |info: PluginInfo, contract_version: String, code: OnceCell<_>| {
-            validate_info(&info).map_err(|refusal| fail(refusal.to_string()))?;
+        let loaded = |info: PluginInfo,
+                      contract_version: String,
+                      embedder: Option<EmbedderInfo>,
+                      code: OnceCell<_>| {
+            check_description(&info, embedder.as_ref())
+                .map_err(|refusal| fail(refusal.to_string()))?;
             Ok(LoadedPlugin {
                 patterns: info.patterns().map(str::to_owned).collect(),
+                embedding_patterns: embedder.as_ref().map_or_else(Vec::new, |embedder| {
+                    embedder
+                        .embedding_models
+                        .iter()
+                        .map(|model| model.pattern.clone())
+                        .chain(
+                            embedder
+                                .rerank_models
+                                .iter()
+                                .map(|model| model.pattern.clone()),
+                        )
+                        .collect()
+                }),
+                embedder,
                 info,
                 path: path.to_owned(),
                 sha256: sha256.clone(),
@@ -137,9 +160,10 @@ impl PluginRuntime {
             Some(CachedAnswer::Described {
                 info,
                 contract_version,
+                embedder,
             }) => {
                 tracing::debug!(plugin = %label, "described from the compile cache");
-                return loaded(info, contract_version, OnceCell::new());
+                return loaded(info, contract_version, embedder, OnceCell::new());
             }
             Some(CachedAnswer::Refused { reason, limits }) if limits == limits_now => {
                 tracing::info!(plugin = %label, "refused as its cached answer says, under the same limits");
@@ -150,15 +174,26 @@ impl PluginRuntime {
         tracing::info!(plugin = %label, "compiling and describing");
         let component = shared.component(wasm, &sha256).await.map_err(fail)?;
         match shared.describe(&component, &label).await {
-            Ok((info, contract_version, pre)) => {
+            Ok(Described {
+                info,
+                contract_version,
+                embedder,
+                code,
+            }) => {
                 shared.cache.save_answer(
                     &sha256,
                     &CachedAnswer::Described {
                         info: info.clone(),
                         contract_version: contract_version.clone(),
+                        embedder: embedder.clone(),
                     },
                 );
-                loaded(info, contract_version, OnceCell::new_with(Some(pre)))
+                loaded(
+                    info,
+                    contract_version,
+                    embedder,
+                    OnceCell::new_with(Some(code)),
+                )
             }
             Err(reason) => {
                 shared.cache.save_answer(
@@ -206,11 +241,22 @@ impl Shared {
             .map_err(|error| format!("imports something the sandbox does not offer: {error:#}"))?;
         let not_adapter =
             |error: wasmtime::Error| format!("does not export the adapter interface: {error:#}");
+        let embeds = exported
+            .iter()
+            .any(|name| name.starts_with(EMBEDDER_INTERFACE));
         let code = match contract_line(&contract_version) {
             Some(ContractLine::V0_1) => {
                 PluginCode::V0_1(since_v0_1::ProviderPre::new(instance).map_err(not_adapter)?)
             }
-            _ => PluginCode::V0_2(ProviderPre::new(instance).map_err(not_adapter)?),
+            _ => {
+                let embedder = embeds
+                    .then(|| EmbedderIndices::new(&instance))
+                    .transpose()
+                    .map_err(|error| {
+                        format!("exports an embedder interface this host cannot use: {error:#}")
+                    })?;
+                PluginCode::V0_2(ProviderPre::new(instance).map_err(not_adapter)?, embedder)
+            }
         };
         Ok((contract_version, code))
     }
@@ -218,20 +264,34 @@ impl Shared {
     /// Prepares `component` and calls its `describe` in a fresh sandbox
     /// named `label`: its answer, its contract version and the prepared
     /// component; or why it was refused.
-    async fn describe(
-        &self,
-        component: &Component,
-        label: &str,
-    ) -> Result<(PluginInfo, String, PluginCode), String> {
-        let (contract_version, pre) = self.prepare(component)?;
-        let mut sandbox = Sandbox::new(label, &pre, &self.limits)
+    async fn describe(&self, component: &Component, label: &str) -> Result<Described, String> {
+        let (contract_version, code) = self.prepare(component)?;
+        let mut sandbox = Sandbox::new(label, &code, &self.limits)
             .await
             .map_err(|error| error.to_string())?;
         let info = sandbox
             .describe()
             .await
             .map_err(|error| error.to_string())?;
-        Ok((info, contract_version, pre))
+        let embedder = if sandbox.embeds() {
+            let mut sandbox = Sandbox::new(label, &code, &self.limits)
+                .await
+                .map_err(|error| error.to_string())?;
+            Some(
+                sandbox
+                    .describe_embedder()
+                    .await
+                    .map_err(|error| error.to_string())?,
+            )
+        } else {
+            None
+        };
+        Ok(Described {
+            info,
+            contract_version,
+            embedder,
+            code,
+        })
     }
 
     /// The prepared code of the plugin in `path`, described earlier with
@@ -396,11 +456,39 @@ fn file_label(path: &Path) -> String {
     )
 }
 
+/// What a freshly compiled plugin said about itself, with its code.
+struct Described {
+    info: PluginInfo,
+    contract_version: String,
+    embedder: Option<EmbedderInfo>,
+    code: PluginCode,
+}
+
+/// Checks both descriptions: a plugin that serves embedding or rerank
+/// models may claim no text models.
+fn check_description(
+    info: &PluginInfo,
+    embedder: Option<&EmbedderInfo>,
+) -> Result<(), DescribeRefusal> {
+    if let Some(embedder) = embedder {
+        validate_embedder(&info.name, embedder)?;
+    }
+    let serves_embeddings = embedder.is_some_and(|embedder| {
+        !embedder.embedding_models.is_empty() || !embedder.rerank_models.is_empty()
+    });
+    match validate_info(info) {
+        Err(DescribeRefusal::NoModels { .. }) if serves_embeddings => Ok(()),
+        checked => checked,
+    }
+}
+
 /// A plugin ready to serve requests: described, and compiled at its first
 /// sandbox (or already, when it was described just now).
 pub struct LoadedPlugin {
     info: PluginInfo,
     patterns: Vec<String>,
+    embedder: Option<EmbedderInfo>,
+    embedding_patterns: Vec<String>,
     path: PathBuf,
     sha256: String,
     contract_version: String,
@@ -443,6 +531,38 @@ impl LoadedPlugin {
                 .iter()
                 .any(|model| model.capabilities.streaming),
         }
+    }
+
+    /// What the plugin's `describe-embedder` said; `None` when it exports
+    /// no `embedder`.
+    pub fn embedder(&self) -> Option<&EmbedderInfo> {
+        self.embedder.as_ref()
+    }
+
+    /// The embedding and rerank model patterns the plugin claims, embedding
+    /// models first, each in its order.
+    pub fn embedding_patterns(&self) -> &[String] {
+        &self.embedding_patterns
+    }
+
+    /// What the plugin says the embedding model `base_model_id` takes: its
+    /// first embedding pattern that matches.
+    pub fn embedding_model(&self, base_model_id: &str) -> Option<&EmbeddingModel> {
+        self.embedder
+            .as_ref()?
+            .embedding_models
+            .iter()
+            .find(|model| pattern_matches(&model.pattern, base_model_id))
+    }
+
+    /// What the plugin says the rerank model `base_model_id` takes: its
+    /// first rerank pattern that matches.
+    pub fn rerank_model(&self, base_model_id: &str) -> Option<&RerankModel> {
+        self.embedder
+            .as_ref()?
+            .rerank_models
+            .iter()
+            .find(|model| pattern_matches(&model.pattern, base_model_id))
     }
 
     /// The plugin's name.

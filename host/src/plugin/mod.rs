@@ -35,6 +35,7 @@ mod routing;
 mod sandbox;
 mod since_v0_1;
 
+pub use bindings::embedding;
 pub use bindings::{
     AttachmentLimits, Body, CONTRACT_VERSION, CachePoints, Capabilities, Content, Document, Event,
     Image, Message, ModelSupport, Output, Params, PluginInfo, Reasoning, ReasoningConfig,

@@ -243,12 +243,40 @@ impl PluginRegistry {
         base_model_id: &str,
         choice: UserChoice<'_>,
     ) -> Result<Routed<'_>, RouteError> {
+        self.decide(base_model_id, choice, LoadedPlugin::patterns)
+    }
+
+    /// The plugin that serves the embedding or rerank model `base_model_id`,
+    /// by the patterns of `describe-embedder`, under the same rules as
+    /// `route_with` (and logged as it is).
+    pub fn route_embedding(
+        &self,
+        base_model_id: &str,
+        choice: UserChoice<'_>,
+    ) -> Result<Routed<'_>, RouteError> {
+        let routed = self.decide(base_model_id, choice, LoadedPlugin::embedding_patterns)?;
+        tracing::info!(
+            "`{base_model_id}` goes to plugin `{}` ({}): {}",
+            printable(routed.plugin.name()),
+            routed.plugin.path().display(),
+            routed.decision.reason,
+        );
+        Ok(routed)
+    }
+
+    /// Routing by the patterns `patterns` gives of each plugin.
+    fn decide(
+        &self,
+        base_model_id: &str,
+        choice: UserChoice<'_>,
+        patterns: fn(&LoadedPlugin) -> &[String],
+    ) -> Result<Routed<'_>, RouteError> {
         let claimants: Vec<Claimant<'_>> = self
             .plugins
             .iter()
             .map(|plugin| Claimant {
                 name: plugin.name(),
-                patterns: plugin.patterns(),
+                patterns: patterns(plugin),
                 file: plugin.path(),
             })
             .collect();
@@ -291,8 +319,16 @@ impl PluginRegistry {
             .plugins
             .iter()
             .map(|p| {
+                let embedding = if p.embedding_patterns().is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; embedding and rerank: {}",
+                        p.embedding_patterns().join(", ")
+                    )
+                };
                 format!(
-                    "  {} {}: {}",
+                    "  {} {}: {}{embedding}",
                     p.name(),
                     printable(&p.info().version),
                     p.patterns().join(", ")

@@ -33,7 +33,11 @@ async fn stream_error(plugin: &LoadedPlugin, rule: &str) -> PluginError {
 async fn every_rule_of_the_event_model_is_enforced_on_a_real_component() {
     let runtime = PluginRuntime::new(limits(), CompileCache::disabled()).expect("engine");
     let plugin = unruly(&runtime).await;
-    assert_eq!(plugin.contract_version(), "0.2.0");
+    assert_eq!(
+        plugin.contract_version(),
+        "0.2.0",
+        "a 0.2.0 component, served by a 0.2.1 host"
+    );
     let cases = [
         (
             "text-after-stop",

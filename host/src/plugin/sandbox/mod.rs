@@ -30,6 +30,7 @@ use wasmtime_wasi::{
     HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
 };
 
+use super::bindings::embedding::{Embedder, EmbedderIndices};
 use super::bindings::{
     AdapterError, Body, Event, PluginInfo, Provider, ProviderPre, Request, Response,
 };
@@ -41,6 +42,8 @@ use super::log::{CappedLog, Printed};
 use super::output;
 use super::printable::printable;
 use super::since_v0_1;
+
+mod embedder;
 
 /// The longest trap description kept in an error, in bytes.
 const TRAP_DESCRIPTION_BYTES: usize = 512;
@@ -155,15 +158,16 @@ fn sandbox_state(limits: &SandboxLimits) -> SandboxState {
 pub enum PluginCode {
     /// Built against `bedrock:adapter@0.1`.
     V0_1(since_v0_1::ProviderPre<SandboxState>),
-    /// Built against `bedrock:adapter@0.2`.
-    V0_2(ProviderPre<SandboxState>),
+    /// Built against `bedrock:adapter@0.2`; with the `embedder` interface's
+    /// indices when the component exports it (0.2.1).
+    V0_2(ProviderPre<SandboxState>, Option<EmbedderIndices>),
 }
 
 impl PluginCode {
     fn engine(&self) -> &wasmtime::Engine {
         match self {
             Self::V0_1(pre) => pre.engine(),
-            Self::V0_2(pre) => pre.engine(),
+            Self::V0_2(pre, _) => pre.engine(),
         }
     }
 }
@@ -171,7 +175,7 @@ impl PluginCode {
 /// A live instance of a plugin of either contract line.
 enum Instance {
     V0_1(since_v0_1::Provider),
-    V0_2(Provider),
+    V0_2(Provider, Option<Embedder>),
 }
 
 /// A live instance of one plugin, serving one request.
@@ -204,10 +208,20 @@ impl Sandbox {
                     .await
                     .map(Instance::V0_1)
             }
-            PluginCode::V0_2(pre) => {
-                within(limits.call_timeout, pre.instantiate_async(&mut core.store))
-                    .await
-                    .map(Instance::V0_2)
+            PluginCode::V0_2(pre, embedder) => {
+                within(limits.call_timeout, async {
+                    let instance = pre
+                        .instance_pre()
+                        .instantiate_async(&mut core.store)
+                        .await?;
+                    let provider = Provider::new(&mut core.store, &instance)?;
+                    let embedder = embedder
+                        .as_ref()
+                        .map(|indices| indices.load(&mut core.store, &instance))
+                        .transpose()?;
+                    Ok(Instance::V0_2(provider, embedder))
+                })
+                .await
             }
         };
         let instance = core.settle("instantiate", instantiated)?;
@@ -223,7 +237,7 @@ impl Sandbox {
         let core = self.core.arm();
         let timeout = core.limits.call_timeout;
         let result = match &self.instance {
-            Instance::V0_2(p) => {
+            Instance::V0_2(p, _) => {
                 within(
                     timeout,
                     p.bedrock_adapter_adapter().call_describe(&mut core.store),
@@ -248,7 +262,7 @@ impl Sandbox {
         core.budget.give(output::request_size(request));
         let timeout = core.limits.call_timeout;
         let result = match &self.instance {
-            Instance::V0_2(p) => {
+            Instance::V0_2(p, _) => {
                 within(
                     timeout,
                     p.bedrock_adapter_adapter()
@@ -285,7 +299,7 @@ impl Sandbox {
         core.budget.give(body.len());
         let timeout = core.limits.call_timeout;
         let result = match &self.instance {
-            Instance::V0_2(p) => {
+            Instance::V0_2(p, _) => {
                 within(
                     timeout,
                     p.bedrock_adapter_adapter().call_parse_response(
@@ -322,7 +336,7 @@ impl Sandbox {
         let core = self.core.arm();
         let timeout = core.limits.call_timeout;
         let result = match &self.instance {
-            Instance::V0_2(p) => {
+            Instance::V0_2(p, _) => {
                 within(
                     timeout,
                     p.bedrock_adapter_adapter()
@@ -356,7 +370,7 @@ impl Sandbox {
         core.budget.give(chunk.len());
         let timeout = core.limits.call_timeout;
         let result = match &self.instance {
-            Instance::V0_2(p) => {
+            Instance::V0_2(p, _) => {
                 within(
                     timeout,
                     p.bedrock_adapter_adapter().stream_decoder().call_feed(
@@ -398,7 +412,7 @@ impl Sandbox {
         let core = self.core.arm();
         let timeout = core.limits.call_timeout;
         let result = match &self.instance {
-            Instance::V0_2(p) => {
+            Instance::V0_2(p, _) => {
                 within(
                     timeout,
                     p.bedrock_adapter_adapter()
