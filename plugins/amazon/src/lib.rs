@@ -2,7 +2,8 @@
 //! the `bedrock:adapter/adapter` interface for Amazon's text models, Nova
 //! (`amazon.nova-micro-*`, `-lite-*`, `-pro-*`, `-premier-*`,
 //! `amazon.nova-2-lite-*`) and Titan Text (`amazon.titan-text-*`,
-//! `amazon.titan-tg1-*`). This file owns the generated bindings, the export
+//! `amazon.titan-tg1-*`), and the `bedrock:adapter/embedder` interface for
+//! Titan and Nova embeddings and Amazon Rerank. This file owns the generated bindings, the export
 //! and `describe`; each other module owns one step (routing a model id to
 //! its family, `-o` options, request, response, stream, stop reasons, wire
 //! types) and is reached only through [`Component`]. The adapter is a pure
@@ -15,14 +16,16 @@
 //! come from `bedrock_adapter_kit`; this crate keeps what is the family's.
 
 wit_bindgen::generate!({
-    world: "provider",
+    world: "embedding-provider",
     path: "../../wit/since_v0.2.1",
     with: { "bedrock:adapter/types@0.2.1": bedrock_adapter_kit::types },
 });
 
+mod embedding;
 mod models;
 mod options;
 mod request;
+mod rerank;
 mod response;
 mod stop;
 mod stream;
@@ -30,6 +33,10 @@ mod wire;
 
 use bedrock_adapter_kit::types::{AdapterError, Body, PluginInfo, Request, Response};
 use exports::bedrock::adapter::adapter::Guest;
+use exports::bedrock::adapter::embedder::{
+    EmbedderInfo, EmbeddingFormat, EmbeddingRequest, Embeddings, Guest as EmbedderGuest, Ranked,
+    RerankRequest,
+};
 
 /// The component: `bedrock-host` calls it through the exported interface.
 pub struct Component;
@@ -58,6 +65,39 @@ impl Guest for Component {
 
     fn parse_response(model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
         response::parse(&model_id, &body)
+    }
+}
+
+impl EmbedderGuest for Component {
+    fn describe_embedder() -> EmbedderInfo {
+        EmbedderInfo {
+            embedding_models: embedding::supported(),
+            rerank_models: rerank::supported(),
+        }
+    }
+
+    fn build_embedding_request(req: EmbeddingRequest) -> Result<Body, AdapterError> {
+        embedding::build(req)
+    }
+
+    fn parse_embedding_response(
+        model_id: String,
+        inputs: u32,
+        formats: Vec<EmbeddingFormat>,
+        body: Vec<u8>,
+    ) -> Result<Embeddings, AdapterError> {
+        embedding::parse(&model_id, inputs, &formats, &body)
+    }
+
+    fn build_rerank_request(req: RerankRequest) -> Result<Body, AdapterError> {
+        rerank::build(req)
+    }
+
+    fn parse_rerank_response(
+        _model_id: String,
+        body: Vec<u8>,
+    ) -> Result<Vec<Ranked>, AdapterError> {
+        rerank::parse(&body)
     }
 }
 
