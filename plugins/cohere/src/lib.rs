@@ -1,7 +1,9 @@
 //! The Cohere adapter of `bedrock-host`: a WebAssembly component exporting
 //! the `bedrock:adapter/adapter` interface for Cohere's text generation
 //! models, Command (`cohere.command-text-*`, `cohere.command-light-text-*`)
-//! and Command R / R+ (`cohere.command-r-*`). This file owns the generated
+//! and Command R / R+ (`cohere.command-r-*`), and the
+//! `bedrock:adapter/embedder` interface for Embed v3 and v4 and Rerank 3.5.
+//! This file owns the generated
 //! bindings, the export and `describe`; each other module owns one step
 //! (routing a model id to its family, `-o` options, Command R's tools,
 //! request, response, stream, stop reasons, wire types) and is reached only through
@@ -14,14 +16,16 @@
 //! come from `bedrock_adapter_kit`; this crate keeps what is the family's.
 
 wit_bindgen::generate!({
-    world: "provider",
+    world: "embedding-provider",
     path: "../../wit/since_v0.2.1",
     with: { "bedrock:adapter/types@0.2.1": bedrock_adapter_kit::types },
 });
 
+mod embedding;
 mod models;
 mod options;
 mod request;
+mod rerank;
 mod response;
 mod stop;
 mod stream;
@@ -30,6 +34,10 @@ mod wire;
 
 use bedrock_adapter_kit::types::{AdapterError, Body, PluginInfo, Request, Response};
 use exports::bedrock::adapter::adapter::Guest;
+use exports::bedrock::adapter::embedder::{
+    EmbedderInfo, EmbeddingFormat, EmbeddingRequest, Embeddings, Guest as EmbedderGuest, Ranked,
+    RerankRequest,
+};
 
 /// The component: `bedrock-host` calls it through the exported interface.
 pub struct Component;
@@ -56,6 +64,39 @@ impl Guest for Component {
 
     fn parse_response(model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
         response::parse(&model_id, &body)
+    }
+}
+
+impl EmbedderGuest for Component {
+    fn describe_embedder() -> EmbedderInfo {
+        EmbedderInfo {
+            embedding_models: embedding::supported(),
+            rerank_models: rerank::supported(),
+        }
+    }
+
+    fn build_embedding_request(req: EmbeddingRequest) -> Result<Body, AdapterError> {
+        embedding::build(req)
+    }
+
+    fn parse_embedding_response(
+        model_id: String,
+        inputs: u32,
+        formats: Vec<EmbeddingFormat>,
+        body: Vec<u8>,
+    ) -> Result<Embeddings, AdapterError> {
+        embedding::parse(&model_id, inputs, &formats, &body)
+    }
+
+    fn build_rerank_request(req: RerankRequest) -> Result<Body, AdapterError> {
+        rerank::build(req)
+    }
+
+    fn parse_rerank_response(
+        _model_id: String,
+        body: Vec<u8>,
+    ) -> Result<Vec<Ranked>, AdapterError> {
+        rerank::parse(&body)
     }
 }
 
