@@ -15,6 +15,7 @@ mod anthropic;
 mod chat_tools;
 mod cohere;
 mod deepseek;
+mod embedding;
 mod media;
 mod meta;
 mod mistral;
@@ -88,6 +89,8 @@ pub(crate) enum KnownModel {
     Amazon(&'static amazon::AmazonModel),
     Anthropic(&'static anthropic::AnthropicModel),
     Cohere(&'static cohere::CohereModel),
+    /// Cohere's embedding and rerank models, which never stream.
+    CohereEmbed(&'static cohere::embed::CohereEmbedModel),
     DeepSeek(&'static deepseek::DeepSeekModel),
     Meta(&'static meta::MetaModel),
     Mistral(&'static mistral::MistralModel),
@@ -104,6 +107,7 @@ impl KnownModel {
             .or_else(|| amazon::lookup(base_model_id).map(Self::Amazon))
             .or_else(|| anthropic::lookup(base_model_id).map(Self::Anthropic))
             .or_else(|| cohere::lookup(base_model_id).map(Self::Cohere))
+            .or_else(|| cohere::embed::lookup(base_model_id).map(Self::CohereEmbed))
             .or_else(|| deepseek::lookup(base_model_id).map(Self::DeepSeek))
             .or_else(|| meta::lookup(base_model_id).map(Self::Meta))
             .or_else(|| mistral::lookup(base_model_id).map(Self::Mistral))
@@ -124,7 +128,7 @@ impl KnownModel {
             | Self::Mistral(_)
             | Self::OpenAi(_)
             | Self::Writer(_) => true,
-            Self::Stability(_) => false,
+            Self::CohereEmbed(_) | Self::Stability(_) => false,
         }
     }
 
@@ -136,6 +140,7 @@ impl KnownModel {
             Self::Amazon(model) => amazon::invoke(model, body, cache),
             Self::Anthropic(model) => anthropic::invoke(model, body, cache),
             Self::Cohere(model) => cohere::invoke(model, body),
+            Self::CohereEmbed(model) => cohere::embed::invoke(model, body),
             Self::DeepSeek(model) => deepseek::invoke(model, body),
             Self::Meta(model) => meta::invoke(model, body),
             Self::Mistral(model) => mistral::invoke(model, body),

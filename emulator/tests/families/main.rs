@@ -12,6 +12,7 @@ mod ai21;
 mod amazon;
 mod anthropic;
 mod cohere;
+mod cohere_embed;
 mod harness;
 mod meta;
 mod mistral;

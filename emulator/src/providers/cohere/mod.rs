@@ -5,6 +5,7 @@
 
 mod command;
 mod command_r;
+pub(crate) mod embed;
 
 use crate::api_error::ApiError;
 use crate::providers::{Reply, schema};
