@@ -14,8 +14,8 @@
 
 wit_bindgen::generate!({
     world: "provider",
-    path: "../../wit/since_v0.2.0",
-    with: { "bedrock:adapter/types@0.2.0": bedrock_adapter_kit::types },
+    path: "../../wit/since_v0.2.1",
+    with: { "bedrock:adapter/types@0.2.1": bedrock_adapter_kit::types },
 });
 
 mod models;
