@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod config;
 mod credentials;
+mod embeddings;
 mod endpoints;
 mod errors;
 mod examples;

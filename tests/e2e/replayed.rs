@@ -400,3 +400,149 @@ fn the_recorded_prompt_cache_exchange_gives_its_cache_counts() {
     }
     assert_eq!(checked, 2, "one cache write, one cache read");
 }
+
+impl Replay {
+    /// `COMMAND ARGS` against this server, with any credentials.
+    fn run(&self, command_name: &str, args: &[&str]) -> Run {
+        let mut command = bedrock_host();
+        command
+            .args([
+                "--endpoint-url",
+                &self.endpoint,
+                "--region",
+                "us-east-1",
+                "--max-attempts",
+                "1",
+            ])
+            .arg(command_name)
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "AKIDREPLAYED")
+            .env("AWS_SECRET_ACCESS_KEY", "replayed");
+        run(command)
+    }
+}
+
+/// The numbers of a JSON list of lists.
+fn matrix(value: &Value) -> Vec<Vec<f64>> {
+    value
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("a list of numbers")
+                .iter()
+                .map(|n| n.as_f64().expect("a number"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Recorded Titan and Cohere embedding answers, replayed to `embed`, give
+/// exactly the recorded vectors.
+#[test]
+fn recorded_embeddings_replayed_give_exactly_the_recorded_vectors() {
+    let mut checked = 0;
+    for name in ["amazon_embedding.yaml", "cohere_embedding.yaml"] {
+        let path = fixtures().join("dd-trace-py").join(name);
+        let model = model_of(&path);
+        for (request, body) in cassette(&path) {
+            let recorded: Value = serde_json::from_slice(&body).expect("a JSON answer");
+            let expected = match recorded.get("embedding") {
+                Some(one) => vec![
+                    one.as_array()
+                        .expect("a vector")
+                        .iter()
+                        .map(|n| n.as_f64().expect("a number"))
+                        .collect(),
+                ],
+                None => matrix(&recorded["embeddings"]),
+            };
+            let texts: Vec<String> = match request.get("inputText") {
+                Some(text) => vec![text.as_str().expect("text").to_owned()],
+                None => request["texts"]
+                    .as_array()
+                    .expect("texts")
+                    .iter()
+                    .map(|t| t.as_str().expect("text").to_owned())
+                    .collect(),
+            };
+            let replay = Replay::serve("application/json", body.clone());
+            let mut args = vec!["-m", model.as_str(), "--output", "json"];
+            if let Some(purpose) = request.get("input_type").and_then(Value::as_str) {
+                args.extend([
+                    "--input-type",
+                    if purpose == "search_query" {
+                        "search-query"
+                    } else {
+                        "search-document"
+                    },
+                ]);
+            }
+            args.extend(texts.iter().map(String::as_str));
+            let embedded = replay.run("embed", &args);
+            assert_eq!(embedded.code, Some(0), "{name}: {}", embedded.stderr);
+            assert_eq!(matrix(&embedded.json()["embeddings"]), expected, "{name}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "one recorded exchange each");
+}
+
+/// The recorded Cohere Rerank 3.5 answer, replayed to `rerank`, gives
+/// exactly the recorded order and scores.
+#[test]
+fn the_recorded_rerank_replayed_gives_exactly_the_recorded_scores() {
+    let path = fixtures()
+        .join("dd-trace-py")
+        .join("cohere_rerank_invoke.yaml");
+    let model = model_of(&path);
+    let exchanges = cassette(&path);
+    assert_eq!(exchanges.len(), 1);
+    let (request, body) = &exchanges[0];
+    let recorded: Value = serde_json::from_slice(body).expect("a JSON answer");
+    let replay = Replay::serve("application/json", body.clone());
+    let documents: Vec<&str> = request["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| d.as_str().expect("a document"))
+        .collect();
+    let top_n = request["top_n"].to_string();
+    let mut args = vec![
+        "-m",
+        model.as_str(),
+        "--query",
+        request["query"].as_str().expect("a query"),
+        "--top-n",
+        top_n.as_str(),
+        "--output",
+        "json",
+    ];
+    args.extend(documents.iter().copied());
+    let ranked = replay.run("rerank", &args);
+    assert_eq!(ranked.code, Some(0), "{}", ranked.stderr);
+    let got: Vec<(u64, f64)> = ranked.json()["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().expect("index"),
+                r["score"].as_f64().expect("score"),
+            )
+        })
+        .collect();
+    let want: Vec<(u64, f64)> = recorded["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().expect("index"),
+                r["relevance_score"].as_f64().expect("score"),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+}

@@ -143,17 +143,6 @@ impl From<Format> for EmbeddingFormat {
     }
 }
 
-/// The name of a format, as `--embedding-type` and the JSON output spell it.
-fn format_name(format: EmbeddingFormat) -> &'static str {
-    match format {
-        EmbeddingFormat::Float => "float",
-        EmbeddingFormat::Int8 => "int8",
-        EmbeddingFormat::Uint8 => "uint8",
-        EmbeddingFormat::Binary => "binary",
-        EmbeddingFormat::Ubinary => "ubinary",
-    }
-}
-
 /// The vectors of every input in one format, in the inputs' order.
 struct FormatVectors {
     format: EmbeddingFormat,
@@ -383,10 +372,10 @@ fn check_asked(
     if let Some(format) = request.formats.iter().find(|f| !offered.contains(f)) {
         return refuse(format!(
             "does not return --embedding-type {} (it returns {})",
-            format_name(*format),
+            format.name(),
             offered
                 .iter()
-                .map(|f| format_name(*f))
+                .map(|f| f.name())
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -471,7 +460,7 @@ fn print(
         sets.iter()
             .map(|set| {
                 (
-                    format_name(set.format).to_owned(),
+                    set.format.name().to_owned(),
                     Value::Array(
                         set.vectors
                             .iter()
@@ -506,7 +495,7 @@ fn print(
                         .iter()
                         .map(|set| {
                             (
-                                format_name(set.format).to_owned(),
+                                set.format.name().to_owned(),
                                 set.vectors
                                     .get(index)
                                     .map_or(Value::Null, |vector| vector_json(set.format, vector)),

@@ -242,7 +242,7 @@ fn embedding_summary(model: &EmbeddingModel) -> String {
         let formats: Vec<String> = model
             .formats
             .iter()
-            .map(|format| format!("{format:?}").to_lowercase())
+            .map(|format| format.name().to_owned())
             .collect();
         parts.push(format!("types {}", formats.join("/")));
     }

@@ -42,6 +42,19 @@ pub mod embedding {
     };
 }
 
+impl embedding::EmbeddingFormat {
+    /// The format's name, as `--embedding-type` and the JSON output spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Float => "float",
+            Self::Int8 => "int8",
+            Self::Uint8 => "uint8",
+            Self::Binary => "binary",
+            Self::Ubinary => "ubinary",
+        }
+    }
+}
+
 /// The contract version this host was built against: the newest it serves.
 pub const CONTRACT_VERSION: &str = "0.2.1";
 
