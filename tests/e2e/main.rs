@@ -14,6 +14,7 @@ mod endpoints;
 mod errors;
 mod examples;
 mod families;
+mod families_new;
 mod families_openai;
 mod families_v0_2;
 mod faults;
