@@ -187,8 +187,7 @@ fn the_body_is_openai_chat_completion() {
     ]);
     let shown = run(command);
     assert_eq!(shown.code, Some(0), "{}", shown.stderr);
-    let body: Value = serde_json::from_str(shown.json()["body"].as_str().expect("the body"))
-        .expect("the body is JSON");
+    let body = shown.json()["body"].clone();
     assert_eq!(
         body,
         serde_json::json!({
