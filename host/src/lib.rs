@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod history;
 pub mod invocation;
+pub mod lifecycle;
 pub mod model_id;
 pub mod paths;
 pub mod plugin;

@@ -20,6 +20,7 @@ mod families_v0_2;
 mod faults;
 mod fixtures;
 mod history;
+mod lifecycle;
 mod output;
 mod reasoning;
 mod replayed;

@@ -57,7 +57,8 @@ pub fn bedrock_host_without_plugins() -> Command {
         .env_remove("BEDROCK_HOST_PLUGIN_MEMORY")
         .env_remove("BEDROCK_HOST_PLUGIN_TIMEOUT")
         .env("XDG_CONFIG_HOME", empty_config_home())
-        .env("XDG_DATA_HOME", data_home());
+        .env("XDG_DATA_HOME", data_home())
+        .env("XDG_CACHE_HOME", cache_home());
     for var in [
         "AWS_PROFILE",
         "AWS_REGION",
@@ -89,6 +90,20 @@ fn data_home() -> &'static PathBuf {
         let dir =
             std::env::temp_dir().join(format!("bedrock-host-e2e-data-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the data folder of the tests");
+        dir
+    })
+}
+
+/// The per-user cache folder of this run (the model-lifecycle cache), so
+/// the user's own is never touched.
+fn cache_home() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "bedrock-host-e2e-cache-home-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("create the cache folder of the tests");
         dir
     })
 }

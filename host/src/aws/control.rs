@@ -5,7 +5,10 @@
 //! never dropped.
 
 use aws_sdk_bedrock::Client;
-use aws_sdk_bedrock::types::{InferenceType, ModelCustomization, ModelModality};
+use aws_sdk_bedrock::types::{
+    FoundationModelLifecycle, InferenceType, ModelCustomization, ModelModality,
+};
+use aws_smithy_types::date_time::{DateTime, Format};
 
 use super::error::AwsError;
 
@@ -30,7 +33,38 @@ pub struct FoundationModel {
     pub streaming: Option<bool>,
     pub inference_types: Vec<String>,
     pub customizations: Vec<String>,
-    pub lifecycle: Option<String>,
+    pub lifecycle: Option<ModelLifecycle>,
+}
+
+/// A model's `modelLifecycle`: its status and the dates AWS gives, each as
+/// RFC 3339 text (`2025-01-15T00:00:00Z`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModelLifecycle {
+    /// `ACTIVE` or `LEGACY` (or a status AWS adds later, as sent).
+    pub status: String,
+    /// When the model became available.
+    pub start_of_life_time: Option<String>,
+    /// When the model became (or becomes) legacy.
+    pub legacy_time: Option<String>,
+    /// When the public extended access part of the legacy period starts
+    /// (higher prices).
+    pub public_extended_access_time: Option<String>,
+    /// When the model can no longer be used.
+    pub end_of_life_time: Option<String>,
+}
+
+impl ModelLifecycle {
+    /// The SDK's lifecycle, dates as RFC 3339 text.
+    fn from_sdk(lifecycle: &FoundationModelLifecycle) -> Self {
+        let text = |time: Option<&DateTime>| time.and_then(|time| time.fmt(Format::DateTime).ok());
+        Self {
+            status: lifecycle.status().as_str().to_owned(),
+            start_of_life_time: text(lifecycle.start_of_life_time()),
+            legacy_time: text(lifecycle.legacy_time()),
+            public_extended_access_time: text(lifecycle.public_extended_access_time()),
+            end_of_life_time: text(lifecycle.end_of_life_time()),
+        }
+    }
 }
 
 /// Lists the foundation models of the client's region.
@@ -79,9 +113,7 @@ pub async fn list_foundation_models(
                 .iter()
                 .map(|c| c.as_str().to_owned())
                 .collect(),
-            lifecycle: summary
-                .model_lifecycle()
-                .map(|lifecycle| lifecycle.status().as_str().to_owned()),
+            lifecycle: summary.model_lifecycle().map(ModelLifecycle::from_sdk),
         })
         .collect())
 }

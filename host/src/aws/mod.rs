@@ -15,7 +15,7 @@ mod validation;
 
 pub use client::{AssumedRole, ClientSettings, StaticCredentials, control_client, runtime_client};
 pub use control::{
-    FoundationModel, InferenceProfile, ModelFilters, foundation_model_behind,
+    FoundationModel, InferenceProfile, ModelFilters, ModelLifecycle, foundation_model_behind,
     list_foundation_models, list_inference_profiles,
 };
 pub use credentials::{CredentialSource, ExplicitProfile};

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use super::conversation::{self, Conversation, ConversationArgs, MODEL_ENV};
 use super::invoke::{resolve_model, stop_reason_name, summary_line};
+use super::legacy_warning::LegacyCheck;
 use super::session::Session;
 use super::stdout::StdoutError;
 use super::{Exit, Interrupted};
@@ -84,6 +85,7 @@ pub async fn run(session: &Session, args: ChatArgs) -> anyhow::Result<Exit> {
         table: Some(session.routing()),
     };
     let plugin = registry.route_with(model.base(), choice)?.plugin;
+    let mut legacy = LegacyCheck::start(session, &model).await;
     let client = crate::aws::runtime_client(settings).await?;
     let system = args
         .system
@@ -213,6 +215,7 @@ pub async fn run(session: &Session, args: ChatArgs) -> anyhow::Result<Exit> {
             None if terminal => eprintln!("{}", summary_line(&report, plugin.name())),
             None => {}
         }
+        legacy.warn().await;
         input.ready();
     }
     Ok(Exit::Success)

@@ -23,6 +23,7 @@ use serde_json::json;
 use super::answer_view::AnswerView;
 use super::conversation::{self, Conversation, ConversationArgs, MODEL_ENV};
 use super::images::{self, WrittenImage};
+use super::legacy_warning::LegacyCheck;
 use super::message_json;
 use super::request_parts::{Asked, RequestParts};
 use super::session::Session;
@@ -322,6 +323,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         print_body(&body, json, &model, plugin.name())?;
         return Ok(Exit::Success);
     }
+    let mut legacy = LegacyCheck::start(session, &model).await;
     let settings = session.client_settings().await?;
     let client = aws::runtime_client(settings).await?;
     let mut view = AnswerView::new(json, images_to_stdout, args.raw_output);
@@ -415,6 +417,7 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         view.show_all(&report.content).map_err(StdoutError::from)?;
     }
     view.finish().map_err(StdoutError::from)?;
+    legacy.warn().await;
     let stem = model.base().replace([':', '/'], "-");
     let written = if report.images.len() > args.max_images {
         failure.get_or_insert_with(|| {

@@ -17,6 +17,7 @@ mod embed;
 mod exit;
 pub mod images;
 mod invoke;
+mod legacy_warning;
 mod logs;
 mod message_json;
 mod models;
@@ -156,7 +157,8 @@ enum Command {
     Rerank(rerank::RerankArgs),
     /// List the logged conversations (newest first), or show one.
     Logs(logs::LogsArgs),
-    /// List the foundation models of the region (ListFoundationModels).
+    /// List the foundation models of the region (ListFoundationModels): each one's lifecycle
+    /// status (ACTIVE or LEGACY, with its dates) and the plugin that serves it.
     Models(models::ModelsArgs),
     /// List, pin, verify and inspect plugins.
     #[command(subcommand)]

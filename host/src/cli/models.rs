@@ -1,14 +1,16 @@
-//! `bedrock-host models`: the foundation models of a region, and which
-//! installed plugin serves each (as `invoke` routes it, `[routing]`
-//! included; an id several plugins claim with no choice made shows none).
+//! `bedrock-host models`: the foundation models of a region, their
+//! lifecycle status (and its dates when AWS gives them), and which installed
+//! plugin serves each (as `invoke` routes it, `[routing]` included; an id
+//! several plugins claim with no choice made shows none).
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::session::Session;
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
 use crate::aws::{self, FoundationModel, InferenceProfile, ModelFilters};
+use crate::lifecycle;
 use crate::plugin::UserChoice;
 
 /// Arguments of `models`.
@@ -26,9 +28,31 @@ pub struct ModelsArgs {
     /// Only models that support this customization: FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION.
     #[arg(long, value_name = "TYPE")]
     by_customization_type: Option<String>,
+    /// Only models in this lifecycle status: `active`, or `legacy` (still
+    /// served, but retiring: see the dates in `--output json`).
+    /// ListFoundationModels has no such filter, so it applies to the list it returns.
+    #[arg(long, value_enum, ignore_case = true, value_name = "STATUS")]
+    lifecycle: Option<LifecycleStatus>,
     /// How to print the list.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
+}
+
+/// A lifecycle status to keep (`--lifecycle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LifecycleStatus {
+    Active,
+    Legacy,
+}
+
+impl LifecycleStatus {
+    /// The status as ListFoundationModels spells it.
+    fn as_aws(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Legacy => "LEGACY",
+        }
+    }
 }
 
 impl ModelsArgs {
@@ -48,7 +72,15 @@ pub async fn run(session: &Session, args: ModelsArgs) -> anyhow::Result<Exit> {
     };
     let settings = session.client_settings().await?;
     let client = aws::control_client(settings).await?;
-    let models = aws::list_foundation_models(&client, &filters).await?;
+    let mut models = aws::list_foundation_models(&client, &filters).await?;
+    if let Some(wanted) = args.lifecycle {
+        models.retain(|model| {
+            model
+                .lifecycle
+                .as_ref()
+                .is_some_and(|lifecycle| lifecycle.status == wanted.as_aws())
+        });
+    }
     let profiles = match aws::list_inference_profiles(&client).await {
         Ok(profiles) => profiles,
         Err(error) => {
@@ -102,7 +134,11 @@ pub async fn run(session: &Session, args: ModelsArgs) -> anyhow::Result<Exit> {
                     None => "-".into(),
                 },
                 model.inference_types.join(","),
-                model.lifecycle.clone().unwrap_or_default(),
+                model
+                    .lifecycle
+                    .as_ref()
+                    .map(lifecycle::summary)
+                    .unwrap_or_default(),
                 invoke_with(model).unwrap_or_else(|| "-".into()),
                 plugin_of(&model.model_id).unwrap_or_else(|| "-".into()),
             ]

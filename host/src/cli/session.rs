@@ -141,6 +141,12 @@ impl Session {
         &self.routing
     }
 
+    /// Whether the session runs against a local Bedrock of its own
+    /// (`--local`).
+    pub fn local(&self) -> bool {
+        self.local
+    }
+
     /// The settings to build AWS clients with. With `--local`, the first
     /// call starts the local Bedrock and points them at it.
     /// A `--region` or `--endpoint-url` that cannot work is a usage error,
