@@ -21,7 +21,7 @@ use crate::lifecycle::{self, CachedList, LifecycleCache, ListedModel};
 use crate::model_id::ModelId;
 
 /// How long the warning waits for the lookup once the answer is done.
-const GRACE: Duration = Duration::from_secs(3);
+const GRACE: Duration = Duration::from_secs(5);
 
 /// The longest wait for the control plane's connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
