@@ -281,6 +281,12 @@ fn family_body(model_id: &str) -> Value {
         "meta" => json!({"prompt": "hello", "max_gen_len": 5}),
         "mistral" => json!({"prompt": "<s>[INST] hello [/INST]", "max_tokens": 5}),
         "stability" => json!({"text_prompts": [{"text": "a tree"}]}),
+        "deepseek" => json!({"prompt": "hello", "max_tokens": 5}),
+        "writer" => json!({"messages": [{"role": "user", "content": "hello"}], "max_tokens": 5}),
+        "openai" => json!({
+            "messages": [{"role": "user", "content": "hello"}],
+            "max_completion_tokens": 5,
+        }),
         other => panic!("no request body known for the {other} family"),
     }
 }
