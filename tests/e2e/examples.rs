@@ -21,8 +21,15 @@ fn repository_file(path: &str) -> String {
 }
 
 /// The words after `-m` or `--model` that look like model ids.
+/// The model ids after `-m`/`--model` in `text`, but on the lines of
+/// `embed` and `rerank`, whose models `invoke` does not serve (their own
+/// tests run them).
 fn ids_after_model_flags(text: &str) -> Vec<String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.contains(" embed -m") && !line.contains(" rerank -m"))
+        .flat_map(str::split_whitespace)
+        .collect();
     words
         .windows(2)
         .filter(|pair| pair[0] == "-m" || pair[0] == "--model")

@@ -417,7 +417,12 @@ pub async fn run(session: &Session, args: InvokeArgs) -> anyhow::Result<Exit> {
         view.show_all(&report.content).map_err(StdoutError::from)?;
     }
     view.finish().map_err(StdoutError::from)?;
-    legacy.warn().await;
+    // After Ctrl-C the user wants out now: no wait for the lookup.
+    if outcome_interrupted(failure.as_ref()) {
+        legacy.abandon();
+    } else {
+        legacy.warn().await;
+    }
     let stem = model.base().replace([':', '/'], "-");
     let written = if report.images.len() > args.max_images {
         failure.get_or_insert_with(|| {
@@ -505,6 +510,11 @@ fn asked(args: &InvokeArgs) -> Asked {
         cache: args.cache,
         system: args.system.is_some(),
     }
+}
+
+/// Whether the invocation ended because the user pressed Ctrl-C.
+fn outcome_interrupted(failure: Option<&anyhow::Error>) -> bool {
+    failure.is_some_and(|error| error.is::<Interrupted>())
 }
 
 /// The model for `--dry-run`, which asks AWS nothing: an ARN that names no

@@ -76,6 +76,15 @@ impl LegacyCheck {
     }
 }
 
+impl LegacyCheck {
+    /// Stops a lookup still under way, with no warning (after Ctrl-C).
+    pub fn abandon(&mut self) {
+        if let Some(lookup) = self.lookup.take() {
+            lookup.abort();
+        }
+    }
+}
+
 /// What the region's model list says of `base`: from the cache when it is
 /// fresh, else fetched (and cached); `None` when it cannot be known.
 async fn listed_model(settings: ClientSettings, cached: bool, base: &str) -> Option<ListedModel> {
