@@ -16,10 +16,14 @@
 //! - `isolation`: nothing of the user's reaches a plugin (environment,
 //!   secrets, files, network, processes, clock), and printing cannot hurt;
 //! - `contract`: a 0.2 plugin that breaks the event model, rule by rule,
-//!   and is refused what its capabilities exclude.
+//!   and is refused what its capabilities exclude;
+//! - `embedder`: a 0.2.1 embedding plugin whose answers break the
+//!   embedder's rules, whose calls never return or flood, and which claims
+//!   a first-party embedding family.
 
 mod calls;
 mod contract;
+mod embedder;
 mod isolation;
 mod loading;
 mod routing;

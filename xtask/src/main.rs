@@ -47,6 +47,7 @@ const MISFITS: &[&str] = &[
     "loud",
     "escapes",
     "unruly",
+    "warped",
 ];
 const DEMO_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const DEMO_PROMPT: &str =

@@ -224,29 +224,35 @@ pub(crate) fn check_embeddings(
     };
     let given: Vec<EmbeddingFormat> = embeddings.sets.iter().map(|set| set.format).collect();
     if given.len() != asked.len() || asked.iter().any(|format| !given.contains(format)) {
+        let names = |formats: &[EmbeddingFormat]| {
+            let names: Vec<&str> = formats.iter().map(|format| format.name()).collect();
+            format!("[{}]", names.join(", "))
+        };
         return Err(format!(
-            "the answer holds the formats {given:?}, not the ones asked for, {asked:?}"
+            "the answer holds the formats {}, not the ones asked for, {}",
+            names(&given),
+            names(asked)
         ));
     }
     for set in &embeddings.sets {
         if set.vectors.len() != inputs as usize {
             return Err(format!(
-                "the {:?} set holds {} vectors for {inputs} inputs",
-                set.format,
+                "the {} set holds {} vectors for {inputs} inputs",
+                set.format.name(),
                 set.vectors.len()
             ));
         }
         let length = set.vectors.first().map_or(0, Vec::len);
         if length == 0 || set.vectors.iter().any(|vector| vector.len() != length) {
             return Err(format!(
-                "the vectors of the {:?} set are empty or of different lengths",
-                set.format
+                "the vectors of the {} set are empty or of different lengths",
+                set.format.name()
             ));
         }
         if set.vectors.iter().flatten().any(|value| !value.is_finite()) {
             return Err(format!(
-                "a vector of the {:?} set holds a value that is not a finite number",
-                set.format
+                "a vector of the {} set holds a value that is not a finite number",
+                set.format.name()
             ));
         }
     }
@@ -300,7 +306,10 @@ mod tests {
         let short = check_embeddings(&two, 3, &[]).expect_err("3 inputs");
         assert!(short.contains("2 vectors for 3 inputs"), "{short}");
         let other = check_embeddings(&two, 2, &[EmbeddingFormat::Int8]).expect_err("int8");
-        assert!(other.contains("not the ones asked for"), "{other}");
+        assert!(
+            other.contains("the formats [float], not the ones asked for, [int8]"),
+            "{other}"
+        );
         let ragged = floats(vec![vec![0.5, 0.25], vec![1.0]]);
         assert!(check_embeddings(&ragged, 2, &[]).is_err());
         let empty = floats(vec![vec![], vec![]]);
