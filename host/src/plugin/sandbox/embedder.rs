@@ -12,13 +12,15 @@
 
 use std::collections::HashSet;
 
-use super::{Instance, Sandbox, within};
+use wasmtime::Store;
+
+use super::{Instance, Sandbox, SandboxState, within};
 use crate::plugin::PluginError;
-use crate::plugin::bindings::Body;
 use crate::plugin::bindings::embedding::{
     Embedder, EmbedderInfo, EmbeddingFormat, EmbeddingInput, EmbeddingRequest, Embeddings, Ranked,
     RerankRequest,
 };
+use crate::plugin::bindings::{AdapterError, Body};
 use crate::plugin::output;
 
 impl Sandbox {
@@ -52,26 +54,45 @@ impl Sandbox {
         Ok(info)
     }
 
+    /// Runs the adapter call `call` of the embedder export, given `given`
+    /// bytes of the request, under the sandbox's limits: armed with the
+    /// deadline, settled into the limit or trap that ended it, its answer
+    /// measured by `measure` (bytes and items) against the output limit and
+    /// charged to the request's budget.
+    async fn guarded<R>(
+        &mut self,
+        call: &'static str,
+        given: usize,
+        run: impl AsyncFnOnce(
+            &Embedder,
+            &mut Store<SandboxState>,
+        ) -> wasmtime::Result<Result<R, AdapterError>>,
+        measure: impl FnOnce(&R) -> (usize, usize),
+    ) -> Result<R, PluginError> {
+        let embedder = self.embedder(call)?.clone();
+        let core = self.core.arm();
+        core.budget.give(given);
+        let timeout = core.limits.call_timeout;
+        let result = within(timeout, run(&embedder, &mut core.store)).await;
+        let answer = core.settle_adapter(call, result)?;
+        let (size, items) = measure(&answer);
+        core.check_output(call, size)?;
+        core.charge(call, size, items)?;
+        Ok(answer)
+    }
+
     /// Calls `build-embedding-request`.
     pub async fn build_embedding_request(
         &mut self,
         request: &EmbeddingRequest,
     ) -> Result<Body, PluginError> {
-        const CALL: &str = "build-embedding-request";
-        let embedder = self.embedder(CALL)?.clone();
-        let core = self.core.arm();
-        core.budget.give(embedding_request_size(request));
-        let timeout = core.limits.call_timeout;
-        let result = within(
-            timeout,
-            embedder.call_build_embedding_request(&mut core.store, request),
+        self.guarded(
+            "build-embedding-request",
+            embedding_request_size(request),
+            async |embedder, store| embedder.call_build_embedding_request(store, request).await,
+            |body| (output::body_size(body), 0),
         )
-        .await;
-        let body = core.settle_adapter(CALL, result)?;
-        let size = output::body_size(&body);
-        core.check_output(CALL, size)?;
-        core.charge(CALL, size, 0)?;
-        Ok(body)
+        .await
     }
 
     /// Calls `parse-embedding-response` on the answer to a request of
@@ -84,27 +105,20 @@ impl Sandbox {
         body: &[u8],
     ) -> Result<Embeddings, PluginError> {
         const CALL: &str = "parse-embedding-response";
-        let embedder = self.embedder(CALL)?.clone();
-        let core = self.core.arm();
-        core.budget.give(body.len());
-        let timeout = core.limits.call_timeout;
-        let result = within(
-            timeout,
-            embedder.call_parse_embedding_response(
-                &mut core.store,
-                model_id,
-                inputs,
-                formats,
-                body,
-            ),
-        )
-        .await;
-        let embeddings = core.settle_adapter(CALL, result)?;
-        let size = embeddings_size(&embeddings);
-        core.check_output(CALL, size)?;
-        core.charge(CALL, size, 0)?;
+        let embeddings = self
+            .guarded(
+                CALL,
+                body.len(),
+                async |embedder, store| {
+                    embedder
+                        .call_parse_embedding_response(store, model_id, inputs, formats, body)
+                        .await
+                },
+                |embeddings| (embeddings_size(embeddings), 0),
+            )
+            .await?;
         check_embeddings(&embeddings, inputs, formats)
-            .map_err(|rule| core.broke_contract(CALL, rule))?;
+            .map_err(|rule| self.core.broke_contract(CALL, rule))?;
         Ok(embeddings)
     }
 
@@ -113,22 +127,14 @@ impl Sandbox {
         &mut self,
         request: &RerankRequest,
     ) -> Result<Body, PluginError> {
-        const CALL: &str = "build-rerank-request";
-        let embedder = self.embedder(CALL)?.clone();
-        let core = self.core.arm();
-        core.budget
-            .give(request.query.len() + request.documents.iter().map(String::len).sum::<usize>());
-        let timeout = core.limits.call_timeout;
-        let result = within(
-            timeout,
-            embedder.call_build_rerank_request(&mut core.store, request),
+        let given = request.query.len() + request.documents.iter().map(String::len).sum::<usize>();
+        self.guarded(
+            "build-rerank-request",
+            given,
+            async |embedder, store| embedder.call_build_rerank_request(store, request).await,
+            |body| (output::body_size(body), 0),
         )
-        .await;
-        let body = core.settle_adapter(CALL, result)?;
-        let size = output::body_size(&body);
-        core.check_output(CALL, size)?;
-        core.charge(CALL, size, 0)?;
-        Ok(body)
+        .await
     }
 
     /// Calls `parse-rerank-response` on the answer to a request of
@@ -140,20 +146,19 @@ impl Sandbox {
         body: &[u8],
     ) -> Result<Vec<Ranked>, PluginError> {
         const CALL: &str = "parse-rerank-response";
-        let embedder = self.embedder(CALL)?.clone();
-        let core = self.core.arm();
-        core.budget.give(body.len());
-        let timeout = core.limits.call_timeout;
-        let result = within(
-            timeout,
-            embedder.call_parse_rerank_response(&mut core.store, model_id, body),
-        )
-        .await;
-        let ranked = core.settle_adapter(CALL, result)?;
-        let size = ranked.len() * std::mem::size_of::<Ranked>();
-        core.check_output(CALL, size)?;
-        core.charge(CALL, size, ranked.len())?;
-        check_ranked(&ranked, documents).map_err(|rule| core.broke_contract(CALL, rule))?;
+        let ranked = self
+            .guarded(
+                CALL,
+                body.len(),
+                async |embedder, store| {
+                    embedder
+                        .call_parse_rerank_response(store, model_id, body)
+                        .await
+                },
+                |ranked| (ranked.len() * std::mem::size_of::<Ranked>(), ranked.len()),
+            )
+            .await?;
+        check_ranked(&ranked, documents).map_err(|rule| self.core.broke_contract(CALL, rule))?;
         Ok(ranked)
     }
 }
