@@ -12,6 +12,7 @@
 mod ai21;
 mod amazon;
 mod anthropic;
+mod chat_prompt;
 mod chat_tools;
 mod cohere;
 mod deepseek;

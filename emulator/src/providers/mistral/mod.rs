@@ -16,14 +16,14 @@
 //! string), stop reason `tool_calls`; streamed, that message comes whole in one chunk.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
-use crate::providers::chat_tools::{self, FunctionCall, ToolTurn};
+use crate::providers::chat_prompt::{self, ChatPrompt, Parts};
+use crate::providers::chat_tools::{self, FunctionCall};
 use crate::providers::prompt::last_user_text;
 use crate::providers::schema::{self, Violations};
-use crate::providers::tools::{ToolChoice, ToolDefinition, call_id, chosen_call};
+use crate::providers::tools::{ToolChoice, call_id, chosen_call};
 use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
 
 /// One Mistral model Bedrock serves.
@@ -130,9 +130,9 @@ pub(crate) fn invoke(
     let keys = if chat { CHAT_KEYS } else { TEXT_KEYS };
     schema::reject_unknown_keys(&object, "#", keys, &mut violations);
     let prompt = if chat {
-        chat_prompt(&object, &mut violations)
+        chat_prompt::read(&object, ROLES, Parts::TextOfAny, &mut violations)
     } else {
-        schema::required_string(&object, "#", "prompt", &mut violations).map(|prompt| Prompt {
+        schema::required_string(&object, "#", "prompt", &mut violations).map(|prompt| ChatPrompt {
             seed: prompt.to_owned(),
             user: last_user_text(prompt).to_owned(),
             words: String::new(),
@@ -186,89 +186,10 @@ pub(crate) fn invoke(
     });
     Ok(Box::new(MistralReply {
         chat,
-        input_tokens: count_words(&prompt.seed).saturating_add(tool_tokens(&tools)),
+        input_tokens: count_words(&prompt.seed).saturating_add(chat_prompt::tool_tokens(&tools)),
         generation,
         tool_call,
     }))
-}
-
-/// Input tokens of the tool definitions.
-fn tool_tokens(tools: &[ToolDefinition]) -> u32 {
-    tools
-        .iter()
-        .map(|tool| {
-            count_words(&tool.name).saturating_add(count_words(&tool.input_schema.to_string()))
-        })
-        .fold(0, u32::saturating_add)
-}
-
-/// What a reply is generated from: the whole prompt and the user's last words.
-struct Prompt {
-    seed: String,
-    /// The last user or tool turn, restated first.
-    user: String,
-    /// The last turn when it is the user's, where a tool may be named.
-    words: String,
-    /// Every turn as the tool checks see it.
-    tool_turns: Vec<ToolTurn>,
-}
-
-/// Reads a chat body's `messages` into a prompt.
-fn chat_prompt(object: &Map<String, Value>, violations: &mut Violations) -> Option<Prompt> {
-    let messages = schema::required_array(object, "#", "messages", 1, violations)?;
-    let mut seed = String::new();
-    let mut user = String::new();
-    let mut words = String::new();
-    let mut tool_turns = Vec::new();
-    for (index, message) in messages.iter().enumerate() {
-        let path = format!("#/messages/{index}");
-        let Some(message) = schema::as_object(message, &path, violations) else {
-            continue;
-        };
-        if !message.contains_key("role") {
-            violations.required_key(&path, "role");
-        }
-        let role = schema::optional_enum(message, &path, "role", ROLES, violations);
-        let content = match message.get("content") {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Array(parts)) => parts
-                .iter()
-                .filter_map(|part| part.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => {
-                violations.wrong_type(&format!("{path}/content"), "String", other);
-                String::new()
-            }
-        };
-        tool_turns.push(match role {
-            Some("assistant") => {
-                ToolTurn::Calls(chat_tools::tool_calls_of(message, &path, violations))
-            }
-            Some("tool") => schema::required_string(message, &path, "tool_call_id", violations)
-                .map_or(ToolTurn::Other, |id| ToolTurn::Answer(id.to_owned())),
-            _ => ToolTurn::Other,
-        });
-        if matches!(role, Some("user" | "tool")) {
-            user.clone_from(&content);
-        }
-        words = if role == Some("user") {
-            content.clone()
-        } else {
-            String::new()
-        };
-        seed.push_str(role.unwrap_or_default());
-        seed.push_str(": ");
-        seed.push_str(&content);
-        seed.push('\n');
-    }
-    Some(Prompt {
-        seed,
-        user,
-        words,
-        tool_turns,
-    })
 }
 
 struct MistralReply {

@@ -24,9 +24,10 @@ use serde_json::{Map, Value, json};
 
 use crate::api_error::ApiError;
 use crate::generator::{Finish, Generation, GenerationRequest, generate};
-use crate::providers::chat_tools::{self, FunctionCall, ToolTurn};
+use crate::providers::chat_prompt::{self, Parts};
+use crate::providers::chat_tools::{self, FunctionCall};
 use crate::providers::schema::{self, Violations};
-use crate::providers::tools::{ToolChoice, ToolDefinition, call_id, chosen_call, json_fragments};
+use crate::providers::tools::{ToolChoice, call_id, chosen_call, json_fragments};
 use crate::providers::{InvocationMetrics, Reply, TokenUsage, chunk_per_piece, count_words};
 
 /// One OpenAI model Bedrock serves.
@@ -96,7 +97,7 @@ pub(crate) fn invoke(model: &'static OpenAiModel, body: &[u8]) -> Result<Box<dyn
     let object = schema::parse_object(body)?;
     let mut violations = Violations::default();
     schema::reject_unknown_keys(&object, "#", KEYS, &mut violations);
-    let prompt = chat_prompt(&object, &mut violations);
+    let prompt = chat_prompt::read(&object, ROLES, Parts::TextOnly, &mut violations);
     if let Some(named) = schema::optional_string(&object, "#", "model", &mut violations)
         && named != model.id
     {
@@ -153,7 +154,7 @@ pub(crate) fn invoke(model: &'static OpenAiModel, body: &[u8]) -> Result<Box<dyn
     Ok(Box::new(OpenAiReply {
         model_id: model.id,
         id: call_id("chatcmpl-", 24, &prompt.seed),
-        input_tokens: count_words(&prompt.seed).saturating_add(tool_tokens(&tools)),
+        input_tokens: count_words(&prompt.seed).saturating_add(chat_prompt::tool_tokens(&tools)),
         reasoning,
         generation,
         tool_call,
@@ -183,100 +184,6 @@ fn tool_choice(object: &Map<String, Value>, violations: &mut Violations) -> Tool
             _ => ToolChoice::Auto,
         },
     }
-}
-
-/// Input tokens of the tool definitions.
-fn tool_tokens(tools: &[ToolDefinition]) -> u32 {
-    tools
-        .iter()
-        .map(|tool| {
-            count_words(&tool.name).saturating_add(count_words(&tool.input_schema.to_string()))
-        })
-        .fold(0, u32::saturating_add)
-}
-
-/// What a reply is generated from: the whole prompt and the user's last words.
-struct Prompt {
-    seed: String,
-    /// The last user or tool turn, restated first.
-    user: String,
-    /// The last turn when it is the user's, where a tool may be named.
-    words: String,
-    /// Every turn as the tool checks see it.
-    tool_turns: Vec<ToolTurn>,
-}
-
-/// Reads `messages` into a prompt.
-fn chat_prompt(object: &Map<String, Value>, violations: &mut Violations) -> Option<Prompt> {
-    let messages = schema::required_array(object, "#", "messages", 1, violations)?;
-    let mut seed = String::new();
-    let mut user = String::new();
-    let mut words = String::new();
-    let mut tool_turns = Vec::new();
-    for (index, message) in messages.iter().enumerate() {
-        let path = format!("#/messages/{index}");
-        let Some(message) = schema::as_object(message, &path, violations) else {
-            continue;
-        };
-        if !message.contains_key("role") {
-            violations.required_key(&path, "role");
-        }
-        let role = schema::optional_enum(message, &path, "role", ROLES, violations);
-        let content = match message.get("content") {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Array(parts)) => text_parts(parts, &path, violations),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => {
-                violations.wrong_type(&format!("{path}/content"), "String", other);
-                String::new()
-            }
-        };
-        tool_turns.push(match role {
-            Some("assistant") => {
-                ToolTurn::Calls(chat_tools::tool_calls_of(message, &path, violations))
-            }
-            Some("tool") => schema::required_string(message, &path, "tool_call_id", violations)
-                .map_or(ToolTurn::Other, |id| ToolTurn::Answer(id.to_owned())),
-            _ => ToolTurn::Other,
-        });
-        if matches!(role, Some("user" | "tool")) {
-            user.clone_from(&content);
-        }
-        words = if role == Some("user") {
-            content.clone()
-        } else {
-            String::new()
-        };
-        seed.push_str(role.unwrap_or_default());
-        seed.push_str(": ");
-        seed.push_str(&content);
-        seed.push('\n');
-    }
-    Some(Prompt {
-        seed,
-        user,
-        words,
-        tool_turns,
-    })
-}
-
-/// The text of a content array: only `text` parts, as the models take text only.
-fn text_parts(parts: &[Value], path: &str, violations: &mut Violations) -> String {
-    let mut texts = Vec::new();
-    for (index, part) in parts.iter().enumerate() {
-        let part_path = format!("{path}/content/{index}");
-        let Some(part) = schema::as_object(part, &part_path, violations) else {
-            continue;
-        };
-        if !part.contains_key("type") {
-            violations.required_key(&part_path, "type");
-        }
-        schema::optional_enum(part, &part_path, "type", &["text"], violations);
-        if let Some(text) = schema::required_string(part, &part_path, "text", violations) {
-            texts.push(text);
-        }
-    }
-    texts.join("\n")
 }
 
 struct OpenAiReply {
