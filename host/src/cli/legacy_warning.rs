@@ -74,9 +74,7 @@ impl LegacyCheck {
             }
         }
     }
-}
 
-impl LegacyCheck {
     /// Stops a lookup still under way, with no warning (after Ctrl-C).
     pub fn abandon(&mut self) {
         if let Some(lookup) = self.lookup.take() {
