@@ -13,7 +13,9 @@ use crate::config::ConfigError;
 use crate::history::HistoryError;
 use crate::invocation::InvocationError;
 use crate::model_id::ModelIdError;
-use crate::plugin::{LockError, PluginError, RouteError};
+use crate::plugin::{
+    InstalledError, LockError, PluginError, RouteError, SourceError, TrustFileError,
+};
 
 use super::images::ImagesNotWritten;
 use super::stdout::StdoutError;
@@ -98,6 +100,18 @@ impl Exit {
             }
             if cause.is::<ConfigError>() || cause.is::<LockError>() || cause.is::<HistoryError>() {
                 return Exit::Configuration;
+            }
+            if cause.is::<TrustFileError>() || cause.is::<InstalledError>() {
+                return Exit::Configuration;
+            }
+            if let Some(source) = cause.downcast_ref::<SourceError>() {
+                return if source.is_usage() {
+                    Exit::Usage
+                } else if source.is_network() {
+                    Exit::Network
+                } else {
+                    Exit::Plugin
+                };
             }
             if let Some(route) = cause.downcast_ref::<RouteError>() {
                 return if route.is_configuration() {

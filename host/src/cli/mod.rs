@@ -22,6 +22,7 @@ mod logs;
 mod message_json;
 mod models;
 mod plugins;
+mod plugins_install;
 mod request_parts;
 mod rerank;
 mod serve_local;

@@ -4,8 +4,9 @@
 //! without running it (`inspect`), and recording which plugin serves the
 //! ids several plugins claim (`route`).
 //!
-//! Invariants: `pin`, `verify` and `inspect` never compile or run a plugin;
-//! they read bytes, hash them, and (for `inspect`) parse them. Only `list`
+//! Invariants: `pin` (given file names), `verify` and `inspect` never
+//! compile or run a plugin; they read bytes, hash them, and (for `inspect`)
+//! parse them; `pin` given a plugin's name describes the files to find it. Only `list`
 //! and `route` load plugins, through the same registry `invoke` uses.
 //! `route` edits the config file in place (comments and layout kept), only
 //! when the file is valid before and after, and replaces it atomically.
@@ -19,15 +20,17 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::exit::UsageError;
+use super::plugins_install;
 use super::session::Session;
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
 use crate::config::{self, ConfigError};
 use crate::plugin::embedding::EmbeddingModel;
 use crate::plugin::{
-    AttachmentLimits, CONTRACT_VERSION, Capabilities, Inspection, LOCK_FILE_NAME, PluginError,
-    PluginLock, PluginRegistry, RouteError, file_name, file_stem, inspect, pattern_matches,
-    printable, served_contracts, sha256_hex, wasm_files,
+    AttachmentLimits, CONTRACT_VERSION, Capabilities, Inspection, InstalledPlugin,
+    InstalledPlugins, LOCK_FILE_NAME, LoadedPlugin, PluginError, PluginLock, PluginRegistry,
+    RouteError, file_name, file_stem, inspect, pattern_matches, printable, served_contracts,
+    sha256_hex, wasm_files,
 };
 
 /// The `plugins` subcommands.
@@ -42,7 +45,9 @@ pub enum PluginsCommand {
     /// is now, and entries for files that are gone are dropped. With NAMEs,
     /// only those files are (re)pinned and the rest of the lock is kept; a
     /// folder must have been pinned whole once before. The lock is written
-    /// atomically. Nothing is run.
+    /// atomically. A NAME that is no file's name is taken as a plugin's
+    /// name: the files are then described (from the compile cache where it
+    /// has their answer) to find it; otherwise nothing is run.
     Pin(PinArgs),
     /// Check every plugin file against its folder's plugins.lock; exits 3
     /// naming each file that changed, is not pinned, or is pinned but gone.
@@ -53,6 +58,29 @@ pub enum PluginsCommand {
     /// load it (exit 3 when it cannot). The file is parsed and validated with
     /// wasmparser; it is neither compiled nor instantiated.
     Inspect(InspectArgs),
+    /// Install an adapter from a file, an http(s) URL or an OCI registry
+    /// (oci://registry/namespace/name:tag), after checking its digest, its
+    /// contract version, its imports, its describe, its semver version and
+    /// its publisher's signature and grant (the trust file).
+    ///
+    /// It is placed atomically in the per-user plugins folder (or the first
+    /// --plugins-dir), pinned in its plugins.lock, and recorded with its
+    /// source, digest, contract version and signer in plugins.sources.json
+    /// beside it. A refusal exits 3 and names the check; a source that cannot
+    /// be reached exits 7.
+    Install(plugins_install::InstallArgs),
+    /// Fetch an installed adapter's source again and install what it holds
+    /// now, if it comes from the same signer; shows what changed (version,
+    /// model patterns, imports) and keeps the previous file for `rollback`.
+    Update(plugins_install::UpdateArgs),
+    /// Serve the file `plugins update` replaced again.
+    Rollback(plugins_install::NameArgs),
+    /// Remove an installed adapter: its file, its pin, its record.
+    Remove(plugins_install::NameArgs),
+    /// Sign a component with an Ed25519 key (wasmsign2's embedded signature).
+    Sign(plugins_install::SignArgs),
+    /// Make an Ed25519 key pair for `plugins sign`.
+    Keygen(plugins_install::KeygenArgs),
     /// Record that PLUGIN serves the model ids PATTERN matches, for when
     /// several installed plugins claim them.
     ///
@@ -74,7 +102,8 @@ pub struct OutputArgs {
 /// Arguments of `plugins pin`.
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// Plugin files to pin, by name with or without `.wasm` (`anthropic`).
+    /// Plugins to pin: a file name with or without `.wasm` (`anthropic`),
+    /// or a plugin's name as `plugins list` shows it.
     names: Vec<String>,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -108,7 +137,13 @@ impl PluginsCommand {
             PluginsCommand::List(args) | PluginsCommand::Verify(args) => args.output,
             PluginsCommand::Pin(args) => args.output,
             PluginsCommand::Inspect(args) => args.output,
-            PluginsCommand::Route(_) => OutputFormat::Text,
+            PluginsCommand::Route(_)
+            | PluginsCommand::Install(_)
+            | PluginsCommand::Update(_)
+            | PluginsCommand::Rollback(_)
+            | PluginsCommand::Remove(_)
+            | PluginsCommand::Sign(_)
+            | PluginsCommand::Keygen(_) => OutputFormat::Text,
         }
     }
 }
@@ -117,10 +152,16 @@ impl PluginsCommand {
 pub async fn run(session: &Session, command: PluginsCommand) -> anyhow::Result<Exit> {
     match command {
         PluginsCommand::List(args) => list(session, args.output).await,
-        PluginsCommand::Pin(args) => pin(session, &args),
+        PluginsCommand::Pin(args) => pin(session, &args).await,
         PluginsCommand::Verify(args) => verify(session, args.output),
         PluginsCommand::Inspect(args) => inspect_file(&args),
         PluginsCommand::Route(args) => route(session, &args).await,
+        PluginsCommand::Install(args) => plugins_install::install(session, &args).await,
+        PluginsCommand::Update(args) => plugins_install::update(session, &args).await,
+        PluginsCommand::Rollback(args) => plugins_install::rollback(session, &args),
+        PluginsCommand::Remove(args) => plugins_install::remove(session, &args),
+        PluginsCommand::Sign(args) => plugins_install::sign_file(&args),
+        PluginsCommand::Keygen(args) => plugins_install::keygen(&args),
     }
 }
 
@@ -146,6 +187,15 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
                     "file": p.path(),
                     "sha256": p.sha256(),
                     "pinned_in": p.pinned_in(),
+                    "installed": installed_of(p).map(|record| json!({
+                        "source": record.source,
+                        "resolved": record.resolved,
+                        "contract": record.contract,
+                        "signer": record.signer,
+                        "key_id": record.key_id,
+                        "signed": record.signer.is_some(),
+                        "granted": record.granted,
+                    })),
                 })
             })
             .collect();
@@ -211,12 +261,26 @@ async fn list(session: &Session, output: OutputFormat) -> anyhow::Result<Exit> {
             Some(lock) => outln!("  pinned:    yes, in {}", lock.display()),
             None => outln!("  pinned:    no ({LOCK_FILE_NAME} absent from its folder)"),
         }
+        if let Some(record) = installed_of(plugin) {
+            outln!("  installed: from {}", record.resolved);
+            outln!("  signer:    {}", plugins_install::signer_words(&record));
+        }
     }
     for failure in registry.failures() {
         outln!("could not load {failure}");
     }
     outln!("searched: {}", display_all(registry.searched()).join(", "));
     Ok(refuse_duplicates(registry))
+}
+
+/// What `plugins install` recorded about the bytes `plugin` was loaded
+/// from, if it placed them (a record for other bytes says nothing).
+fn installed_of(plugin: &LoadedPlugin) -> Option<InstalledPlugin> {
+    let dir = plugin.path().parent()?;
+    let installed = InstalledPlugins::read_in(dir).ok()?;
+    installed
+        .for_bytes(&file_name(plugin.path()), plugin.sha256())
+        .cloned()
 }
 
 /// What an embedding pattern takes, in one line of `plugins list`.
@@ -421,14 +485,48 @@ fn hash_file(path: &Path) -> anyhow::Result<String> {
     Ok(sha256_hex(&bytes))
 }
 
-fn pin(session: &Session, args: &PinArgs) -> anyhow::Result<Exit> {
-    let wanted = |path: &Path| {
-        args.names.is_empty()
-            || args
-                .names
-                .iter()
-                .any(|name| *name == file_name(path) || *name == file_stem(path))
+/// The plugin name of each file in the plugin folders, when some of
+/// `names` is no file's name: read from `describe` (the compile cache's
+/// answer where it has one), with no pin applied.
+async fn plugin_names(
+    session: &Session,
+    names: &[String],
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let files: Vec<PathBuf> = session
+        .plugin_sources()
+        .dirs()
+        .iter()
+        .flat_map(|dir| wasm_files(dir))
+        .collect();
+    let by_file = |name: &String| {
+        files
+            .iter()
+            .any(|path| *name == file_name(path) || *name == file_stem(path))
     };
+    if names.iter().all(by_file) {
+        return Ok(Vec::new());
+    }
+    let runtime = session.plugin_runtime()?;
+    let mut named = Vec::new();
+    for path in files {
+        if let Ok(plugin) = runtime.load(&path).await {
+            named.push((plugin.name().to_owned(), path));
+        }
+    }
+    Ok(named)
+}
+
+async fn pin(session: &Session, args: &PinArgs) -> anyhow::Result<Exit> {
+    let plugin_names = plugin_names(session, &args.names).await?;
+    let is_named = |name: &String, path: &Path| {
+        *name == file_name(path)
+            || *name == file_stem(path)
+            || plugin_names
+                .iter()
+                .any(|(plugin, file)| plugin == name && file == path)
+    };
+    let wanted =
+        |path: &Path| args.names.is_empty() || args.names.iter().any(|name| is_named(name, path));
     let mut matched = vec![false; args.names.len()];
     let mut plans = Vec::new();
     for dir in session.plugin_sources().dirs() {
@@ -439,9 +537,7 @@ fn pin(session: &Session, args: &PinArgs) -> anyhow::Result<Exit> {
         }
         let chosen: Vec<PathBuf> = files.into_iter().filter(|path| wanted(path)).collect();
         for (index, name) in args.names.iter().enumerate() {
-            matched[index] |= chosen
-                .iter()
-                .any(|path| *name == file_name(path) || *name == file_stem(path));
+            matched[index] |= chosen.iter().any(|path| is_named(name, path));
         }
         if chosen.is_empty() && !args.names.is_empty() {
             continue;
@@ -479,7 +575,7 @@ fn pin(session: &Session, args: &PinArgs) -> anyhow::Result<Exit> {
         .collect();
     if !unmatched.is_empty() {
         return Err(UsageError(format!(
-            "no plugin file named {} in the plugin folders ({}); nothing was pinned",
+            "no plugin file named {} (nor a plugin of that name) in the plugin folders ({}); nothing was pinned",
             unmatched.join(", "),
             display_all(session.plugin_sources().dirs()).join(", ")
         ))

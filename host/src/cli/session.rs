@@ -175,6 +175,18 @@ impl Session {
             .get_or_try_init(|| load_plugins(&self.limits, &self.plugin_sources))
             .await
     }
+
+    /// A plugin runtime of its own, under this session's limits and with
+    /// its compile cache: for checking a file before it is in a plugins
+    /// folder (`plugins install`).
+    pub fn plugin_runtime(&self) -> anyhow::Result<PluginRuntime> {
+        new_runtime(&self.limits)
+    }
+
+    /// The sandbox limits.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.limits
+    }
 }
 
 /// The client settings the global options describe, before `--local`.
@@ -233,10 +245,15 @@ async fn load_plugins(
     limits: &SandboxLimits,
     sources: &PluginSources,
 ) -> anyhow::Result<PluginRegistry> {
+    let runtime = new_runtime(limits)?;
+    Ok(PluginRegistry::load(sources, &runtime).await)
+}
+
+/// Starts the WebAssembly engine under `limits`, with the compile cache.
+fn new_runtime(limits: &SandboxLimits) -> anyhow::Result<PluginRuntime> {
     let cache =
         paths::compile_cache_dir().map_or_else(CompileCache::disabled, CompileCache::in_dir);
-    let runtime = PluginRuntime::new(limits.clone(), cache)
+    PluginRuntime::new(limits.clone(), cache)
         .map_err(|error| anyhow::anyhow!("{error:#}"))
-        .context("cannot start the WebAssembly engine")?;
-    Ok(PluginRegistry::load(sources, &runtime).await)
+        .context("cannot start the WebAssembly engine")
 }

@@ -148,6 +148,11 @@ impl PluginLock {
         self.pins.insert(file.to_owned(), sha256.to_owned())
     }
 
+    /// Drops the pin of `file`; returns it.
+    pub fn unpin(&mut self, file: &str) -> Option<String> {
+        self.pins.remove(file)
+    }
+
     /// Every pinned file name with its sha256, sorted by name.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pins

@@ -10,6 +10,9 @@
 //! (`bindings` is the current line, `since_v0_1` adapts the older one;
 //! `event_model` holds both to the contract's rules). `PluginLock` pins
 //! each plugin's bytes, and `inspect` reads a file without running it.
+//! `source` fetches an adapter to install, `signature` and `trust_file` say
+//! who signed it and what its publisher may claim, and `installed` records
+//! what `plugins install` placed.
 
 mod bindings;
 mod budget;
@@ -23,6 +26,7 @@ mod engine;
 mod error;
 mod event_model;
 mod inspect;
+mod installed;
 mod limits;
 mod loader;
 mod lock;
@@ -33,7 +37,10 @@ pub(crate) mod private_fs;
 mod registry;
 mod routing;
 mod sandbox;
+mod signature;
 mod since_v0_1;
+mod source;
+mod trust_file;
 
 pub use bindings::embedding;
 pub use bindings::{
@@ -49,6 +56,9 @@ pub use describe_check::{DescribeRefusal, validate_info};
 pub use engine::InstanceAllocation;
 pub use error::{AdapterRefusal, Limit, PluginError};
 pub use inspect::{InspectError, Inspection, Item, WasmKind, inspect};
+pub use installed::{
+    INSTALLED_FILE_NAME, InstalledError, InstalledPlugin, InstalledPlugins, PREVIOUS_DIR_NAME,
+};
 pub use limits::SandboxLimits;
 pub use loader::{LoadedPlugin, Pin, PluginRuntime, served_contracts};
 pub use lock::{LOCK_FILE_NAME, LockError, PluginLock, sha256_hex};
@@ -62,3 +72,12 @@ pub use routing::{
     Candidate, Decision, Reason, RouteError, RoutingRule, RoutingTable, UserChoice, pattern_matches,
 };
 pub use sandbox::{PluginCode, Sandbox};
+pub use signature::{
+    SignatureError, Signer, TrustedKey, generate_key_pair, key_id, parse_public_key,
+    parse_secret_key, public_key_of, sign, verify,
+};
+pub use source::{
+    Fetched, Source, SourceError, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, is_loopback,
+    oci_client,
+};
+pub use trust_file::{Publisher, TRUST_ENV, TRUST_FILE_NAME, TrustFile, TrustFileError};
