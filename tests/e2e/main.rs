@@ -20,6 +20,7 @@ mod families_v0_2;
 mod faults;
 mod fixtures;
 mod history;
+mod install;
 mod lifecycle;
 mod output;
 mod reasoning;
