@@ -5,7 +5,8 @@
 //!   `target/plugins/<family>.wasm`, where the host looks for them.
 //! - `demo`: `plugins`, then a real streamed `invoke` against the local
 //!   Bedrock, with the notebook's Claude prompt.
-//! - `test`: `plugins`, the test-only plugins of `tests/hostile` (the
+//! - `test`: `docker-registry` for the OCI install tests (apt-get, when
+//!   missing and run as root), `plugins`, the test-only plugins of `tests/hostile` (the
 //!   `hostile` plugin into `target/test-plugins/`, the misfits that must not
 //!   load beside it into `target/test-plugins/misfits/`), then every test:
 //!   the host workspace's, and the plugins' own unit tests, run natively.
@@ -244,6 +245,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
+    install_registry();
     let mut plugins = cargo();
     plugins
         .args(["test", "--manifest-path"])
@@ -253,6 +255,41 @@ fn test(extra: &[String]) -> Result<(), String> {
     host.args(["test", "--workspace"]);
     host.args(extra.iter().map(OsStr::new));
     run(host)
+}
+
+/// The OCI registry the install tests start on loopback (Debian's
+/// `docker-registry`): installed with apt-get, quietly, when it is missing
+/// and this runs as root. Where it cannot be installed, the tests that need
+/// it say so and skip; so a failure here is a warning, not an error.
+const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
+
+fn install_registry() {
+    if Path::new(REGISTRY_BINARY).is_file() || !running_as_root() {
+        return;
+    }
+    eprintln!("xtask: installing docker-registry (apt-get) for the OCI install tests");
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    let installed = apt(&["install", "-y", "-q", "docker-registry"])
+        || (apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "docker-registry"]));
+    if !installed {
+        eprintln!(
+            "xtask: warning: could not install docker-registry; the OCI install tests will skip"
+        );
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
 }
 
 /// The release binaries the benchmark scripts run: the host and `scale`.
