@@ -342,13 +342,28 @@ mod tests {
         assert!(listed(Some("byProvider=Nobody")).is_empty());
 
         let images = listed(Some("byOutputModality=IMAGE"));
-        assert_eq!(ids(&images), ["stability.stable-diffusion-xl-v1"]);
-        assert!(listed(Some("byOutputModality=EMBEDDING")).is_empty());
+        assert_eq!(
+            ids(&images),
+            [
+                "amazon.nova-canvas-v1:0",
+                "stability.stable-diffusion-xl-v1"
+            ]
+        );
+        let embedding = listed(Some("byOutputModality=EMBEDDING"));
+        assert!(ids(&embedding).contains(&"amazon.titan-embed-text-v2:0"));
+        assert!(
+            embedding
+                .iter()
+                .all(|summary| summary["responseStreamingSupported"] == false)
+        );
 
         let on_demand = listed(Some("byInferenceType=ON_DEMAND"));
         assert!(ids(&on_demand).contains(&"meta.llama3-8b-instruct-v1:0"));
         assert!(!ids(&on_demand).contains(&"meta.llama3-1-8b-instruct-v1:0"));
-        assert!(listed(Some("byCustomizationType=FINE_TUNING")).is_empty());
+        assert_eq!(
+            ids(&listed(Some("byCustomizationType=FINE_TUNING"))),
+            ["amazon.nova-canvas-v1:0"]
+        );
 
         let both = listed(Some("byProvider=meta&byInferenceType=ON_DEMAND"));
         assert_eq!(

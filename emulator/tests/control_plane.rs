@@ -183,9 +183,21 @@ async fn each_filter_narrows_the_list() {
         text.iter()
             .all(|summary| summary.output_modalities().contains(&ModelModality::Text))
     );
-    assert_eq!(text.len(), total - 1, "all but SDXL");
     let images = list_models(by_output(ModelModality::Image)).await;
-    assert_eq!(ids(&images), ["stability.stable-diffusion-xl-v1"]);
+    assert_eq!(
+        ids(&images),
+        [
+            "amazon.nova-canvas-v1:0",
+            "stability.stable-diffusion-xl-v1"
+        ]
+    );
+    let embedding = list_models(by_output(ModelModality::Embedding)).await;
+    assert!(ids(&embedding).contains(&"amazon.titan-embed-text-v2:0"));
+    assert_eq!(
+        text.len(),
+        total - images.len() - embedding.len(),
+        "all but the image and embedding models"
+    );
 
     let by_inference = |kind| client.list_foundation_models().by_inference_type(kind);
     let on_demand = list_models(by_inference(InferenceType::OnDemand)).await;
@@ -195,16 +207,18 @@ async fn each_filter_narrows_the_list() {
         !on_demand_ids.contains(&"anthropic.claude-sonnet-4-20250514-v1:0"),
         "a model served only through an inference profile is not on demand"
     );
-    assert!(
-        list_models(by_inference(InferenceType::Provisioned))
-            .await
-            .is_empty()
+    assert_eq!(
+        ids(&list_models(by_inference(InferenceType::Provisioned)).await),
+        ["amazon.nova-canvas-v1:0"]
     );
 
     let fine_tunable = client
         .list_foundation_models()
         .by_customization_type(ModelCustomization::FineTuning);
-    assert!(list_models(fine_tunable).await.is_empty());
+    assert_eq!(
+        ids(&list_models(fine_tunable).await),
+        ["amazon.nova-canvas-v1:0"]
+    );
 
     let combined = client
         .list_foundation_models()
@@ -266,6 +280,9 @@ async fn the_list_needs_a_valid_signature() {
 /// model-parameter pages the providers follow).
 fn family_body(model_id: &str) -> Value {
     let family = model_id.split('.').next().unwrap_or_default();
+    if model_id.contains("embed") || model_id.contains("canvas") {
+        return amazon_media_body(model_id);
+    }
     match family {
         "anthropic" => json!({
             "anthropic_version": "bedrock-2023-05-31",
@@ -288,6 +305,20 @@ fn family_body(model_id: &str) -> Value {
             "max_completion_tokens": 5,
         }),
         other => panic!("no request body known for the {other} family"),
+    }
+}
+
+/// A small valid body for Amazon's embedding and image models, whose bodies are not Nova's.
+fn amazon_media_body(model_id: &str) -> Value {
+    if model_id.contains("canvas") {
+        json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a tree"},
+               "imageGenerationConfig": {"width": 320, "height": 320}})
+    } else if model_id.contains("nova") {
+        json!({"taskType": "SINGLE_EMBEDDING", "singleEmbeddingParams": {
+            "embeddingPurpose": "GENERIC_INDEX",
+            "text": {"truncationMode": "END", "value": "hello"}}})
+    } else {
+        json!({"inputText": "hello"})
     }
 }
 

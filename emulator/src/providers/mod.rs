@@ -117,11 +117,12 @@ impl KnownModel {
             .or_else(|| writer::lookup(base_model_id).map(Self::Writer))
     }
 
-    /// Whether the model answers `InvokeModelWithResponseStream` (image models do not).
+    /// Whether the model answers `InvokeModelWithResponseStream` (image, embedding and rerank
+    /// models do not).
     pub fn streams(self) -> bool {
         match self {
+            Self::Amazon(model) => model.streams(),
             Self::Ai21(_)
-            | Self::Amazon(_)
             | Self::Anthropic(_)
             | Self::Cohere(_)
             | Self::DeepSeek(_)

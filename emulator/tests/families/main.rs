@@ -10,6 +10,7 @@
 
 mod ai21;
 mod amazon;
+mod amazon_embed;
 mod anthropic;
 mod cohere;
 mod cohere_embed;

@@ -4,7 +4,7 @@
 //! both render (`picture.rs`). Image models do not stream ([`crate::providers::KnownModel::streams`]
 //! is false for them) and count no tokens, so their responses carry no token-count headers.
 
-mod picture;
+pub(crate) mod picture;
 mod sdxl;
 mod stable_image;
 

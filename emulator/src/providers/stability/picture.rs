@@ -13,7 +13,7 @@ use crate::api_error::ApiError;
 const SQUARE: u32 = 64;
 
 /// Renders the picture for `prompt` and `seed` as a base64 PNG of `width` x `height` pixels.
-pub(super) fn png_base64(
+pub(crate) fn png_base64(
     prompt: &str,
     seed: u64,
     width: u32,
@@ -63,7 +63,7 @@ fn scale(position: u32, extent: u32) -> u8 {
 
 /// The seed a picture is drawn with: the `requested` one, or, when the request sets none or 0,
 /// one in 1..=`maximum` derived from the prompt.
-pub(super) fn seed(requested: Option<i64>, prompt: &str, maximum: i64) -> u64 {
+pub(crate) fn seed(requested: Option<i64>, prompt: &str, maximum: i64) -> u64 {
     match requested.and_then(|seed| u64::try_from(seed).ok()) {
         Some(seed) if seed > 0 => seed,
         _ => seed_for(prompt, maximum.unsigned_abs()),
