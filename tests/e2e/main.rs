@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod credentials;
 mod embeddings;
+mod embeddings_amazon;
 mod endpoints;
 mod errors;
 mod examples;

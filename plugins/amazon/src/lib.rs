@@ -2,7 +2,9 @@
 //! the `bedrock:adapter/adapter` interface for Amazon's text models, Nova
 //! (`amazon.nova-micro-*`, `-lite-*`, `-pro-*`, `-premier-*`,
 //! `amazon.nova-2-lite-*`) and Titan Text (`amazon.titan-text-*`,
-//! `amazon.titan-tg1-*`), and the `bedrock:adapter/embedder` interface for
+//! `amazon.titan-tg1-*`), and its text-to-image models, Nova Canvas and
+//! Titan Image Generator v2 (`canvas.rs`: the `TEXT_IMAGE` body and the
+//! `images` it answers), and the `bedrock:adapter/embedder` interface for
 //! Titan and Nova embeddings and Amazon Rerank. This file owns the generated bindings, the export
 //! and `describe`; each other module owns one step (routing a model id to
 //! its family, `-o` options, request, response, stream, stop reasons, wire
@@ -21,6 +23,7 @@ wit_bindgen::generate!({
     with: { "bedrock:adapter/types@0.2.1": bedrock_adapter_kit::types },
 });
 
+mod canvas;
 mod embedding;
 mod models;
 mod options;
@@ -60,11 +63,19 @@ impl Guest for Component {
     }
 
     fn build_request(req: Request) -> Result<Body, AdapterError> {
-        request::build(req)
+        if canvas::serves(&req.model_id) {
+            canvas::build(req)
+        } else {
+            request::build(req)
+        }
     }
 
     fn parse_response(model_id: String, body: Vec<u8>) -> Result<Response, AdapterError> {
-        response::parse(&model_id, &body)
+        if canvas::serves(&model_id) {
+            canvas::parse(&body)
+        } else {
+            response::parse(&model_id, &body)
+        }
     }
 }
 
@@ -116,13 +127,26 @@ mod tests {
         let info = Component::describe();
         assert_eq!(info.name, "amazon");
         let patterns: Vec<&str> = info.models.iter().map(|m| m.pattern.as_str()).collect();
-        assert!(info.models.iter().all(|m| m.capabilities.streaming));
+        let streamed = |m: &&bedrock_adapter_kit::types::ModelSupport| m.capabilities.streaming;
+        assert!(info.models.iter().filter(streamed).count() == info.models.len() - 2);
         assert!(patterns.contains(&"amazon.nova-lite-*"));
         assert!(patterns.contains(&"amazon.titan-text-*"));
+        assert!(patterns.contains(&"amazon.nova-canvas-*"));
         assert!(patterns.iter().all(|pattern| !pattern.contains("embed")));
         assert_eq!(
             info.options,
-            ["schemaVersion", "toolConfig", "reasoningConfig"]
+            [
+                "schemaVersion",
+                "toolConfig",
+                "reasoningConfig",
+                "negativeText",
+                "style",
+                "width",
+                "height",
+                "quality",
+                "cfgScale",
+                "numberOfImages"
+            ]
         );
     }
 }

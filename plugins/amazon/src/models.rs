@@ -1,14 +1,15 @@
-//! Which Amazon model family a base model id belongs to, and the id
-//! patterns the plugin claims.
+//! Which Amazon text model family a base model id belongs to, and the id
+//! patterns the plugin claims for generation.
 //!
-//! Two families share the `amazon.` namespace and nothing else: Nova (the
-//! `messages-v1` schema) and Titan Text (`inputText`). The patterns name the
-//! text-generating models one by one, so that embedding models
-//! (`amazon.titan-embed-*`, `amazon.nova-2-multimodal-embeddings-*`), image
-//! and video models (`amazon.titan-image-*`, `amazon.nova-canvas-*`,
-//! `amazon.nova-reel-*`) and speech models (`amazon.nova-sonic-*`,
-//! `amazon.nova-2-sonic-*`), whose bodies this plugin does not read, are
-//! never routed here. Invariant: every id a pattern matches has a family,
+//! Two text families share the `amazon.` namespace and nothing else: Nova
+//! (the `messages-v1` schema) and Titan Text (`inputText`). The patterns
+//! name the text-generating models one by one, so that embedding models
+//! (`amazon.titan-embed-*`, `amazon.nova-2-multimodal-embeddings-*`, served
+//! by the embedder), the image models (Nova Canvas and Titan Image Generator
+//! v2, whose patterns and bodies are [`crate::canvas`]'s), and video and
+//! speech models (`amazon.nova-reel-*`, `amazon.nova-sonic-*`,
+//! `amazon.nova-2-sonic-*`), whose bodies this plugin does not read, never
+//! reach a text family. Invariant: every id a pattern matches has a family,
 //! and [`family`] answers from the id alone.
 
 use bedrock_adapter_kit::models;
@@ -58,7 +59,8 @@ const NOVA_IMAGE_MAX_COUNT: u32 = 20;
 
 /// The patterns `describe` reports, with what their models can do: every
 /// Nova model takes tools and prompt caching (`cachePoint`); Nova Lite, Pro,
-/// Premier and Nova 2 Lite read images; Titan Text reads text only.
+/// Premier and Nova 2 Lite read images; Titan Text reads text only; the
+/// image models ([`crate::canvas`]) take one prompt and never stream.
 /// Nova 2 Lite reasons (`reasoningConfig`). Documents are not claimed: AWS
 /// takes Nova's documents through the Converse API only, not
 /// `InvokeModel`.
@@ -84,6 +86,7 @@ pub fn supported() -> Vec<ModelSupport> {
                 capabilities,
             }
         })
+        .chain(crate::canvas::supported())
         .collect()
 }
 
@@ -141,8 +144,6 @@ mod tests {
             "amazon.titan-embed-text-v2:0",
             "amazon.titan-embed-g1-text-02",
             "amazon.titan-embed-image-v1",
-            "amazon.titan-image-generator-v2:0",
-            "amazon.nova-canvas-v1:0",
             "amazon.nova-reel-v1:1",
             "amazon.nova-sonic-v1:0",
             "amazon.nova-2-sonic-v1:0",

@@ -69,6 +69,7 @@ pub fn known() -> Vec<String> {
     NOVA_KNOWN
         .iter()
         .chain(TITAN_KNOWN)
+        .chain(crate::canvas::KNOWN)
         .map(|(key, _)| (*key).to_owned())
         .collect()
 }
