@@ -10,6 +10,10 @@
 //!   `hostile` plugin into `target/test-plugins/`, the misfits that must not
 //!   load beside it into `target/test-plugins/misfits/`), then every test:
 //!   the host workspace's, and the plugins' own unit tests, run natively.
+//!   The host's tests get `BEDROCK_TEST_PYTHON`, the python of a venv
+//!   (`target/test-venv`, made once and reinstalled only when
+//!   `tests/boto3/requirements.txt` changes) with boto3 from PyPI, which
+//!   the boto3 check of the new families (`tests/e2e/boto3.rs`) runs.
 //! - `bench`: the release host and benchmark harnesses, `plugins`, the
 //!   criterion benches (`cargo bench -p bedrock-benchmarks`, when there are
 //!   any), then `benches/scripts/bench.py`: start-up, streaming and scale
@@ -251,7 +255,9 @@ fn test(extra: &[String]) -> Result<(), String> {
         .args(["test", "--manifest-path"])
         .arg(root().join("plugins/Cargo.toml"));
     run(plugins)?;
+    let python = test_venv()?;
     let mut host = cargo();
+    host.env("BEDROCK_TEST_PYTHON", python);
     host.args(["test", "--workspace"]);
     host.args(extra.iter().map(OsStr::new));
     run(host)
@@ -290,6 +296,33 @@ fn running_as_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+/// The python of `target/test-venv`, made with `python3 -m venv` when it is
+/// missing and given `tests/boto3/requirements.txt` when the copy kept in
+/// the venv differs from it (so an unchanged venv costs nothing).
+fn test_venv() -> Result<PathBuf, String> {
+    let venv = root().join("target/test-venv");
+    let python = venv.join("bin/python");
+    let requirements = root().join("tests/boto3/requirements.txt");
+    let stamp = venv.join("requirements.txt");
+    let wanted = fs::read_to_string(&requirements)
+        .map_err(|err| format!("cannot read {}: {err}", requirements.display()))?;
+    if !python.exists() {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(&venv);
+        run(create)?;
+    }
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let mut install = Command::new(&python);
+        install
+            .args(["-m", "pip", "install", "--quiet", "-r"])
+            .arg(&requirements);
+        run(install)?;
+        fs::write(&stamp, &wanted)
+            .map_err(|err| format!("cannot write {}: {err}", stamp.display()))?;
+    }
+    Ok(python)
 }
 
 /// The release binaries the benchmark scripts run: the host and `scale`.
