@@ -1,4 +1,5 @@
-//! The images the Stability models "generate": a real PNG (8-bit RGB, written with the `png`
+//! The images the Stability models (and Amazon's Nova Canvas and Titan Image Generator v2,
+//! `amazon/canvas.rs`) "generate": a real PNG (8-bit RGB, written with the `png`
 //! crate) of the requested size whose pixels are a deterministic pattern, a gradient over a
 //! checkerboard tinted by a SHA-256 of the prompt and the seed. Invariant: the same prompt, seed
 //! and size always give the same bytes, and different prompts or seeds give different pictures.
