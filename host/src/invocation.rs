@@ -3,7 +3,9 @@
 //!
 //! Invariants: the plugin sees only the request and the model's JSON; the
 //! model id goes to AWS exactly as given. On a stream, every text event is
-//! handed to the caller as soon as it is decoded, and a failure part-way
+//! handed to the caller before the stream waits for its next chunk (the
+//! chunks that arrived together are decoded first and their text handed on
+//! joined, in order), and a failure part-way
 //! returns what was received so far together with the error, so nothing
 //! already shown is lost or contradicted. A response is bounded in size
 //! (`max_response_bytes`, the whole body or the whole stream), so the text
@@ -11,7 +13,10 @@
 //! event model (the sandbox checks it), so folding them into an answer here
 //! never meets a tool call's input without its start.
 
+use std::future::{Future as _, poll_fn};
 use std::io;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::Client;
@@ -278,8 +283,22 @@ pub async fn invoke_streaming_body(
     };
     let mut bedrock_counts = BedrockHeaders::default();
     let mut fold = StreamFold::default();
+    let mut held = HeldBack::default();
     let outcome = loop {
-        let events = match stream.next().await {
+        let mut next = pin!(stream.next());
+        // A chunk already received is decoded at once; only when the stream
+        // would wait is what was decoded so far shown, in one piece.
+        let chunk = match poll_fn(|context| Poll::Ready(next.as_mut().poll(context))).await {
+            Poll::Ready(chunk) => chunk,
+            Poll::Pending => {
+                if let Err(error) = held.show(on_shown) {
+                    break Err(error.into());
+                }
+                next.await
+            }
+        };
+        let mut hold = |shown: Shown<'_>| held.hold(shown, on_shown);
+        let events = match chunk {
             Ok(StreamChunk::Data { json, counts }) => {
                 report.chunks += 1;
                 if let Some(counts) = counts {
@@ -292,17 +311,21 @@ pub async fn invoke_streaming_body(
                     .finish()
                     .await
                     .map_err(InvocationError::from)
-                    .and_then(|events| fold.apply(&mut report, events, started, on_shown));
+                    .and_then(|events| fold.apply(&mut report, events, started, &mut hold));
             }
             Err(error) => break Err(error.into()),
         };
         if let Err(error) = events
             .map_err(InvocationError::from)
-            .and_then(|events| fold.apply(&mut report, events, started, on_shown))
+            .and_then(|events| fold.apply(&mut report, events, started, &mut hold))
         {
             break Err(error);
         }
     };
+    // What was decoded is shown even when the stream then failed: the
+    // report returned with the error holds it.
+    let shown = held.show(on_shown);
+    let outcome = outcome.and(shown.map_err(InvocationError::from));
     report.latency = started.elapsed();
     report.fill_missing_counts(bedrock_counts);
     match outcome {
@@ -311,6 +334,62 @@ pub async fn invoke_streaming_body(
             partial: report,
             error,
         }),
+    }
+}
+
+/// Text and reasoning decoded but not shown yet: consecutive pieces of the
+/// same kind, joined, so that chunks that arrived together are written (and
+/// logged) once instead of once each.
+///
+/// Invariant: the pieces reach `on_shown` in the order they were decoded; a
+/// tool call, or a piece of the other kind, first shows what is held.
+#[derive(Debug, Default)]
+struct HeldBack {
+    text: String,
+    /// Whether `text` is reasoning rather than answer text.
+    reasoning: bool,
+}
+
+impl HeldBack {
+    /// Holds `shown` back, or shows what is held and then `shown` when it
+    /// cannot be joined to it.
+    fn hold(
+        &mut self,
+        shown: Shown<'_>,
+        on_shown: &mut (dyn FnMut(Shown<'_>) -> io::Result<()> + Send),
+    ) -> io::Result<()> {
+        let (text, reasoning) = match shown {
+            Shown::Text(text) => (text, false),
+            Shown::Reasoning(text) => (text, true),
+            Shown::ToolCall(_) => {
+                self.show(on_shown)?;
+                return on_shown(shown);
+            }
+        };
+        if reasoning != self.reasoning {
+            self.show(on_shown)?;
+            self.reasoning = reasoning;
+        }
+        self.text.push_str(text);
+        Ok(())
+    }
+
+    /// Shows what is held, if anything.
+    fn show(
+        &mut self,
+        on_shown: &mut (dyn FnMut(Shown<'_>) -> io::Result<()> + Send),
+    ) -> io::Result<()> {
+        if self.text.is_empty() {
+            return Ok(());
+        }
+        let shown = if self.reasoning {
+            Shown::Reasoning(&self.text)
+        } else {
+            Shown::Text(&self.text)
+        };
+        let result = on_shown(shown);
+        self.text.clear();
+        result
     }
 }
 

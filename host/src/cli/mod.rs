@@ -244,14 +244,25 @@ pub fn main() -> ExitCode {
     };
     let json = cli.command.output() == OutputFormat::Json;
     init_logging(cli.global.verbose);
-    let result = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let result = match runtime_for(&cli.command) {
         Ok(runtime) => runtime.block_on(run(cli, config_named_by)),
         Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
     };
     finish(result, json)
+}
+
+/// The async runtime `command` runs on. A command that serves one person
+/// (one invocation, one chat, a listing) runs on this thread alone: a
+/// stream's bytes are then read, decoded and shown by the thread that
+/// received them, instead of being handed between worker threads (a futex
+/// wake and an eventfd write per chunk). `serve-local` serves many clients
+/// at once and keeps a worker thread per core.
+fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = match command {
+        Command::ServeLocal(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    builder.enable_all().build()
 }
 
 /// Resolves the session and runs the command; Ctrl-C ends any command but
