@@ -162,6 +162,23 @@ def read_json(name):
     return json.loads((RESULTS / name).read_text())
 
 
+def run_measured(command, env):
+    """Runs `command` to its end and returns its stdout, its wall time and its
+    whole-process CPU time (user + system, all its threads, from the kernel's
+    rusage of the child), both in seconds. A failed run raises."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    )
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command, out)
+    return out, wall, usage.ru_utime + usage.ru_stime
+
+
 def now_ns():
     return time.time_ns()
 

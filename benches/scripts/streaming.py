@@ -11,7 +11,10 @@ interleaved:
 - `boto3`: a boto3 loop decoding each chunk's JSON (boto3_stream.py).
 
 Time per chunk is a stream's duration over its chunks; the plugin's added
-latency per chunk is `plugin - sdk` at the longest stream.
+latency per chunk is `plugin - sdk` at the longest stream. For the two whole
+processes (`bedrock-host`, `boto3`) the run also records the process's wall
+time from start to exit and its CPU time (user + system, every thread, from
+the kernel's rusage): the host's CPU over boto3's is issue 16's first goal.
 Writes target/bench-results/streaming.json.
 """
 
@@ -21,7 +24,7 @@ import subprocess
 
 import benchlib as b
 
-LENGTHS = [200, 1_000, 10_000, 100_000]
+LENGTHS = [200, 1_000, 10_000, 50_000, 100_000]
 
 
 def scale_run(bedrock, through):
@@ -32,7 +35,7 @@ def scale_run(bedrock, through):
     ]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     report = json.loads(out)
-    return report["chunks_total"], report["wall_seconds"]
+    return report["chunks_total"], report["wall_seconds"], None
 
 
 def host_run(bedrock):
@@ -41,19 +44,21 @@ def host_run(bedrock):
         "--plugins-dir", str(b.PLUGINS), "invoke", "-m", b.MODEL,
         "--max-tokens", str(b.MAX_TOKENS), "--output", "json", b.PROMPT,
     ]
-    env = dict(bedrock.client_environment(), BEDROCK_HOST_CACHE_DIR=str(b.RESULTS / "compile-cache"))
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    env = dict(
+        bedrock.client_environment(),
+        BEDROCK_HOST_CACHE_DIR=str(b.RESULTS / "compile-cache"),
+        BEDROCK_HOST_HISTORY=str(b.RESULTS / "history.db"),
+    )
+    out, wall, cpu = b.run_measured(command, env)
     report = json.loads(out)
-    return report["chunks"], report["latency_ms"] / 1e3
+    return report["chunks"], report["latency_ms"] / 1e3, (wall, cpu)
 
 
 def boto3_run(bedrock):
     command = [str(b.venv_python()), str(b.SCRIPTS / "boto3_stream.py"), b.MODEL, json.dumps(b.BODY)]
-    out = subprocess.run(
-        command, check=True, capture_output=True, text=True, env=bedrock.client_environment()
-    ).stdout
+    out, wall, cpu = b.run_measured(command, bedrock.client_environment())
     report = json.loads(out)
-    return report["chunks"], report["seconds"]
+    return report["chunks"], report["seconds"], (wall, cpu)
 
 
 READERS = {"sdk": lambda e: scale_run(e, "sdk"), "plugin": lambda e: scale_run(e, "plugin"),
@@ -73,28 +78,44 @@ def main():
             runs = args.runs if length < 100_000 else max(3, args.runs // 2)
             per_chunk = {name: [] for name in READERS}
             seconds = {name: [] for name in READERS}
+            process = {name: {"wall": [], "cpu": []} for name in READERS}
             for name, read in READERS.items():
                 read(bedrock)  # unrecorded warm-up
             for _ in range(runs):
                 for name, read in READERS.items():
-                    chunks, took = read(bedrock)
+                    chunks, took, measured = read(bedrock)
                     if chunks != length:
                         raise RuntimeError(f"{name} read {chunks} chunks of {length}")
                     per_chunk[name].append(took / chunks * 1e6)
                     seconds[name].append(took)
+                    if measured is not None:
+                        process[name]["wall"].append(measured[0])
+                        process[name]["cpu"].append(measured[1])
             entry = {
                 name: {"us_per_chunk": b.summary(per_chunk[name]),
                        "seconds": b.summary(seconds[name]),
                        "chunks_per_second": length / b.summary(seconds[name])["median"]}
                 for name in READERS
             }
+            for name in ("bedrock-host", "boto3"):
+                entry[name]["process_wall_seconds"] = b.summary(process[name]["wall"])
+                entry[name]["process_cpu_seconds"] = b.summary(process[name]["cpu"])
+            entry["cpu_host_over_boto3"] = (
+                entry["bedrock-host"]["process_cpu_seconds"]["median"]
+                / entry["boto3"]["process_cpu_seconds"]["median"]
+            )
+            entry["wall_host_over_boto3"] = (
+                entry["bedrock-host"]["process_wall_seconds"]["median"]
+                / entry["boto3"]["process_wall_seconds"]["median"]
+            )
             entry["plugin_added_us_per_chunk"] = (
                 entry["plugin"]["us_per_chunk"]["median"] - entry["sdk"]["us_per_chunk"]["median"]
             )
             results["lengths"][str(length)] = entry
             print(f"{length:>7} chunks: " + "  ".join(
                 f"{name} {b.fmt(entry[name]['us_per_chunk'], 'µs', 2)}" for name in READERS
-            ))
+            ) + f"  process CPU host/boto3 {entry['cpu_host_over_boto3']:.2f}"
+              + f", wall {entry['wall_host_over_boto3']:.2f}")
         bedrock.set_behaviour({})
     b.write_json("streaming.json", results)
 
