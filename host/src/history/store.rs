@@ -7,11 +7,15 @@
 //! folder nobody else can write, never a symbolic link), like the compile
 //! cache's key. It is in WAL mode with a busy timeout, so several processes
 //! may write at once and each waits its turn. An exchange's user turn is
-//! committed before the model is called, streamed text is committed as it
-//! arrives (before it is shown), and the answer when it completes: a process
-//! that dies part-way leaves an exchange marked `pending` with the text it
-//! had shown. Every statement is its own transaction but `begin_exchange`,
-//! which takes the next turn number and writes the turn in one.
+//! committed before the model is called, each piece of streamed text is
+//! committed as it arrives (before it is shown), and the answer when it
+//! completes: a process that dies part-way, even by SIGKILL, leaves an
+//! exchange marked `pending` with all the text it had shown. A streamed
+//! piece is a row of its own (`streamed_pieces`), so logging an answer
+//! costs in proportion to its length, whatever the number of pieces; the
+//! exchange's end folds the pieces into the exchange and deletes them.
+//! Every statement is its own transaction but `begin_exchange`, which takes
+//! the next turn number and writes the turn in one, and `finish_exchange`.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -27,8 +31,10 @@ use crate::plugin::{private_fs, sha256_hex};
 /// How long a writer waits for another process's transaction to end.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The schema's version, kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema's version, kept in `PRAGMA user_version`: 2 added
+/// `streamed_pieces` (version 1 appended streamed text to
+/// `exchanges.streamed_text`, which is still read for a log it left pending).
+const SCHEMA_VERSION: i64 = 2;
 
 /// The tables, created when missing.
 const SCHEMA: &str = "
@@ -65,11 +71,23 @@ CREATE TABLE IF NOT EXISTS exchanges (
     error                  TEXT,
     UNIQUE (conversation_id, turn)
 );
+CREATE TABLE IF NOT EXISTS streamed_pieces (
+    exchange_id INTEGER NOT NULL REFERENCES exchanges (id),
+    piece       INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    PRIMARY KEY (exchange_id, piece)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs (
     sha256 TEXT PRIMARY KEY,
     bytes  BLOB NOT NULL
 );
 ";
+
+/// An exchange's streamed text so far: what version 1 of the schema
+/// appended in place, then the pieces logged since, in order.
+const STREAMED_TEXT: &str =
+    "streamed_text || COALESCE((SELECT group_concat(p.text, '' ORDER BY p.piece)
+     FROM streamed_pieces p WHERE p.exchange_id = exchanges.id), '')";
 
 /// How a time in milliseconds since the epoch is shown: UTC, to the second.
 const SHOWN_TIME: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', {} / 1000, 'unixepoch')";
@@ -505,18 +523,22 @@ impl History {
         Ok(id)
     }
 
-    /// Adds streamed text to the exchange's answer so far.
+    /// Adds streamed text to the exchange's answer so far: one row, whose
+    /// cost does not grow with the text logged before it.
     pub fn append_text(&self, exchange: i64, text: &str) -> Result<(), HistoryError> {
         self.connection
-            .execute(
-                "UPDATE exchanges SET streamed_text = streamed_text || ?2 WHERE id = ?1",
-                params![exchange, text],
+            .prepare_cached(
+                "INSERT INTO streamed_pieces (exchange_id, piece, text)
+                 VALUES (?1, (SELECT COALESCE(MAX(piece), 0) + 1 FROM streamed_pieces WHERE exchange_id = ?1), ?2)",
             )
+            .and_then(|mut insert| insert.execute(params![exchange, text]))
             .map(drop)
             .map_err(|source| self.failed(source))
     }
 
-    /// Writes how the exchange ended.
+    /// Writes how the exchange ended, in one transaction: with an answer,
+    /// the streamed pieces are dropped (the answer holds their text);
+    /// without one, they are kept joined as the exchange's streamed text.
     pub fn finish_exchange(
         &self,
         exchange: i64,
@@ -529,13 +551,17 @@ impl History {
             .map(serde_json::to_string)
             .transpose()
             .map_err(self.unreadable("answer"))?;
-        self.connection
+        let failed = |source| self.failed(source);
+        let transaction = self.connection.unchecked_transaction().map_err(failed)?;
+        transaction
             .execute(
-                "UPDATE exchanges SET status = ?2, answer = ?3,
-                   streamed_text = CASE WHEN ?3 IS NULL THEN streamed_text ELSE '' END, stop_reason = ?4, raw_stop_reason = ?5,
-                   input_tokens = ?6, output_tokens = ?7, cache_read_tokens = ?8, cache_write_tokens = ?9,
-                   time_to_first_token_ms = ?10, latency_ms = ?11, request_id = ?12, error = ?13
-                 WHERE id = ?1",
+                &format!(
+                    "UPDATE exchanges SET status = ?2, answer = ?3,
+                       streamed_text = CASE WHEN ?3 IS NULL THEN {STREAMED_TEXT} ELSE '' END, stop_reason = ?4, raw_stop_reason = ?5,
+                       input_tokens = ?6, output_tokens = ?7, cache_read_tokens = ?8, cache_write_tokens = ?9,
+                       time_to_first_token_ms = ?10, latency_ms = ?11, request_id = ?12, error = ?13
+                     WHERE id = ?1"
+                ),
                 params![
                     exchange,
                     status.as_str(),
@@ -552,8 +578,14 @@ impl History {
                     ending.error,
                 ],
             )
-            .map(drop)
-            .map_err(|source| self.failed(source))
+            .map_err(failed)?;
+        transaction
+            .execute(
+                "DELETE FROM streamed_pieces WHERE exchange_id = ?1",
+                [exchange],
+            )
+            .map_err(failed)?;
+        transaction.commit().map_err(failed)
     }
 
     /// The `limit` conversations updated last, newest first.
@@ -586,7 +618,7 @@ impl History {
     pub fn exchanges(&self, conversation_id: &str) -> Result<Vec<LoggedExchange>, HistoryError> {
         let sql = format!(
             "SELECT turn, {}, model_id, plugin, plugin_version, system, prompt, params, status,
-                    streamed_text, answer, stop_reason, raw_stop_reason, input_tokens, output_tokens,
+                    {STREAMED_TEXT}, answer, stop_reason, raw_stop_reason, input_tokens, output_tokens,
                     cache_read_tokens, cache_write_tokens, time_to_first_token_ms, latency_ms,
                     request_id, error
              FROM exchanges WHERE conversation_id = ?1 ORDER BY turn",
@@ -739,6 +771,90 @@ mod tests {
         let sha = history.put_blob(b"bytes").expect("blob");
         assert_eq!(history.put_blob(b"bytes").expect("again"), sha);
         assert_eq!(history.blob(&sha).expect("read"), Some(b"bytes".to_vec()));
+    }
+
+    /// The streamed text of the conversation's exchange at `turn`, as
+    /// `logs show` reads it.
+    fn streamed(history: &History, cid: &str, turn: usize) -> Option<String> {
+        history.exchanges(cid).expect("exchanges")[turn]
+            .answer
+            .as_ref()
+            .map(LoggedMessage::joined_text)
+    }
+
+    fn pieces_left(history: &History) -> i64 {
+        history
+            .connection
+            .query_row("SELECT COUNT(*) FROM streamed_pieces", [], |row| row.get(0))
+            .expect("count")
+    }
+
+    #[test]
+    fn streamed_pieces_come_back_in_order_and_end_with_the_exchange() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let mut history = History::open(&root.path().join("history.db")).expect("open");
+        let prompt = LoggedMessage::text(Speaker::User, "q");
+        let first = history
+            .begin_exchange(&exchange("c1", &prompt))
+            .expect("begin");
+        let other = history
+            .begin_exchange(&exchange("c2", &prompt))
+            .expect("begin");
+        let pieces: Vec<String> = (0..120).map(|n| format!("{n},")).collect();
+        for piece in &pieces {
+            history.append_text(first, piece).expect("append");
+            history.append_text(other, "x").expect("append");
+        }
+        assert_eq!(streamed(&history, "c1", 0), Some(pieces.concat()));
+        assert_eq!(streamed(&history, "c2", 0), Some("x".repeat(120)));
+        let failed = Ending {
+            error: Some("cut".into()),
+            ..Ending::default()
+        };
+        history
+            .finish_exchange(first, Status::Failed, &failed)
+            .expect("finish");
+        assert_eq!(
+            streamed(&history, "c1", 0),
+            Some(pieces.concat()),
+            "an exchange that ended without an answer keeps its streamed text"
+        );
+        let answered = Ending {
+            answer: Some(LoggedMessage::text(Speaker::Assistant, "whole")),
+            ..Ending::default()
+        };
+        history
+            .finish_exchange(other, Status::Complete, &answered)
+            .expect("finish");
+        assert_eq!(streamed(&history, "c2", 0).as_deref(), Some("whole"));
+        assert_eq!(pieces_left(&history), 0, "ended exchanges keep no pieces");
+    }
+
+    #[test]
+    fn a_version_1_log_left_pending_keeps_its_text_and_takes_pieces() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let path = root.path().join("history.db");
+        let prompt = LoggedMessage::text(Speaker::User, "q");
+        let id = {
+            let mut history = History::open(&path).expect("open");
+            let id = history
+                .begin_exchange(&exchange("c1", &prompt))
+                .expect("begin");
+            history
+                .connection
+                .execute_batch(&format!(
+                    "DROP TABLE streamed_pieces; PRAGMA user_version = 1;
+                     UPDATE exchanges SET streamed_text = 'written by version 1, ' WHERE id = {id};"
+                ))
+                .expect("make it a version 1 log");
+            id
+        };
+        let history = History::open(&path).expect("reopen");
+        history.append_text(id, "then a piece").expect("append");
+        assert_eq!(
+            streamed(&history, "c1", 0).as_deref(),
+            Some("written by version 1, then a piece")
+        );
     }
 
     #[test]
