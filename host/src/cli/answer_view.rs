@@ -30,6 +30,10 @@ pub struct AnswerView {
     to_stderr: bool,
     /// `--raw-output`: control characters reach a terminal as they are.
     raw: bool,
+    /// Whether the answer's stream is a terminal (asked once, not per piece).
+    text_on_terminal: bool,
+    /// Whether stderr, where reasoning goes, is a terminal.
+    stderr_on_terminal: bool,
     /// Whether the answer's stream (stdout or stderr) is mid-line.
     text_mid_line: bool,
     /// Whether reasoning on stderr is mid-line.
@@ -40,10 +44,17 @@ impl AnswerView {
     /// A view; `json` shows nothing, `to_stderr` moves the answer to stderr,
     /// `raw` writes control characters to a terminal unescaped.
     pub fn new(json: bool, to_stderr: bool, raw: bool) -> Self {
+        let stderr_on_terminal = io::stderr().is_terminal();
         Self {
             json,
             to_stderr,
             raw,
+            text_on_terminal: if to_stderr {
+                stderr_on_terminal
+            } else {
+                io::stdout().is_terminal()
+            },
+            stderr_on_terminal,
             text_mid_line: false,
             reasoning_mid_line: false,
         }
@@ -101,23 +112,30 @@ impl AnswerView {
         Ok(())
     }
 
+    /// Writes answer text and flushes it, so each piece is seen as it
+    /// arrives (the stream loop hands over a whole burst as one piece).
     fn write_answer(&self, text: &str) -> io::Result<()> {
-        let (mut out, terminal): (Box<dyn Write>, bool) = if self.to_stderr {
-            (Box::new(io::stderr().lock()), io::stderr().is_terminal())
+        let escaped;
+        let bytes = if self.text_on_terminal && !self.raw {
+            escaped = terminal_text(text);
+            escaped.as_bytes()
         } else {
-            (Box::new(io::stdout().lock()), io::stdout().is_terminal())
+            text.as_bytes()
         };
-        if terminal && !self.raw {
-            out.write_all(terminal_text(text).as_bytes())?;
+        if self.to_stderr {
+            let mut err = io::stderr().lock();
+            err.write_all(bytes)?;
+            err.flush()
         } else {
-            out.write_all(text.as_bytes())?;
+            let mut out = io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
         }
-        out.flush()
     }
 
     fn write_reasoning(&mut self, text: &str) -> io::Result<()> {
         let mut err = io::stderr().lock();
-        if io::stderr().is_terminal() {
+        if self.stderr_on_terminal {
             let text = if self.raw {
                 text.into()
             } else {
