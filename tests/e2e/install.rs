@@ -660,3 +660,50 @@ fn an_adapter_is_installed_from_a_real_oci_registry_and_updated_from_its_tag() {
     let update = run(user.host(&["plugins", "update"]));
     assert_refused(&update, 3, &["not in the trust file"]);
 }
+
+#[test]
+fn a_publishers_grant_settles_which_installed_adapter_serves_a_shared_id() {
+    let user = User::new();
+    user.trust(&["copycat"], &["hostile.*", "copycat.*"]);
+    let hostile = user.install(
+        path_str(&test_plugins_dir().join("hostile.wasm")),
+        &["--allow-unsigned"],
+    );
+    assert_eq!(hostile.code, Some(0), "{}", hostile.stderr);
+    let copycat = user.home.path().join("copycat.wasm");
+    let signed = run(user.host(&[
+        "plugins",
+        "sign",
+        path_str(&test_plugins_dir().join("misfits/copycat.wasm")),
+        "--key",
+        path_str(&user.key()),
+        "--out",
+        path_str(&copycat),
+    ]));
+    assert_eq!(signed.code, Some(0), "{}", signed.stderr);
+    let installed = user.install(path_str(&copycat), &[]);
+    assert_eq!(installed.code, Some(0), "{}", installed.stderr);
+    let routed = run(user.host(&[
+        "-v",
+        "invoke",
+        "--dry-run",
+        "--model",
+        "hostile.polite",
+        "hi",
+    ]));
+    assert!(
+        routed.stderr.contains("goes to plugin `copycat`")
+            && routed.stderr.contains("granted this id (`Example Vendor`"),
+        "{}",
+        routed.stderr
+    );
+    // Without the grant, the shared id is a tie again.
+    user.trust(&["copycat"], &["copycat.*"]);
+    let tie = run(user.host(&["invoke", "--dry-run", "--model", "hostile.polite", "hi"]));
+    assert_eq!(tie.code, Some(3), "{}", tie.stderr);
+    assert!(
+        tie.stderr.contains("claimed by 2 plugins"),
+        "{}",
+        tie.stderr
+    );
+}

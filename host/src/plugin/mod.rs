@@ -69,7 +69,8 @@ pub use registry::{
     wasm_files,
 };
 pub use routing::{
-    Candidate, Decision, Reason, RouteError, RoutingRule, RoutingTable, UserChoice, pattern_matches,
+    Candidate, Decision, Grant, Reason, RouteError, RoutingRule, RoutingTable, UserChoice,
+    pattern_matches,
 };
 pub use sandbox::{PluginCode, Sandbox};
 pub use signature::{

@@ -9,6 +9,11 @@
 //! follows `routing.rs`: one candidate serves, several need the user's
 //! choice, and the decision is logged (`-v`).
 //!
+//! Grants: an adapter `plugins install` placed (its record in the folder's
+//! `plugins.sources.json` names these very bytes), signed by a publisher the
+//! trust file still lists with the same key and whose grant covers its name
+//! and patterns, carries that grant into routing. Nothing else does.
+//!
 //! Trust: a folder with a `plugins.lock` loads only the files it pins, and
 //! only with the pinned bytes; a file it does not pin is refused, and a lock
 //! file that cannot be read refuses every plugin of its folder. A folder
@@ -19,10 +24,13 @@
 use std::path::{Path, PathBuf};
 
 use super::error::PluginError;
+use super::installed::InstalledPlugins;
 use super::loader::{LoadedPlugin, Pin, PluginRuntime};
 use super::lock::PluginLock;
 use super::printable::printable;
-use super::routing::{self, Claimant, Decision, RouteError, UserChoice};
+use super::routing::{self, Claimant, Decision, Grant, RouteError, UserChoice};
+use super::signature::key_id;
+use super::trust_file::TrustFile;
 
 /// The environment variable that names extra plugin folders (a path list).
 pub const PLUGINS_ENV: &str = "BEDROCK_HOST_PLUGINS";
@@ -84,6 +92,8 @@ pub struct Routed<'r> {
 /// Every plugin found, loaded or not.
 pub struct PluginRegistry {
     plugins: Vec<LoadedPlugin>,
+    /// The grant each installed, signed, granted plugin holds, by file.
+    grants: Vec<(PathBuf, Grant)>,
     failures: Vec<PluginError>,
     duplicates: Vec<DuplicateName>,
     searched: Vec<PathBuf>,
@@ -96,6 +106,7 @@ impl PluginRegistry {
     pub async fn load(sources: &PluginSources, runtime: &PluginRuntime) -> Self {
         let mut registry = Self {
             plugins: Vec::new(),
+            grants: Vec::new(),
             failures: Vec::new(),
             duplicates: Vec::new(),
             searched: sources.dirs().to_vec(),
@@ -139,6 +150,7 @@ impl PluginRegistry {
             }
         }
         registry.refuse_duplicate_names();
+        registry.grants = grants_of(&registry.plugins);
         registry
     }
 
@@ -278,6 +290,11 @@ impl PluginRegistry {
                 name: plugin.name(),
                 patterns: patterns(plugin),
                 file: plugin.path(),
+                grant: self
+                    .grants
+                    .iter()
+                    .find(|(file, _)| file == plugin.path())
+                    .map(|(_, grant)| grant),
             })
             .collect();
         let decision = routing::decide(&claimants, base_model_id, choice, || {
@@ -340,6 +357,54 @@ impl PluginRegistry {
             lines.join("\n")
         )
     }
+}
+
+/// The grants the installed plugins among `plugins` hold (see the module
+/// documentation); none when the trust file cannot be read (`plugins
+/// install` reports why).
+fn grants_of(plugins: &[LoadedPlugin]) -> Vec<(PathBuf, Grant)> {
+    let trust = match TrustFile::load() {
+        Ok(trust) if !trust.publishers.is_empty() => trust,
+        Ok(_) => return Vec::new(),
+        Err(error) => {
+            tracing::warn!("no publisher grants decide routing: {error}");
+            return Vec::new();
+        }
+    };
+    let mut grants = Vec::new();
+    for plugin in plugins {
+        let Some(dir) = plugin.path().parent() else {
+            continue;
+        };
+        let Ok(installed) = InstalledPlugins::read_in(dir) else {
+            continue;
+        };
+        let Some(record) = installed.for_bytes(&file_name(plugin.path()), plugin.sha256()) else {
+            continue;
+        };
+        let (Some(signer), Some(signed_with)) = (&record.signer, &record.key_id) else {
+            continue;
+        };
+        let Some(publisher) = trust.publisher(signer) else {
+            continue;
+        };
+        let mut patterns = plugin.patterns().to_vec();
+        patterns.extend(plugin.embedding_patterns().iter().cloned());
+        if key_id(&publisher.key.key) != *signed_with
+            || publisher.grants(plugin.name(), &patterns).is_err()
+        {
+            continue;
+        }
+        grants.push((
+            plugin.path().to_owned(),
+            Grant {
+                publisher: signer.clone(),
+                models: publisher.models.clone(),
+                trust_file: trust.shown(),
+            },
+        ));
+    }
+    grants
 }
 
 /// The `*.wasm` files directly in `dir`, sorted by name; none if `dir` does

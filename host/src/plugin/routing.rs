@@ -6,9 +6,11 @@
 //! One candidate serves it. When several match, the user decides, in this
 //! order: `--family NAME` on the command line, then the config file's
 //! `[routing]` keys that match the id (`"<model-id pattern>" = "<plugin>"`,
-//! written by hand or by `bedrock-host plugins route`). Without a decision
-//! the request is refused, naming every candidate (plugin, pattern, file)
-//! and the exact command that records each choice.
+//! written by hand or by `bedrock-host plugins route`), then the trust
+//! file's grants: when exactly one candidate is an adapter `plugins install`
+//! placed, signed by a publisher the trust file grants the id, it serves.
+//! Without a decision the request is refused, naming every candidate
+//! (plugin, pattern, file) and the exact command that records each choice.
 //!
 //! Invariants: how long or how literal a pattern is decides nothing, and so
 //! does the order of the plugin folders, so no plugin can take another's
@@ -72,6 +74,20 @@ pub struct Claimant<'a> {
     pub patterns: &'a [String],
     /// The file it was loaded from.
     pub file: &'a Path,
+    /// The grant of the trusted publisher that signed it, when it was
+    /// installed signed and within that grant.
+    pub grant: Option<&'a Grant>,
+}
+
+/// A trusted publisher's grant, held by an installed adapter it signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The publisher's name in the trust file.
+    pub publisher: String,
+    /// The model-id patterns it is granted.
+    pub models: Vec<String>,
+    /// The trust file.
+    pub trust_file: String,
 }
 
 /// A plugin that claims a model id, and the first of its patterns that does.
@@ -104,6 +120,13 @@ pub enum Reason {
     OnlyCandidate,
     /// `--family` named it.
     Family,
+    /// It is the only candidate its publisher's grant covers the id for.
+    Grant {
+        /// The publisher.
+        publisher: String,
+        /// The trust file.
+        trust_file: String,
+    },
     /// A `[routing]` key of the config file named it.
     Rule {
         /// The key.
@@ -118,6 +141,14 @@ impl std::fmt::Display for Reason {
         match self {
             Self::OnlyCandidate => f.write_str("the only plugin whose patterns match it"),
             Self::Family => f.write_str("chosen with --family"),
+            Self::Grant {
+                publisher,
+                trust_file,
+            } => write!(
+                f,
+                "the only candidate signed by a publisher granted this id (`{}`, in {trust_file})",
+                printable(publisher)
+            ),
             Self::Rule { rule, file } => write!(
                 f,
                 "chosen by [routing] \"{}\" = \"{}\" in {}, line {} (written by hand or by `plugins route`)",
@@ -280,6 +311,29 @@ pub fn decide(
             });
         }
     }
+    let granted: Vec<(usize, &Grant)> = candidates
+        .iter()
+        .filter_map(|(index, _)| {
+            let grant = claimants[*index].grant?;
+            grant
+                .models
+                .iter()
+                .any(|pattern| pattern_matches(pattern, base_model_id))
+                .then_some((*index, grant))
+        })
+        .collect();
+    if candidates.len() > 1
+        && let [(index, grant)] = granted.as_slice()
+    {
+        return Ok(Decision {
+            index: *index,
+            reason: Reason::Grant {
+                publisher: grant.publisher.clone(),
+                trust_file: grant.trust_file.clone(),
+            },
+            candidates: all_candidates(),
+        });
+    }
     match candidates.as_slice() {
         [(index, _)] => Ok(Decision {
             index: *index,
@@ -373,6 +427,7 @@ mod tests {
         name: &'static str,
         patterns: Vec<String>,
         file: PathBuf,
+        grant: Option<Grant>,
     }
 
     fn installed(plugins: &[(&'static str, &[&str])]) -> Vec<Installed> {
@@ -382,6 +437,7 @@ mod tests {
                 name,
                 patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
                 file: PathBuf::from(format!("/plugins/{name}.wasm")),
+                grant: None,
             })
             .collect()
     }
@@ -397,6 +453,7 @@ mod tests {
                 name: p.name,
                 patterns: &p.patterns,
                 file: &p.file,
+                grant: p.grant.as_ref(),
             })
             .collect();
         let decision = decide(&claimants, id, choice, || "installed: ...".to_owned())?;
@@ -613,6 +670,45 @@ mod tests {
         plugins.reverse();
         assert!(matches!(
             route(&plugins, id, UserChoice::default()),
+            Err(RouteError::Ambiguous { .. })
+        ));
+    }
+
+    #[test]
+    fn a_publishers_grant_settles_a_tie_only_when_one_candidate_holds_it() {
+        let grant = |publisher: &str, models: &[&str]| Grant {
+            publisher: publisher.to_owned(),
+            models: models.iter().map(|m| (*m).to_owned()).collect(),
+            trust_file: "/home/u/.config/bedrock-host/trust.toml".to_owned(),
+        };
+        let mut plugins = installed(&[
+            ("anthropic", &["anthropic.claude-*"]),
+            ("vendor", &["anthropic.claude-*"]),
+        ]);
+        plugins[1].grant = Some(grant("Vendor", &["anthropic.claude-sonnet-*"]));
+        let (name, decision) = route(&plugins, SONNET, UserChoice::default()).expect("granted");
+        assert_eq!(name, "vendor");
+        assert!(
+            matches!(decision.reason, Reason::Grant { ref publisher, .. } if publisher == "Vendor")
+        );
+        let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
+        assert!(matches!(
+            route(&plugins, haiku, UserChoice::default()),
+            Err(RouteError::Ambiguous { .. })
+        ));
+        let (name, _) = route(
+            &plugins,
+            SONNET,
+            UserChoice {
+                family: Some("anthropic"),
+                table: None,
+            },
+        )
+        .expect("family beats a grant");
+        assert_eq!(name, "anthropic");
+        plugins[0].grant = Some(grant("Other", &["anthropic.*"]));
+        assert!(matches!(
+            route(&plugins, SONNET, UserChoice::default()),
             Err(RouteError::Ambiguous { .. })
         ));
     }
