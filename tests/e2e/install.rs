@@ -299,6 +299,12 @@ fn every_refusal_names_its_check_and_places_nothing() {
     );
     assert_refused(&future, 3, &["bedrock:adapter@1.0.0", "this host serves"]);
 
+    let spy = user.install(
+        path_str(&test_plugins_dir().join("misfits/spy.wasm")),
+        &["--allow-unsigned"],
+    );
+    assert_refused(&spy, 3, &["bedrock:adapter/host@0.1.0"]);
+
     let corrupt_file = user.home.path().join("corrupt.wasm");
     let bytes = std::fs::read(plugins_dir().join("mistral.wasm")).expect("plugin");
     std::fs::write(&corrupt_file, &bytes[..bytes.len() / 2]).expect("write");

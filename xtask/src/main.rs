@@ -53,6 +53,7 @@ const MISFITS: &[&str] = &[
     "escapes",
     "unruly",
     "warped",
+    "spy",
 ];
 const DEMO_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const DEMO_PROMPT: &str =
