@@ -66,6 +66,9 @@ exit_codes! {
     /// connection, a spoiled frame, a `modelStreamErrorException` or
     /// `modelTimeoutException`), or a response over `--max-response-mib`
     Network = 7,
+    /// `batch run`: some records failed (each has its `error` in the
+    /// output file); every other record was answered
+    RecordsFailed = 8,
     /// interrupted by Ctrl-C (SIGINT); text already streamed stays on stdout
     Interrupted = 130,
     /// stdout was closed before everything was written (a pipe into `head`,

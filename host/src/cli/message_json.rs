@@ -133,19 +133,26 @@ pub fn read(path: &Path) -> Result<Vec<Message>, MessagesFileError> {
         path: path.to_owned(),
         source,
     })?;
+    let value: Value = serde_json::from_str(&text).map_err(|error| shape(error.to_string()))?;
+    from_value(value).map_err(shape)
+}
+
+/// The conversation `value` holds, in the same form as a file (a `batch`
+/// record's `messages`); the error says which message and item is wrong.
+pub fn from_value(value: Value) -> Result<Vec<Message>, String> {
     let messages: Vec<JsonMessage> =
-        serde_json::from_str(&text).map_err(|error| shape(error.to_string()))?;
+        serde_json::from_value(value).map_err(|error| error.to_string())?;
     let messages = messages
         .into_iter()
         .enumerate()
         .map(|(index, message)| {
-            from_json(message).map_err(|what| shape(format!("message {}: {what}", index + 1)))
+            from_json(message).map_err(|what| format!("message {}: {what}", index + 1))
         })
         .collect::<Result<Vec<_>, _>>()?;
     match messages.first() {
-        None => Err(shape("it holds no message".into())),
+        None => Err("it holds no message".into()),
         Some(first) if !matches!(first.role, Role::User) => {
-            Err(shape("the first message is not the user's".into()))
+            Err("the first message is not the user's".into())
         }
         Some(_) => Ok(messages),
     }

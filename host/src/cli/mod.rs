@@ -11,6 +11,7 @@
 
 mod answer_view;
 mod attachments;
+mod batch;
 mod chat;
 mod conversation;
 mod embed;
@@ -149,6 +150,9 @@ struct GlobalArgs {
 enum Command {
     /// Invoke a model with a prompt; streams the answer by default.
     Invoke(Box<invoke::InvokeArgs>),
+    /// Many prompts from a JSON Lines file, many at once (`batch run`).
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
     /// Chat with a model: a prompt with line editing and history, each
     /// answer streamed, every turn logged as one conversation.
     Chat(chat::ChatArgs),
@@ -209,6 +213,9 @@ fn command() -> clap::Command {
         .after_help(exit_codes)
         .after_long_help(&*long_help.leak())
         .mut_subcommand("invoke", |invoke| invoke.after_help(exit_codes))
+        .mut_subcommand("batch", |batch| {
+            batch.mut_subcommand("run", |run| run.after_help(exit_codes))
+        })
 }
 
 impl Command {
@@ -216,6 +223,7 @@ impl Command {
     fn output(&self) -> OutputFormat {
         match self {
             Command::Invoke(args) => args.output(),
+            Command::Batch(command) => command.output(),
             Command::Chat(_) => OutputFormat::Text,
             Command::Embed(args) => args.output(),
             Command::Rerank(args) => args.output(),
@@ -291,6 +299,7 @@ async fn run(cli: Cli, config_named_by: NamedBy) -> anyhow::Result<Exit> {
 async fn run_command(session: &Session, command: Command) -> anyhow::Result<Exit> {
     match command {
         Command::Invoke(args) => invoke::run(session, *args).await,
+        Command::Batch(command) => batch::run(session, command).await,
         Command::Chat(args) => chat::run(session, args).await,
         Command::Embed(args) => embed::run(session, args).await,
         Command::Rerank(args) => rerank::run(session, args).await,
