@@ -65,7 +65,10 @@ fn assert_answered(record: &Value) {
         "{record}"
     );
     assert!(record["stop_reason"].is_string(), "{record}");
-    assert!(record["output_tokens"].as_u64().unwrap_or(0) > 0, "{record}");
+    assert!(
+        record["output_tokens"].as_u64().unwrap_or(0) > 0,
+        "{record}"
+    );
     assert!(record["tool_calls"].is_array(), "{record}");
 }
 
@@ -180,7 +183,9 @@ fn throttling_is_waited_out_and_every_record_is_answered() {
     let batch = run(command);
     assert_eq!(batch.code, Some(0), "{}", batch.stderr);
     assert_eq!(
-        behaviour(&server)["fail_requests"]["count"].as_u64().unwrap_or(0),
+        behaviour(&server)["fail_requests"]["count"]
+            .as_u64()
+            .unwrap_or(0),
         0,
         "every injected throttle was met"
     );
@@ -224,7 +229,11 @@ fn an_aws_refusal_is_that_records_error_with_the_aws_error_name() {
         "{refused}"
     );
     assert_answered(by_id(&records, &json!("second")));
-    assert!(batch.stderr.contains("1 answered, 1 failed"), "{}", batch.stderr);
+    assert!(
+        batch.stderr.contains("1 answered, 1 failed"),
+        "{}",
+        batch.stderr
+    );
 }
 
 #[test]
@@ -240,7 +249,9 @@ fn two_families_answer_the_same_file() {
     ];
     let input = input(dir.path(), "in.jsonl", &lines);
     for model in [CLAUDE, "meta.llama3-8b-instruct-v1:0"] {
-        let out = dir.path().join(format!("{}.jsonl", model.replace(':', "-")));
+        let out = dir
+            .path()
+            .join(format!("{}.jsonl", model.replace(':', "-")));
         let batch = batch_local(&input, model, &out, &[]);
         assert_eq!(batch.code, Some(0), "{model}: {}", batch.stderr);
         let records = output(&out);

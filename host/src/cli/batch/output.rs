@@ -123,8 +123,8 @@ fn read_written(path: &Path, bytes: &[u8]) -> Result<Written, OutputFileError> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let value: Value = serde_json::from_slice(line)
-            .map_err(|_| not_output(index + 1, "is not JSON"))?;
+        let value: Value =
+            serde_json::from_slice(line).map_err(|_| not_output(index + 1, "is not JSON"))?;
         let id = value
             .get("id")
             .filter(|id| id.is_string() || id.is_number())
@@ -185,7 +185,11 @@ mod tests {
         let (mut file, written) = OutputFile::open(&path).expect("an output file");
         assert_eq!(written.failed(&json!(1)), Some(false));
         assert_eq!(written.failed(&json!("b")), Some(true));
-        assert_eq!(written.failed(&json!(3)), None, "the cut record is not done");
+        assert_eq!(
+            written.failed(&json!(3)),
+            None,
+            "the cut record is not done"
+        );
         assert_eq!(written.failed(&json!("1")), None);
         file.append(&failure(&json!(3), 3, "ThrottlingException", "slow down"))
             .expect("append");
@@ -212,6 +216,9 @@ mod tests {
             OutputFile::open(&path),
             Err(OutputFileError::NotOutput { line: 1, what, .. }) if what.contains("id")
         ));
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{\"prompt\": \"x\"}\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "{\"prompt\": \"x\"}\n"
+        );
     }
 }

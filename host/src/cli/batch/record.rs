@@ -222,20 +222,14 @@ pub fn parse_line(number: usize, line: &str) -> Line {
         Err(error) => return bad(line_id, format!("not JSON: {error}")),
     };
     let Value::Object(object) = value else {
-        return bad(
-            line_id,
-            format!("{}, not a JSON object", kind_of(&value)),
-        );
+        return bad(line_id, format!("{}, not a JSON object", kind_of(&value)));
     };
     let id = match object.get("id") {
         None | Some(Value::Null) => line_id,
         Some(id @ Value::String(text)) if !text.is_empty() => id.clone(),
         Some(id @ Value::Number(_)) => id.clone(),
         Some(_) => {
-            return bad(
-                line_id,
-                "`id` is not a non-empty string or a number".into(),
-            );
+            return bad(line_id, "`id` is not a non-empty string or a number".into());
         }
     };
     let record: RecordJson = match serde_json::from_value(Value::Object(object)) {
@@ -262,7 +256,11 @@ fn ask(record: RecordJson) -> Result<Ask, String> {
     if history.is_empty() && record.prompt.is_none() {
         return Err("no `prompt` and no `messages`: a record needs one".into());
     }
-    if record.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
+    if record
+        .prompt
+        .as_deref()
+        .is_some_and(|p| p.trim().is_empty())
+    {
         return Err("`prompt` is empty".into());
     }
     let messages = turn::compose(
@@ -282,7 +280,10 @@ fn ask(record: RecordJson) -> Result<Ask, String> {
             return Err("`tool_choice` needs `tools`".into());
         }
         choice => tools::tool_choice(choice, &tools).map_err(|error| {
-            format!("`tool_choice`: {}", error.to_string().replace("--tool-choice ", ""))
+            format!(
+                "`tool_choice`: {}",
+                error.to_string().replace("--tool-choice ", "")
+            )
         })?,
     };
     let reasoning = match (record.reasoning_effort, record.reasoning_budget) {
@@ -403,7 +404,9 @@ mod tests {
         assert_eq!(read.id, json!(1), "the line number stands for a missing id");
         assert_eq!(read.ask.messages.len(), 3);
         assert_eq!(read.ask.tools.len(), 1);
-        assert!(matches!(&read.ask.tool_choice, Some(ToolChoice::Named(name)) if name == "get_weather"));
+        assert!(
+            matches!(&read.ask.tool_choice, Some(ToolChoice::Named(name)) if name == "get_weather")
+        );
         assert_eq!(read.ask.params.stop_sequences.len(), 2);
         assert!(matches!(
             read.ask.reasoning,
@@ -425,8 +428,16 @@ mod tests {
         let malformed = refusal(3, r#"{"prompt": "x""#);
         assert_eq!(malformed.id, json!(3));
         assert!(malformed.reason.starts_with("line 3: not JSON"));
-        assert!(refusal(5, "[1]").reason.contains("an array, not a JSON object"));
-        assert!(refusal(6, r#"{"id": [1], "prompt": "x"}"#).reason.contains("`id`"));
+        assert!(
+            refusal(5, "[1]")
+                .reason
+                .contains("an array, not a JSON object")
+        );
+        assert!(
+            refusal(6, r#"{"id": [1], "prompt": "x"}"#)
+                .reason
+                .contains("`id`")
+        );
         assert!(
             refusal(7, r#"{"prompt": "x", "max_tokens": "many"}"#)
                 .reason
