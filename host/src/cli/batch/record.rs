@@ -122,8 +122,10 @@ impl Ask {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RecordJson {
-    #[serde(default)]
-    id: Option<Value>,
+    /// Read by `parse_line` before this struct; named here so that
+    /// `deny_unknown_fields` accepts it.
+    #[serde(default, rename = "id")]
+    _id: Option<serde::de::IgnoredAny>,
     prompt: Option<String>,
     messages: Option<Value>,
     system: Option<String>,
