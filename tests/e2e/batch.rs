@@ -244,7 +244,7 @@ fn two_families_answer_the_same_file() {
         json!({"id": "q2", "messages": [
             {"role": "user", "content": "Name a sea."},
             {"role": "assistant", "content": "The North Sea."}
-        ], "prompt": "And another?", "system": "Be brief.", "stop": ["\n\n"]})
+        ], "prompt": "And another?", "system": "Be brief."})
         .to_string(),
     ];
     let input = input(dir.path(), "in.jsonl", &lines);
