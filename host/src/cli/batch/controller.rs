@@ -99,6 +99,8 @@ mod tests {
         concurrency.succeeded();
         assert_eq!(concurrency.limit(), 2, "one success is a run at limit 1");
         concurrency.succeeded();
+        assert_eq!(concurrency.limit(), 2, "not yet two in a row at limit 2");
+        concurrency.succeeded();
         assert_eq!(concurrency.limit(), 3, "two in a row at limit 2");
         concurrency.succeeded();
         concurrency.succeeded();

@@ -108,7 +108,7 @@ impl Ask {
             params: self.params.clone(),
             tool_choice: self.tool_choice.clone(),
             tools: self.tools.clone(),
-            reasoning: self.reasoning.clone(),
+            reasoning: self.reasoning,
             cache: CachePoints {
                 system: false,
                 tools: false,

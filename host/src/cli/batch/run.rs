@@ -422,12 +422,12 @@ async fn send(sender: &Sender<'_>, index: usize, attempt: u32, generation: u64) 
 
 /// The pause before attempt `attempt` (from 2) of record `index`: doubling
 /// from `FIRST_PAUSE` up to `LONGEST_PAUSE`, spread by the record's index
-/// so that records throttled together are not sent again together.
+/// so that records throttled together are not sent again together (up to
+/// half as long again, never past `LONGEST_PAUSE`).
 fn pause_before(attempt: u32, index: usize) -> Duration {
     let doubled = FIRST_PAUSE.saturating_mul(1 << attempt.saturating_sub(2).min(16));
-    let pause = doubled.min(LONGEST_PAUSE);
-    let spread = (index % 8) as u32 + 8;
-    pause * spread / 16 + pause / 2
+    let spread = (index % 8) as u32;
+    (doubled + doubled * spread / 16).min(LONGEST_PAUSE)
 }
 
 /// The AWS error behind a failed attempt, if AWS answered.
