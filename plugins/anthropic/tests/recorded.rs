@@ -11,7 +11,7 @@
 #[path = "recorded/expected.rs"]
 mod expected;
 
-bedrock_adapter_kit::recorded_traffic_tests!(bedrock_plugin_anthropic, expected::FAMILY);
+bedrock_adapter_kit_recorded::recorded_traffic_tests!(bedrock_plugin_anthropic, expected::FAMILY);
 
 /// Every recorded Claude tool call (otel-python-contrib's invoked and
 /// streamed `*tool_call*` exchanges: 2 bodies, 2 streams; langchaingo's
@@ -20,7 +20,7 @@ bedrock_adapter_kit::recorded_traffic_tests!(bedrock_plugin_anthropic, expected:
 /// calls as the contract's start, input, end events.
 #[test]
 fn every_recorded_tool_call_is_read_as_recorded() {
-    use bedrock_adapter_kit::testing::recorded::{ToolCallFamily, check_tool_calls};
+    use bedrock_adapter_kit_recorded::{ToolCallFamily, check_tool_calls};
     use bedrock_plugin_anthropic::exports::bedrock::adapter::adapter::{
         Guest, GuestStreamDecoder as _,
     };

@@ -11,4 +11,4 @@
 #[path = "recorded/expected.rs"]
 mod expected;
 
-bedrock_adapter_kit::recorded_traffic_tests!(bedrock_plugin_cohere, expected::FAMILY);
+bedrock_adapter_kit_recorded::recorded_traffic_tests!(bedrock_plugin_cohere, expected::FAMILY);

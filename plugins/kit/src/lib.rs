@@ -1,17 +1,20 @@
 //! `bedrock-adapter-kit`: what a `bedrock-host` provider adapter uses beside
-//! `wit-bindgen`. It owns the Rust types of the contract's `types` interface
-//! (`bedrock:adapter/types@0.2.1`, generated here once, with `PartialEq`)
-//! and the logic every adapter would otherwise repeat around them. An
-//! adapter generates its own `provider` world and points that interface at
-//! [`types`] with `wit-bindgen`'s `with` option, so the kit's functions take
-//! and return the very types its exports use:
+//! `wit-bindgen`. It owns the contract an adapter is built against (the
+//! WIT of `bedrock:adapter@0.2.1`, carried in the crate as
+//! `wit/adapter.wit`, a copy of the repository's
+//! `wit/since_v0.2.1/adapter.wit` that a test of `kit/recorded` keeps
+//! identical), the Rust types of its `types` interface (generated here
+//! once, with `PartialEq`) and the logic every adapter would otherwise
+//! repeat around them. An adapter generates its own world with [`generate!`],
+//! which points that interface at [`types`], so the kit's functions take and
+//! return the very types its exports use:
 //!
 //! ```text
-//! wit_bindgen::generate!({
-//!     world: "provider",
-//!     path: "../../wit/since_v0.2.1",
-//!     with: { "bedrock:adapter/types@0.2.1": bedrock_adapter_kit::types },
-//! });
+//! bedrock_adapter_kit::generate!();   // or generate!("embedding-provider")
+//!
+//! struct Component;
+//! impl exports::bedrock::adapter::adapter::Guest for Component { ... }
+//! export!(Component);
 //! ```
 //!
 //! The modules follow the adapter's steps:
@@ -29,9 +32,7 @@
 //! - [`stream`]: what a stream decoder holds between chunks, and tool calls
 //!   as the event model wants them (start, input, end);
 //! - `testing` (feature `testing`, for native tests only): building inputs,
-//!   checking refusals and stop tables, and running the recorded Bedrock
-//!   traffic of the shared fixtures (read by `bedrock-recorded`) through an
-//!   adapter.
+//!   checking refusals and stop tables, driving a stream decoder.
 //!
 //! Invariant: the kit decides nothing a model family decides. Which keys an
 //! option may have, which settings a body takes, what a stop value means:
@@ -48,7 +49,7 @@ mod bindings {
                  world types {
                      import bedrock:adapter/types@0.2.1;
                  }",
-        path: "../../wit/since_v0.2.1",
+        path: "wit",
         with: { "bedrock:adapter/types@0.2.1": generate },
         generate_unused_types: true,
         additional_derives: [PartialEq],
@@ -56,6 +57,12 @@ mod bindings {
 }
 
 pub use bindings::bedrock::adapter::types;
+
+/// The `wit-bindgen` the kit's types and [`generate!`] were made with, so
+/// an adapter's bindings use the same runtime without a dependency of its own.
+pub use wit_bindgen;
+
+include!(concat!(env!("OUT_DIR"), "/generate.rs"));
 
 pub mod functions;
 pub mod models;

@@ -1,15 +1,13 @@
 //! Helpers for the adapters' native tests (the `testing` feature, a
 //! dev-dependency feature: nothing here is compiled into a component):
 //! building the contract's inputs in few words, the checks every adapter
-//! makes the same way, driving a stream decoder, and, in [`recorded`],
-//! running the recorded Bedrock traffic of the shared fixtures through an
-//! adapter.
+//! makes the same way, and driving a stream decoder. (This repository's
+//! adapters also run the recorded Bedrock traffic through themselves with
+//! `bedrock-adapter-kit-recorded`, `kit/recorded/`, which is not published.)
 //!
 //! Invariant: a builder builds exactly what its name says and nothing else
 //! (no setting, no system prompt unless given); a check panics with what it
 //! was given, as `assert!` does.
-
-pub mod recorded;
 
 use serde_json::Value;
 

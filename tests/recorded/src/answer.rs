@@ -3,7 +3,7 @@
 //! order, how many images, why it stopped (the reason and the raw value)
 //! and what it cost. The host's and the kit's own types are put in this
 //! shape by their suites (`tests/e2e/fixtures.rs`,
-//! `bedrock_adapter_kit::testing::recorded`); an expectation builds it from
+//! `bedrock_adapter_kit_recorded`, `plugins/kit/recorded`); an expectation builds it from
 //! JSON.
 //!
 //! Invariant: a stream ends once: adding a second stop or a second usage to

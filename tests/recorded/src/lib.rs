@@ -4,7 +4,7 @@
 //! plugin and read here so that both suites that check a plugin against
 //! the recordings use the same one:
 //! - the plugin's native test (`plugins/<family>/tests/recorded.rs`, through
-//!   `bedrock_adapter_kit::testing::recorded`), which calls the adapter as
+//!   `bedrock_adapter_kit_recorded`, `plugins/kit/recorded`), which calls the adapter as
 //!   Rust;
 //! - the end-to-end suite (`tests/e2e/fixtures.rs`), which runs the same
 //!   recordings through the real `.wasm` components.

@@ -1,4 +1,6 @@
-//! The recorded Bedrock traffic through an adapter called as Rust: the
+//! `bedrock-adapter-kit-recorded`: the recorded Bedrock traffic through an
+//! adapter called as Rust, for this repository's adapters only (it reads
+//! the repository's fixtures, so it is never published; the kit is). The
 //! native half of the check whose other half, the end-to-end suite, runs
 //! the same recordings through the `.wasm` component. The traffic is read
 //! by `bedrock-recorded` (the project's one reader), and each family's
@@ -16,8 +18,13 @@ use bedrock_recorded::{Answer, Counts, Ending, Exchange, Family};
 
 use serde_json::Value;
 
-use crate::models::matches;
-use crate::types::{AdapterError, Event, ModelSupport, Output, Response, Stop, StopReason, Usage};
+#[doc(hidden)]
+pub use bedrock_adapter_kit::testing::decode;
+
+use bedrock_adapter_kit::models::matches;
+use bedrock_adapter_kit::types::{
+    AdapterError, Event, ModelSupport, Output, Response, Stop, StopReason, Usage,
+};
 
 /// The two recorded-traffic tests of a plugin crate, written once: every
 /// recorded body through the adapter's `parse_response`, every recorded
@@ -29,7 +36,7 @@ macro_rules! recorded_traffic_tests {
         #[test]
         fn every_recorded_body_parses_as_recorded() {
             use $plugin::exports::bedrock::adapter::adapter::Guest as _;
-            $crate::testing::recorded::check_bodies(
+            $crate::check_bodies(
                 &$family,
                 &$plugin::Component::describe().models,
                 $plugin::Component::parse_response,
@@ -39,16 +46,12 @@ macro_rules! recorded_traffic_tests {
         #[test]
         fn every_recorded_stream_decodes_as_recorded() {
             use $plugin::exports::bedrock::adapter::adapter::{Guest, GuestStreamDecoder as _};
-            $crate::testing::recorded::check_streams(
+            $crate::check_streams(
                 &$family,
                 &$plugin::Component::describe().models,
                 |model_id, chunks| {
                     let decoder = <$plugin::Component as Guest>::StreamDecoder::new(model_id);
-                    $crate::testing::decode(
-                        chunks,
-                        |chunk| decoder.feed(chunk),
-                        || decoder.finish(),
-                    )
+                    $crate::decode(chunks, |chunk| decoder.feed(chunk), || decoder.finish())
                 },
             );
         }
@@ -311,11 +314,11 @@ fn counts(usage: Usage) -> Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stop::sent;
+    use bedrock_adapter_kit::stop::sent;
 
     #[test]
     fn tool_call_events_follow_the_event_model() {
-        use crate::types::ToolCallStart;
+        use bedrock_adapter_kit::types::ToolCallStart;
         let start = || {
             Event::ToolCallStart(ToolCallStart {
                 id: "t".to_owned(),
