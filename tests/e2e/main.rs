@@ -5,6 +5,7 @@
 //! Run through `cargo xtask test`, which builds the plugins first.
 
 mod attachments;
+mod authoring;
 mod batch;
 mod boto3;
 mod cache;

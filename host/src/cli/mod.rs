@@ -24,6 +24,7 @@ mod message_json;
 mod models;
 mod plugins;
 mod plugins_install;
+mod plugins_new;
 mod request_parts;
 mod rerank;
 mod serve_local;

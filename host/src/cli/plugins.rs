@@ -20,10 +20,10 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::exit::UsageError;
-use super::plugins_install;
 use super::session::Session;
 use super::stdout::{self, outln};
 use super::{Exit, OutputFormat};
+use super::{plugins_install, plugins_new};
 use crate::config::{self, ConfigError};
 use crate::plugin::embedding::EmbeddingModel;
 use crate::plugin::{
@@ -89,6 +89,11 @@ pub enum PluginsCommand {
     /// one), creating the file if it is missing. The rest of the file,
     /// comments included, is kept; the file is replaced atomically.
     Route(RouteArgs),
+    /// Write a new adapter project in a new folder: it builds to a component
+    /// with one command (its README says which), has tests, and is served as
+    /// it is (it speaks a text-completion body the local Bedrock answers).
+    /// An existing folder that is not empty is refused (exit 2).
+    New(plugins_new::NewArgs),
 }
 
 /// Arguments of `plugins list` and `plugins verify`.
@@ -143,7 +148,8 @@ impl PluginsCommand {
             | PluginsCommand::Rollback(_)
             | PluginsCommand::Remove(_)
             | PluginsCommand::Sign(_)
-            | PluginsCommand::Keygen(_) => OutputFormat::Text,
+            | PluginsCommand::Keygen(_)
+            | PluginsCommand::New(_) => OutputFormat::Text,
         }
     }
 }
@@ -162,6 +168,7 @@ pub async fn run(session: &Session, command: PluginsCommand) -> anyhow::Result<E
         PluginsCommand::Remove(args) => plugins_install::remove(session, &args),
         PluginsCommand::Sign(args) => plugins_install::sign_file(&args),
         PluginsCommand::Keygen(args) => plugins_install::keygen(&args),
+        PluginsCommand::New(args) => plugins_new::run(&args),
     }
 }
 
