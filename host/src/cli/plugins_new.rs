@@ -114,7 +114,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<Exit> {
         dir.display()
     );
     outln!("  test:   cargo test");
-    outln!("  check:  bedrock-host plugins test {wasm}");
+    outln!("  check:  bedrock-host plugins inspect {wasm}");
     outln!(
         "  try:    mkdir -p plugins && cp {wasm} plugins/{}.wasm && bedrock-host --local --plugins-dir plugins invoke -m {TEMPLATE_MODEL} \"Hello\"",
         args.name

@@ -1,5 +1,5 @@
 //! The adapter called as Rust: the body it builds, the answers it reads.
-//! (`bedrock-host plugins test` checks the built component itself.)
+//! (`bedrock-host plugins inspect` reads the built component itself.)
 
 use bedrock_adapter_kit::testing::{params, request, text};
 use bedrock_adapter_kit::types::{AdapterError, Event, Output, Params, Role, StopReason};
