@@ -54,7 +54,7 @@ fn test_plugins_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugins");
     assert!(
         dir.join("hostile.wasm").is_file() && dir.join("misfits").is_dir(),
-        "{} has no hostile.wasm and misfits/: run the tests with `cargo xtask test`",
+        "{} has no hostile.wasm and misfits/: run `cargo xtask test-plugins` (or the whole suite with `cargo xtask test`)",
         dir.display()
     );
     dir

@@ -14,6 +14,9 @@
 //!   (`target/test-venv`, made once and reinstalled only when
 //!   `tests/boto3/requirements.txt` changes) with boto3 from PyPI, which
 //!   the boto3 check of the new families (`tests/e2e/boto3.rs`) runs.
+//! - `test-plugins`: `plugins` and the test-only plugins, as `test` builds
+//!   them, without running a test: what a single `cargo test -p
+//!   bedrock-host --test e2e NAME` needs first.
 //! - `bench`: the release host and benchmark harnesses, `plugins`, the
 //!   criterion benches (`cargo bench -p bedrock-benchmarks`, when there are
 //!   any), then `benches/scripts/bench.py`: start-up, streaming and scale
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("plugins") => build_plugins(),
         Some("demo") => build_plugins().and_then(|()| demo(&args[1..])),
+        Some("test-plugins") => build_plugins().and_then(|()| build_test_plugins()),
         Some("test") => build_plugins()
             .and_then(|()| build_test_plugins())
             .and_then(|()| test(&args[1..])),
@@ -74,7 +78,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test\n  bench     build release, then run every benchmark (see BENCHMARKS.md)\n  fuzz      fuzz <target> [--seconds N]: run one fuzz target for N seconds (default 600)"
+                "usage: cargo xtask <task>\n\n  plugins   build the plugins into target/plugins\n  demo      build, then stream a Claude answer from the local Bedrock\n  test      build, then run every test\n  test-plugins  build the plugins and the test-only ones, to run single tests with cargo test\n  bench     build release, then run every benchmark (see BENCHMARKS.md)\n  fuzz      fuzz <target> [--seconds N]: run one fuzz target for N seconds (default 600)"
             );
             return ExitCode::from(2);
         }
