@@ -166,7 +166,7 @@ enum Command {
     /// List the foundation models of the region (ListFoundationModels): each one's lifecycle
     /// status (ACTIVE or LEGACY, with its dates) and the plugin that serves it.
     Models(models::ModelsArgs),
-    /// List, pin, verify and inspect plugins.
+    /// List, install, update, sign, pin, verify and inspect plugins, and start a new one.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
     /// Run the local Bedrock on loopback until interrupted.
