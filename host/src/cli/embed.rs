@@ -149,26 +149,44 @@ struct FormatVectors {
     vectors: Vec<Vec<f64>>,
 }
 
-pub async fn run(session: &Session, args: EmbedArgs) -> anyhow::Result<Exit> {
-    let inputs = read_inputs(&args)?;
-    let model_name = session
-        .conversation_settings()
-        .model_id(&args.model)
-        .to_owned();
+/// What an `embed` or `rerank` command sends to: the model `given` names
+/// (an alias resolved, an opaque ARN looked up), the plugin that serves it by
+/// its embedding and rerank patterns (or `family`), and the AWS settings.
+pub(super) struct Routed<'s> {
+    pub model: ModelId,
+    pub plugin: &'s LoadedPlugin,
+    pub settings: &'s aws::ClientSettings,
+}
+
+/// Resolves and routes the model `given` (see [`Routed`]).
+pub(super) async fn route<'s>(
+    session: &'s Session,
+    given: &str,
+    family: Option<&'s str>,
+) -> anyhow::Result<Routed<'s>> {
+    let name = session.conversation_settings().model_id(given).to_owned();
     let settings = session.client_settings().await?;
-    let model = resolve_model(
-        settings,
-        ModelId::parse(&model_name),
-        &model_name,
-        args.family.is_some(),
-    )
-    .await?;
+    let model = resolve_model(settings, ModelId::parse(&name), &name, family.is_some()).await?;
     let registry = session.plugins().await?;
     let choice = UserChoice {
-        family: args.family.as_deref(),
+        family,
         table: Some(session.routing()),
     };
     let plugin = registry.route_embedding(model.base(), choice)?.plugin;
+    Ok(Routed {
+        model,
+        plugin,
+        settings,
+    })
+}
+
+pub async fn run(session: &Session, args: EmbedArgs) -> anyhow::Result<Exit> {
+    let inputs = read_inputs(&args)?;
+    let Routed {
+        model,
+        plugin,
+        settings,
+    } = route(session, &args.model, args.family.as_deref()).await?;
     let support = plugin.embedding_model(model.base()).ok_or_else(|| {
         UsageError(format!(
             "plugin `{}` serves no embedding model `{}`",

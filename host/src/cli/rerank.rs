@@ -14,12 +14,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::invoke::resolve_model;
+use super::embed::{Routed, route};
 use super::session::Session;
 use super::{Exit, OutputFormat, UsageError, stdout};
 use crate::aws;
-use crate::model_id::ModelId;
-use crate::plugin::UserChoice;
 use crate::plugin::embedding::RerankRequest;
 
 /// Order documents by relevance to a query.
@@ -70,24 +68,11 @@ pub async fn run(session: &Session, args: RerankArgs) -> anyhow::Result<Exit> {
     if args.query.trim().is_empty() {
         return Err(UsageError("the --query is empty".into()).into());
     }
-    let model_name = session
-        .conversation_settings()
-        .model_id(&args.model)
-        .to_owned();
-    let settings = session.client_settings().await?;
-    let model = resolve_model(
+    let Routed {
+        model,
+        plugin,
         settings,
-        ModelId::parse(&model_name),
-        &model_name,
-        args.family.is_some(),
-    )
-    .await?;
-    let registry = session.plugins().await?;
-    let choice = UserChoice {
-        family: args.family.as_deref(),
-        table: Some(session.routing()),
-    };
-    let plugin = registry.route_embedding(model.base(), choice)?.plugin;
+    } = route(session, &args.model, args.family.as_deref()).await?;
     let Some(support) = plugin.rerank_model(model.base()) else {
         return Err(UsageError(format!(
             "plugin `{}` serves no rerank model `{}`",
